@@ -1,0 +1,130 @@
+"""Configuration: loading, deep-merging overlays, and validation against the JSON schemas in
+``workflow/schemas/`` (the same files the Snakefile validates against).
+
+``config/config.yaml`` is the default scale and documents every parameter. ``config/smoke.yaml`` and
+``config/paper.yaml`` are overlays: they are deep-merged on top of it, exactly as Snakemake merges
+``--configfile`` over the Snakefile's ``configfile:``.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_DIR = Path(os.environ.get("HRLMETA_SCHEMA_DIR", ROOT / "workflow" / "schemas"))
+DEFAULT_CONFIG = ROOT / "config" / "config.yaml"
+
+
+class ConfigError(ValueError):
+    """A config key or value is wrong; the message names it."""
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    """Recursively merge ``over`` into a copy of ``base`` (dicts merge, everything else replaces)."""
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def load_yaml(path: str | os.PathLike) -> Any:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"config file not found: {path}")
+    with open(path) as fh:
+        try:
+            return yaml.safe_load(fh) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{path}: not valid YAML: {e}") from None
+
+
+def load_schema(name: str) -> dict:
+    path = SCHEMA_DIR / f"{name}.schema.yaml"
+    if not path.exists():
+        raise ConfigError(f"no schema {path}")
+    return load_yaml(path)
+
+
+def _path(err) -> str:
+    parts = [str(p) for p in err.absolute_path]
+    return ".".join(parts) if parts else "<top level>"
+
+
+def _check(instance: Any, schema: dict, prefix: str) -> None:
+    import jsonschema
+
+    validator_cls = jsonschema.validators.validator_for(schema)
+    validator = validator_cls(schema)
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = []
+        for e in errors[:10]:
+            where = _path(e)
+            where = f"{prefix}.{where}" if prefix and where != "<top level>" else (prefix or where)
+            if e.validator == "additionalProperties":
+                lines.append(f"{where}: {e.message} (unknown key; check the spelling)")
+            else:
+                lines.append(f"{where}: {e.message}")
+        raise ConfigError("invalid config:\n  " + "\n  ".join(lines))
+
+
+def validate_config(cfg: dict) -> dict:
+    """Validate the whole config; raise :class:`ConfigError` naming the offending key and value."""
+    from . import experiments as registry
+
+    _check(cfg, load_schema("config"), "")
+    for name, block in cfg.get("experiments", {}).items():
+        if name not in registry.EXPERIMENTS:
+            raise ConfigError(
+                f"invalid config:\n  experiments.{name}: unknown experiment; known: "
+                f"{', '.join(registry.EXPERIMENTS)}"
+            )
+        _check(block.get("params", {}), load_schema(name), f"experiments.{name}.params")
+        mod = None
+        for algo in block.get("algos", []):
+            if mod is None:
+                mod = registry.get(name)
+            if algo not in mod.ALGOS:
+                raise ConfigError(
+                    f"invalid config:\n  experiments.{name}.algos: unknown algorithm {algo!r}; "
+                    f"known: {', '.join(mod.ALGOS)}"
+                )
+    return cfg
+
+
+def load_config(*overlays: str | os.PathLike, base: str | os.PathLike | None = DEFAULT_CONFIG) -> dict:
+    """Load ``base`` (default ``config/config.yaml``), merge each overlay on top, validate."""
+    cfg: dict = load_yaml(base) if base else {}
+    for path in overlays:
+        if base and Path(path).resolve() == Path(base).resolve():
+            continue
+        cfg = deep_merge(cfg, load_yaml(path))
+    return validate_config(cfg)
+
+
+def enabled_experiments(cfg: dict) -> list[str]:
+    from . import experiments as registry
+
+    exps = cfg.get("experiments", {})
+    return [e for e in registry.EXPERIMENTS if e in exps and exps[e].get("enabled", True)]
+
+
+def seeds(cfg: dict, experiment: str) -> list[int]:
+    block = cfg["experiments"][experiment]
+    first = int(block.get("first_seed", 0))
+    return list(range(first, first + int(block["n_seeds"])))
+
+
+def experiment_params(cfg: dict, experiment: str) -> dict:
+    try:
+        return cfg["experiments"][experiment].get("params", {})
+    except KeyError:
+        raise ConfigError(f"experiments.{experiment}: not in the config") from None
