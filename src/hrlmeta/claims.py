@@ -66,7 +66,7 @@ def load_claims(path) -> list[dict]:
     from .config import load_yaml
 
     doc = load_yaml(path)
-    claims = doc.get("claims") if isinstance(doc, dict) else doc
+    claims = (doc.get("claims") or []) if isinstance(doc, dict) else doc
     if not isinstance(claims, list):
         raise ClaimError(f"{path}: expected a top-level list 'claims:'")
     seen = set()

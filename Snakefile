@@ -1,0 +1,26 @@
+# hrlmeta: seeded training runs -> tidy tables -> figures -> claims -> report.
+#
+#   snakemake --cores 8                                   # default scale (config/config.yaml)
+#   snakemake --cores 2 --configfile config/smoke.yaml    # smoke scale (CI)
+#   snakemake --cores 8 --configfile config/paper.yaml    # the papers' scale
+#   snakemake --report results/report.html                # browsable report after a run
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/tables.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/claims.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        "results/REPORT.md",
+        "results/claims/claims.tsv",
+        all_tables(),
+        all_figures(),
+    default_target: True

@@ -1,0 +1,192 @@
+"""``hrlmeta`` command line: run one step of the pipeline by hand, exactly as the workflow does.
+
+Examples::
+
+    hrlmeta list
+    hrlmeta train --experiment fourrooms_sutton --algo intra_option_q --seed 3 --out run.parquet
+    hrlmeta train ... --config config/smoke.yaml          # an overlay on config/config.yaml
+    hrlmeta oracle --experiment fourrooms_sutton           # last line: JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _config(args) -> dict:
+    from .config import load_config, validate_config
+
+    if getattr(args, "config_json", None):
+        return validate_config(json.loads(args.config_json))
+    return load_config(*(args.config or []))
+
+
+def _add_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config", nargs="*", metavar="YAML",
+        help="overlay file(s) merged on top of config/config.yaml (e.g. config/smoke.yaml)",
+    )
+    p.add_argument("--config-json", help="the whole, already merged config as JSON (used by the workflow)")
+
+
+def _tables(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs or []:
+        exp, _, path = pair.partition("=")
+        if not path:
+            raise SystemExit(f"--table expects EXPERIMENT=PATH, got {pair!r}")
+        out[exp] = path
+    return out
+
+
+def cmd_list(args) -> int:
+    from . import experiments as registry
+
+    for name in registry.available():
+        mod = registry.get(name)
+        print(f"{name} ({mod.KIND}): {', '.join(mod.ALGOS)}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from . import pipeline
+    from .config import ConfigError, experiment_params
+
+    if args.params_json is not None:
+        # the workflow passes the experiment's (already validated) params block directly
+        from .config import _check, load_schema
+
+        params = json.loads(args.params_json)
+        _check(params, load_schema(args.experiment), f"experiments.{args.experiment}.params")
+        threads = args.threads or 1
+    else:
+        cfg = _config(args)
+        if args.experiment not in cfg["experiments"]:
+            raise ConfigError(f"experiments.{args.experiment}: not in the config")
+        params = experiment_params(cfg, args.experiment)
+        threads = args.threads or cfg["experiments"][args.experiment].get("threads", 1)
+    pipeline.set_threads(threads)
+    pipeline.train(args.experiment, args.algo, args.seed, params, args.out)
+    return 0
+
+
+def cmd_oracle(args) -> int:
+    from . import experiments as registry
+    from .config import experiment_params
+
+    cfg = _config(args)
+    mod = registry.get(args.experiment)
+    if not hasattr(mod, "oracle"):
+        raise SystemExit(f"experiment {args.experiment!r} has no exact oracle")
+    print(json.dumps(mod.oracle(experiment_params(cfg, args.experiment))))
+    return 0
+
+
+def cmd_table(args) -> int:
+    from . import pipeline
+
+    pipeline.build_table(args.experiment, args.runs, args.out)
+    return 0
+
+
+def cmd_figures(args) -> int:
+    from . import pipeline
+    from .config import experiment_params
+
+    cfg = _config(args)
+    pipeline.figures(args.experiment, args.table, experiment_params(cfg, args.experiment), args.outdir)
+    return 0
+
+
+def cmd_claims(args) -> int:
+    from . import pipeline
+
+    cfg = _config(args)
+    df = pipeline.claims(cfg, _tables(args.table), args.out, args.notes)
+    for _, r in df.iterrows():
+        print(f"{r.claim_id}: {r.verdict} (estimate {r.estimate:.4g}, CI [{r.ci_low:.4g}, {r.ci_high:.4g}])")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from . import report
+
+    cfg = _config(args)
+    report.build(cfg, args.claims, args.notes, _tables(args.table), args.figures_dir, args.out, args.config_files)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="hrlmeta", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("list", help="experiments and their algorithms")
+    p.set_defaults(fn=cmd_list)
+
+    p = sub.add_parser("train", help="one training run -> tidy parquet")
+    p.add_argument("--experiment", required=True)
+    p.add_argument("--algo", required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--threads", type=int, default=None, help="cores for this run (default: config)")
+    p.add_argument("--params-json", default=None, help="the experiment's params block as JSON (workflow)")
+    _add_config(p)
+    p.set_defaults(fn=cmd_train)
+
+    p = sub.add_parser("oracle", help="exact optimum of an experiment's tabular task(s), JSON on the last line")
+    p.add_argument("--experiment", required=True)
+    _add_config(p)
+    p.set_defaults(fn=cmd_oracle)
+
+    p = sub.add_parser("table", help="concatenate run tables into the experiment's tidy table")
+    p.add_argument("--experiment", required=True)
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("runs", nargs="+")
+    p.set_defaults(fn=cmd_table)
+
+    p = sub.add_parser("figures", help="draw an experiment's figures from its tidy table")
+    p.add_argument("--experiment", required=True)
+    p.add_argument("--table", required=True)
+    p.add_argument("--outdir", required=True, type=Path)
+    _add_config(p)
+    p.set_defaults(fn=cmd_figures)
+
+    p = sub.add_parser("claims", help="decide every declared claim -> claims.tsv")
+    p.add_argument("--table", action="append", metavar="EXPERIMENT=PATH", default=[])
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--notes", type=Path, default=None)
+    _add_config(p)
+    p.set_defaults(fn=cmd_claims)
+
+    p = sub.add_parser("report", help="write REPORT.md")
+    p.add_argument("--table", action="append", metavar="EXPERIMENT=PATH", default=[])
+    p.add_argument("--claims", required=True)
+    p.add_argument("--notes", default=None)
+    p.add_argument("--figures-dir", required=True)
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--config-files", nargs="*", default=None, help="config files named in the report")
+    _add_config(p)
+    p.set_defaults(fn=cmd_report)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .claims import ClaimError
+    from .config import ConfigError
+    from .tidy import SchemaError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except (ConfigError, ClaimError, SchemaError, KeyError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        print(f"hrlmeta {args.cmd}: error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""The steps of the workflow as plain functions. Snakemake rules and the ``hrlmeta`` CLI both call
+these, so a rule stays one line and every step can be run (and tested) by hand."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from . import experiments as registry
+from . import tidy
+
+
+def set_threads(n: int) -> None:
+    """Pin the numeric libraries to ``n`` threads (one training job = ``threads`` cores)."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ.setdefault(var, str(n))
+    import sys
+
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
+
+
+def train(experiment: str, algo: str, seed: int, params: dict, out: str | os.PathLike) -> pd.DataFrame:
+    """One training run -> validated tidy table written atomically to ``out``."""
+    registry.check_algo(experiment, algo)
+    mod = registry.get(experiment)
+    t0 = time.perf_counter()
+    df = mod.train(algo, int(seed), params)
+    elapsed = time.perf_counter() - t0
+    if not isinstance(df, pd.DataFrame) or df.empty:
+        raise RuntimeError(f"{experiment}/{algo}/seed{seed}: train() returned no rows")
+    for col, val in (("experiment", experiment), ("algo", algo), ("seed", int(seed))):
+        if col in df.columns and not (df[col] == val).all():
+            raise RuntimeError(f"{experiment}/{algo}/seed{seed}: column {col!r} disagrees with the run")
+        df[col] = val
+    front = ["experiment", "env", "algo", "seed"]
+    df = df[front + [c for c in df.columns if c not in front]]
+    df = tidy.write_run(df, out, mod.KIND)
+    print(f"{experiment}/{algo}/seed{seed}: {len(df)} rows in {elapsed:.2f}s -> {out}")
+    return df
+
+
+def build_table(experiment: str, runs: list[str], out: str | os.PathLike) -> pd.DataFrame:
+    """Concatenate the run tables of one experiment into its tidy table."""
+    mod = registry.get(experiment)
+    df = tidy.concat_runs(runs, mod.KIND)
+    tidy.validate(df, mod.KIND, where=str(out))
+    tidy.write_parquet(df, out)
+    return df
+
+
+def figures(experiment: str, table: str | os.PathLike, params: dict, outdir: str | os.PathLike) -> list[Path]:
+    mod = registry.get(experiment)
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    names = getattr(mod, "FIGURES", ())
+    if not names:
+        return []
+    from .plotting import setup
+
+    setup()
+    mod.figures(tidy.read_parquet(table), params, outdir)
+    paths = [outdir / f"{experiment}_{n}.png" for n in names]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise RuntimeError(f"{experiment}: figures() did not write {missing}")
+    return paths
+
+
+def claims(cfg: dict, tables: dict[str, str], out: str | os.PathLike, notes_out: str | os.PathLike | None = None):
+    """Decide every declared claim whose experiment has a table; write claims.tsv (+ notes)."""
+    import json
+
+    from . import claims as engine
+    from .tidy import atomic_write_text
+
+    declared = engine.load_claims(cfg.get("claims", "config/claims.yaml"))
+    frames = {e: tidy.read_parquet(p) for e, p in tables.items()}
+    df, notes = engine.evaluate(declared, frames, cfg)
+    engine.write_tsv(df, out)
+    if notes_out:
+        atomic_write_text(notes_out, json.dumps(notes, indent=1, sort_keys=True))
+    return df

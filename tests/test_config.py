@@ -1,0 +1,79 @@
+"""Every shipped config validates; a bad key or value fails at once with a message naming it."""
+
+import copy
+import subprocess
+import sys
+
+import pytest
+
+from hrlmeta import config as C
+
+
+@pytest.fixture(scope="module")
+def default():
+    return C.load_config()
+
+
+@pytest.mark.parametrize("overlay", [[], ["config/smoke.yaml"], ["config/paper.yaml"]])
+def test_shipped_configs_validate(overlay):
+    cfg = C.load_config(*overlay)
+    assert C.enabled_experiments(cfg)
+
+
+def test_overlays_only_change_scale(default):
+    smoke = C.load_config("config/smoke.yaml")
+    assert set(smoke["experiments"]) == set(default["experiments"])
+    for e in default["experiments"]:
+        assert smoke["experiments"][e]["n_seeds"] <= default["experiments"][e]["n_seeds"]
+
+
+def _bad(cfg, path, value):
+    cfg = copy.deepcopy(cfg)
+    node = cfg
+    for k in path[:-1]:
+        node = node[k]
+    node[path[-1]] = value
+    return cfg
+
+
+def test_unknown_top_level_key(default):
+    with pytest.raises(C.ConfigError, match=r"bootstrapp.*unknown key"):
+        C.validate_config(_bad(default, ["bootstrapp"], {}))
+
+
+def test_bad_value_names_key_and_value(default):
+    exp = C.enabled_experiments(default)[0]
+    with pytest.raises(C.ConfigError, match=rf"experiments\.{exp}\.n_seeds: 0 is less than"):
+        C.validate_config(_bad(default, ["experiments", exp, "n_seeds"], 0))
+
+
+def test_unknown_experiment(default):
+    with pytest.raises(C.ConfigError, match="experiments.fourrooms_sutonn: unknown experiment"):
+        C.validate_config(_bad(default, ["experiments", "fourrooms_sutonn"], {"n_seeds": 1, "algos": ["x"]}))
+
+
+def test_unknown_algo(default):
+    exp = C.enabled_experiments(default)[0]
+    with pytest.raises(C.ConfigError, match=rf"experiments\.{exp}\.algos: unknown algorithm 'qlearn'"):
+        C.validate_config(_bad(default, ["experiments", exp, "algos"], ["qlearn"]))
+
+
+def test_unknown_param_key_in_every_experiment(default):
+    for exp in C.enabled_experiments(default):
+        cfg = copy.deepcopy(default)
+        cfg["experiments"][exp]["params"]["no_such_param"] = 1
+        with pytest.raises(C.ConfigError, match=rf"experiments\.{exp}\.params.*no_such_param"):
+            C.validate_config(cfg)
+
+
+def test_cli_reports_config_error_cleanly(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("bootstrap:\n  reps: -5\n")
+    r = subprocess.run(
+        [sys.executable, "-m", "hrlmeta", "train", "--experiment", "fourrooms_sutton", "--algo", "flat_q",
+         "--seed", "0", "--out", str(tmp_path / "x.parquet"), "--config", str(bad)],
+        capture_output=True, text=True,
+    )
+    assert r.returncode == 2
+    assert "bootstrap.reps: -5 is less than the minimum of 100" in r.stderr
+    assert not (tmp_path / "x.parquet").exists()

@@ -1,0 +1,83 @@
+import json
+
+from snakemake.utils import min_version, validate
+
+from hrlmeta import experiments as registry
+from hrlmeta.config import enabled_experiments, seeds, validate_config
+
+min_version("9.0")
+
+
+# The top level is validated by Snakemake against the JSON schema (defaults filled in); each
+# experiment's `params` block against workflow/schemas/{experiment}.schema.yaml, with the
+# offending key named in the error.
+validate(config, "../schemas/config.schema.yaml")
+validate_config(config)
+
+EXPERIMENTS = enabled_experiments(config)
+
+
+wildcard_constraints:
+    experiment="|".join(EXPERIMENTS) or "none",
+    algo=r"[a-z0-9_]+",
+    seed=r"\d+",
+
+
+def exp_block(experiment):
+    return config["experiments"][experiment]
+
+
+def run_paths(experiment):
+    """Every training run of one experiment: results/runs/{experiment}/{algo}/seed{seed}.parquet"""
+    return expand(
+        "results/runs/{experiment}/{algo}/seed{seed}.parquet",
+        experiment=experiment,
+        algo=exp_block(experiment)["algos"],
+        seed=seeds(config, experiment),
+    )
+
+
+def params_json(wildcards):
+    """The experiment's params as canonical JSON: a change to them re-runs its jobs, and only them."""
+    return json.dumps(exp_block(wildcards.experiment).get("params", {}), sort_keys=True)
+
+
+def train_threads(wildcards):
+    return exp_block(wildcards.experiment).get("threads", 1)
+
+
+def figure_names(experiment):
+    return getattr(registry.get(experiment), "FIGURES", ())
+
+
+def figure_paths(experiment):
+    return expand(
+        "results/figures/{experiment}_{name}.png",
+        experiment=experiment,
+        name=figure_names(experiment),
+    )
+
+
+def all_tables():
+    return expand("results/tables/{experiment}.parquet", experiment=EXPERIMENTS)
+
+
+def all_figures():
+    return [p for e in EXPERIMENTS for p in figure_paths(e)]
+
+
+def table_args(tables):
+    """--table EXPERIMENT=PATH for each experiment's tidy table."""
+    return " ".join(f"--table {e}={p}" for e, p in zip(EXPERIMENTS, tables))
+
+
+def config_json():
+    return json.dumps(config, sort_keys=True)
+
+
+def config_files():
+    """The config files this run merged, for the report."""
+    files = ["config/config.yaml"] + [
+        str(f) for f in workflow.configfiles if not str(f).endswith("config/config.yaml")
+    ]
+    return " ".join(dict.fromkeys(files))

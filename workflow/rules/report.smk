@@ -1,0 +1,19 @@
+rule report_md:
+    """results/REPORT.md: claims with verdicts, findings, figures, config and versions."""
+    input:
+        claims="results/claims/claims.tsv",
+        notes="results/claims/notes.json",
+        tables=all_tables(),
+        figures=all_figures(),
+    output:
+        report("results/REPORT.md", category="Report", caption="../report/report.rst"),
+    log:
+        "results/logs/report.log",
+    params:
+        tables=lambda wildcards, input: table_args(input.tables),
+        cfg=config_json(),
+        files=config_files(),
+    shell:
+        "hrlmeta report {params.tables} --claims {input.claims} --notes {input.notes}"
+        " --figures-dir results/figures --out {output} --config-files {params.files}"
+        " --config-json {params.cfg:q} > {log} 2>&1"

@@ -1,0 +1,14 @@
+rule table:
+    """Every run of an experiment concatenated: its tidy table."""
+    input:
+        lambda wildcards: run_paths(wildcards.experiment),
+    output:
+        report(
+            "results/tables/{experiment}.parquet",
+            category="Tidy tables",
+            caption="../report/table.rst",
+        ),
+    log:
+        "results/logs/table/{experiment}.log",
+    shell:
+        "hrlmeta table --experiment {wildcards.experiment} --out {output} {input} > {log} 2>&1"
