@@ -18,9 +18,9 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         "results/REPORT.md",
         "results/claims/claims.tsv",
         all_tables(),
         all_figures(),
-    default_target: True

@@ -78,6 +78,8 @@ def config_json():
 def config_files():
     """The config files this run merged, for the report."""
     files = ["config/config.yaml"] + [
-        str(f) for f in workflow.configfiles if not str(f).endswith("config/config.yaml")
+        str(f)
+        for f in workflow.configfiles
+        if not str(f).endswith("config/config.yaml")
     ]
     return " ".join(dict.fromkeys(files))

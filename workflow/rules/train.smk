@@ -6,11 +6,11 @@ rule train:
         "results/logs/train/{experiment}/{algo}/seed{seed}.log",
     benchmark:
         "results/benchmarks/train/{experiment}/{algo}/seed{seed}.tsv"
-    params:
-        cfg=params_json,
     threads: train_threads
     resources:
         mem_mb=2000,
+    params:
+        cfg=params_json,
     shell:
         "hrlmeta train --experiment {wildcards.experiment} --algo {wildcards.algo}"
         " --seed {wildcards.seed} --threads {threads} --params-json {params.cfg:q}"

@@ -1,0 +1,1 @@
+"""Environments: task samplers and vectorised simulators."""

@@ -1,0 +1,265 @@
+"""Experiment ``nav2d_finn``: MAML vs first-order MAML vs pretrained vs random initialisation on the 2D
+point navigation of Finn, Abbeel & Levine (2017), Section 5.3 / Figure 4 (left).
+
+Algorithms (:mod:`hrlmeta.algos.maml`, environment :mod:`hrlmeta.envs.nav2d`):
+
+- ``maml``: TRPO on the post-adaptation objective, second-order meta-gradient (through the inner step).
+- ``fomaml``: the same with the inner gradient detached (first order).
+- ``pretrained``: the same TRPO on the return of the unadapted policy averaged over tasks
+  (the paper's "pretrained" baseline, multi-task pretraining), fine-tuned at test time.
+- ``random_init``: no meta-training; fine-tuned at test time from the initial parameters.
+
+Run table (KIND "meta"): ``meta_train`` rows (one per meta-iteration: ``return`` = average undiscounted
+return of the post-adaptation trajectories, or of the unadapted ones for ``pretrained``; ``wall_s`` = the
+whole meta-iteration), then ``adapt_0`` ... ``adapt_K`` rows on held-out tasks (``return`` = average return
+per trajectory after k test-time policy-gradient steps; ``wall_s`` = that step's gradient step plus its
+sampling), and for ``maml`` runs whose seed is in ``cost.seeds`` ``cost_w{width}`` rows: an in-process,
+interleaved MAML-vs-FOMAML timing sweep over hidden widths (``s_maml``, ``s_fomaml``, ``ratio``).
+Every column except the measured ``wall_s`` / ``s_*`` / ``ratio`` is a deterministic function of
+(algo, seed, params). Held-out tasks and their sampling noise come from a stream seeded with
+(``eval.task_seed``, seed), independent of training and identical for every algorithm of a seed
+(common random numbers: comparisons are paired by seed).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .. import claims as claims_mod
+from ..algos import maml as M
+from ..envs.nav2d import Nav2D
+
+KIND = "meta"
+ALGOS = ("maml", "fomaml", "pretrained", "random_init")
+FIGURES = ("meta_training", "adaptation", "cost_ratio")
+ENV_NAME = "nav2d_point_finn2017"
+LABELS = {"maml": "MAML", "fomaml": "FOMAML", "pretrained": "pretrained", "random_init": "random init"}
+
+_TRAINED = {"maml": (1, True), "fomaml": (1, False), "pretrained": (0, False)}
+
+
+def _device(params: dict) -> str:
+    dev = params.get("device", "cpu")
+    if dev == "cuda" and not torch.cuda.is_available():
+        raise ValueError("params.device: 'cuda' requested but torch.cuda.is_available() is False")
+    if dev not in ("cpu", "cuda"):
+        raise ValueError(f"params.device: expected 'cpu' or 'cuda', got {dev!r}")
+    return dev
+
+
+def make_env(params: dict) -> Nav2D:
+    return Nav2D(**params.get("env", {}))
+
+
+def make_config(params: dict, hidden=None) -> M.MamlConfig:
+    meta, trpo, pol = params.get("meta", {}), params.get("trpo", {}), params.get("policy", {})
+    kw = {k: v for k, v in meta.items() if k != "n_iterations"}
+    kw.update(trpo)
+    kw["hidden"] = tuple(hidden if hidden is not None else pol.get("hidden", (100, 100)))
+    if "init_log_std" in pol:
+        kw["init_log_std"] = pol["init_log_std"]
+    return M.MamlConfig(**kw)
+
+
+def _generator(device: str, *key: int) -> torch.Generator:
+    state = np.random.SeedSequence(list(key)).generate_state(2)
+    return torch.Generator(device=device).manual_seed(int(state[0]) << 32 | int(state[1]))
+
+
+def _row(iteration: int, phase: str, ret: float, wall: float, **extra) -> dict:
+    return {"env": ENV_NAME, "iteration": int(iteration), "phase": phase, "return": float(ret),
+            "wall_s": float(wall), **extra}
+
+
+def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
+    if algo not in ALGOS:
+        raise KeyError(f"nav2d_finn has no algorithm {algo!r}; its algorithms: {', '.join(ALGOS)}")
+    device = _device(params)
+    env = make_env(params)
+    cfg = make_config(params)
+    n_iter = int(params.get("meta", {}).get("n_iterations", 100))
+    ev = params.get("eval", {})
+    rows: list[dict] = []
+
+    theta = M.init_policy(env.obs_dim, env.act_dim, cfg.hidden, _generator(device, seed, 0), cfg.init_log_std,
+                          device=device)
+    if algo in _TRAINED:
+        adapt_steps, second_order = _TRAINED[algo]
+        gen = _generator(device, seed, 1)
+        for it in range(n_iter):
+            t0 = time.perf_counter()
+            theta, st = M.meta_iteration(theta, env, cfg, gen, adapt_steps, second_order)
+            wall = time.perf_counter() - t0
+            rows.append(_row(it, "meta_train", st["return_post"], wall, return_pre=st["return_pre"],
+                             kl=st["kl"], loss=st["loss"], grad_norm=st["grad_norm"],
+                             backtracks=int(st["backtracks"]), n_tasks=cfg.n_tasks))
+
+    # held-out evaluation: tasks and noise from (task_seed, seed), shared by all algorithms of the seed
+    eval_gen = _generator(device, int(ev.get("task_seed", 20170306)), seed)
+    goals = env.sample_goals(int(ev.get("n_tasks", 40)), eval_gen, device=device)
+    steps = [float(x) for x in ev.get("step_sizes", [0.1, 0.05, 0.05, 0.05, 0.05])]
+    curve = M.evaluate_adaptation(theta, env, goals, int(ev.get("n_traj", 40)), steps, eval_gen, cfg)
+    for k, (task_returns, wall) in enumerate(curve):
+        rows.append(_row(n_iter if algo in _TRAINED else 0, f"adapt_{k}", float(task_returns.mean()), wall,
+                         n_tasks=int(goals.shape[0])))
+
+    cost = params.get("cost", {})
+    if algo == "maml" and seed in cost.get("seeds", []):
+        from ..bench.maml import time_variants
+
+        for w in cost.get("widths", []):
+            r = time_variants(env, make_config(params, hidden=(w,) * len(cfg.hidden)),
+                              int(cost.get("repeats", 3)), seed=seed, device=device)
+            s = r["s_per_meta_iter"]
+            rows.append(_row(n_iter, f"cost_w{w}", r["return_post"]["maml"], s["maml"], width=int(w),
+                             s_maml=s["maml"], s_fomaml=s["fomaml"], ratio=r["ratio"]))
+    df = pd.DataFrame(rows)
+    df.insert(0, "experiment", "nav2d_finn")
+    df.insert(2, "algo", algo)
+    df.insert(3, "seed", int(seed))
+    return df
+
+
+# --------------------------------------------------------------------------- analysis helpers
+
+
+def _adapt(table: pd.DataFrame) -> pd.DataFrame:
+    a = table[table["phase"].str.startswith("adapt_")].copy()
+    a["step"] = a["phase"].str[len("adapt_"):].astype(int)
+    return a
+
+
+def _pivot(table: pd.DataFrame, algo: str, step: int) -> pd.Series:
+    a = _adapt(table)
+    return a[(a["algo"] == algo) & (a["step"] == step)].set_index("seed")["return"]
+
+
+def _median_iter_time(table: pd.DataFrame, algo: str) -> pd.Series:
+    m = table[(table["algo"] == algo) & (table["phase"] == "meta_train")]
+    return m.groupby("seed")["wall_s"].median()
+
+
+def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.Samples:
+    cp = claim.get("params", {}) or {}
+    cid = claim["id"]
+    if cid == "fomaml_perf_gap":
+        step = int(cp.get("adapt_step", 1))
+        m, f = _pivot(table, "maml", step), _pivot(table, "fomaml", step)
+        seeds = m.index.intersection(f.index)
+        gap = (m[seeds] - f[seeds]) / m[seeds].abs()
+        return claims_mod.Samples(
+            gap.to_numpy(), statistic="mean",
+            note=f"relative loss (R_maml - R_fomaml) / |R_maml| of the held-out return after {step} adaptation "
+                 f"step(s), paired by seed (positive = FOMAML worse); {len(seeds)} seeds")
+    if cid == "fomaml_cost_ratio":
+        m, f = _median_iter_time(table, "maml"), _median_iter_time(table, "fomaml")
+        seeds = m.index.intersection(f.index)
+        ratio = m[seeds] / f[seeds]
+        return claims_mod.Samples(
+            ratio.to_numpy(), statistic="mean",
+            note="per seed: median wall time of a MAML meta-iteration / median of a FOMAML meta-iteration "
+                 "(whole iteration: sampling, inner step, TRPO with CG on KL-HVPs, line search), "
+                 f"measured in the training runs; {len(seeds)} seeds")
+    if cid == "maml_adaptation_gain":
+        algo = cp.get("algo", "maml")
+        k = int(cp.get("adapt_step", 5))
+        after, before = _pivot(table, algo, k), _pivot(table, algo, 0)
+        gain = (after - before).dropna()
+        return claims_mod.Samples(
+            gain.to_numpy(), statistic="mean",
+            note=f"{algo}: held-out return after {k} adaptation steps minus before (per seed)")
+    raise KeyError(f"nav2d_finn cannot measure claim {cid!r}")
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def figures(table: pd.DataFrame, params: dict, outdir) -> None:
+    from pathlib import Path
+
+    from ..plotting import curve_iqm_ci, savefig, setup
+
+    plt = setup()
+    outdir = Path(outdir)
+    order = [a for a in ALGOS if a in set(table["algo"])]
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    mt = table[table["phase"] == "meta_train"]
+    tr_order = [a for a in ("maml", "fomaml", "pretrained") if a in set(mt["algo"])]
+    curve_iqm_ci(ax, mt, "iteration", "return", order=tr_order, labels=LABELS, smooth=3)
+    ax.set_xlabel("meta-iteration")
+    ax.set_ylabel("average return per trajectory")
+    ax.set_title("2D navigation: meta-training (post-update return; IQM, 95% CI)")
+    if tr_order:
+        ax.legend()
+    savefig(fig, outdir / "nav2d_finn_meta_training.png")
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ad = _adapt(table)
+    curve_iqm_ci(ax, ad, "step", "return", order=order, labels=LABELS)
+    for i, a in enumerate(order):
+        sub = ad[ad["algo"] == a].groupby("step")["return"].median()
+        ax.scatter(sub.index, sub.values, s=12, color=f"C{i}")
+    ax.set_xlabel("number of gradient steps on the held-out task")
+    ax.set_ylabel("average return per trajectory")
+    ax.set_title("2D navigation: adaptation on held-out goals (IQM over seeds, 95% CI)")
+    ax.legend()
+    savefig(fig, outdir / "nav2d_finn_adaptation.png")
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    cost = table[table["phase"].str.startswith("cost_w")]
+    if not cost.empty:
+        g = cost.groupby("width")[["ratio", "s_maml", "s_fomaml"]].median().sort_index()
+        ax.plot(g.index, g["ratio"], marker="o", color="C0", label="MAML / FOMAML (left)")
+        ax.axhline(10, ls="--", color="grey", lw=1, label="chapter's 10x")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("hidden units per layer")
+        ax.set_ylabel("wall-time ratio per meta-iteration")
+        ax2 = ax.twinx()
+        ax2.plot(g.index, g["s_maml"], marker="s", ls=":", color="C1", label="MAML s/iter (right)")
+        ax2.plot(g.index, g["s_fomaml"], marker="^", ls=":", color="C2", label="FOMAML s/iter (right)")
+        ax2.set_ylabel("seconds per meta-iteration")
+        ax2.grid(False)
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = ax2.get_legend_handles_labels()
+        ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper left")
+    else:
+        m = table[table["phase"] == "meta_train"]
+        med = m.groupby("algo")["wall_s"].median()
+        ax.bar([LABELS.get(a, a) for a in med.index], med.values)
+        ax.set_ylabel("median seconds per meta-iteration")
+        ax.set_xlabel("algorithm")
+    ax.set_title("2D navigation: cost of the second-order meta-gradient")
+    savefig(fig, outdir / "nav2d_finn_cost_ratio.png")
+
+
+# --------------------------------------------------------------------------- report
+
+
+def report_section(table: pd.DataFrame, params: dict) -> str:
+    ad = _adapt(table)
+    lines = ["Held-out adaptation (mean over seeds of the average return per trajectory; "
+             f"{table['seed'].nunique()} seeds):", "",
+             "| algo | " + " | ".join(f"{k} steps" for k in sorted(ad["step"].unique())) + " |",
+             "| --- |" + " --- |" * ad["step"].nunique()]
+    for a in [x for x in ALGOS if x in set(ad["algo"])]:
+        s = ad[ad["algo"] == a].groupby("step")["return"].mean().sort_index()
+        lines.append(f"| {a} | " + " | ".join(f"{v:.2f}" for v in s.values) + " |")
+    mt = table[table["phase"] == "meta_train"]
+    if not mt.empty:
+        med = mt.groupby("algo")["wall_s"].median()
+        lines += ["", "Median wall time per meta-iteration (training runs, 1 thread each): "
+                  + ", ".join(f"{a} {med[a]:.3f} s" for a in med.index)]
+        if {"maml", "fomaml"} <= set(med.index):
+            lines.append(f"MAML / FOMAML = {med['maml'] / med['fomaml']:.2f}x.")
+    cost = table[table["phase"].str.startswith("cost_w")]
+    if not cost.empty:
+        g = cost.groupby("width")[["s_maml", "s_fomaml", "ratio"]].median().sort_index()
+        lines += ["", "In-process interleaved timing sweep (median s per meta-iteration):", "",
+                  "| width | MAML s | FOMAML s | ratio |", "| --- | --- | --- | --- |"]
+        lines += [f"| {w} | {r.s_maml:.3f} | {r.s_fomaml:.3f} | {r.ratio:.2f} |" for w, r in g.iterrows()]
+    return "\n".join(lines) + "\n"
