@@ -196,13 +196,18 @@ def env():
     return sb.FourRoomsEnv(np.random.RandomState(0))
 
 
+# The plugin tests run the listing's layout on a 9x9 grid (size is the listing's own constructor
+# argument): same rooms/doors/exits construction, and the exact reference is 10x cheaper to solve.
+SMALL = {"num_episodes": 120, "size": 9}
+
+
 @pytest.fixture(scope="module")
 def table():
-    """A small two-agent table through the plugin (6 seeds x 120 episodes)."""
+    """A small two-agent table through the plugin (6 seeds x 120 episodes, 9x9 grid)."""
     frames = []
     for algo in E.ALGOS:
         for seed in range(6):
-            df = E.train(algo, seed, {"num_episodes": 120})
+            df = E.train(algo, seed, SMALL)
             df.insert(0, "experiment", "fourrooms_seedblog")
             frames.append(df)
     return tidy.normalise(pd.concat(frames, ignore_index=True), E.KIND)
@@ -315,7 +320,7 @@ def test_options_episode_mechanism(table):
     assert (door["return"] == 0.0).all() and (door["decisions"] == 0).all()
     no_opt = opt[(opt["ended_by"] == sb.NO_OPTION) & ~opt["start_is_door"]]
     assert len(no_opt) > 0
-    exits = [sb.FourRoomsEnv(np.random.RandomState(0)).hallways[r] for r in no_opt["start_room"]]
+    exits = [sb.FourRoomsEnv(np.random.RandomState(0), size=9).hallways[r] for r in no_opt["start_room"]]
     assert [tuple(x) for x in no_opt[["final_row", "final_col"]].to_numpy()] == exits
     assert (no_opt["option_exits"] == 1).all() and not no_opt["success"].any()
 
@@ -339,28 +344,47 @@ def test_start_on_a_door_is_a_zero_step_episode():
 # ---------------------------------------------------------------- the exact random-policy reference
 def test_random_policy_reference_matches_the_port_at_epsilon_one():
     """With epsilon = 1 both agents act uniformly at random; the exact Markov-chain values must match
-    the port's Monte Carlo average (short step cap to keep it fast)."""
+    the port's Monte Carlo average (9x9 layout and a short step cap to keep it fast)."""
     cap, n = 30, 3000
-    ref = E.random_policy_reference(13, cap)["random_policy"]
+    ref = E.random_policy_reference(9, cap)["random_policy"]
     for algo in E.ALGOS:
-        recs = sb.run(algo, 11, num_episodes=n, epsilon=1.0, max_steps=cap)
+        recs = sb.run(algo, 11, num_episodes=n, size=9, epsilon=1.0, max_steps=cap)
         steps = np.array([r["steps"] for r in recs], float)
         succ = np.array([r["success"] for r in recs], float)
         assert abs(steps.mean() - ref[algo]["expected_steps"]) < 4.5 * steps.std() / np.sqrt(n)
         assert abs(succ.mean() - ref[algo]["success_prob"]) < 4.5 * succ.std() / np.sqrt(n)
 
 
+def test_quarter_turn_reduction_is_exact():
+    sym = E.random_policy_reference(7, 30)["random_policy"]
+    full = E.random_policy_reference(7, 30, use_symmetry=False)["random_policy"]
+    for algo in E.ALGOS:
+        for key in ("expected_steps", "success_prob"):
+            assert sym[algo][key] == pytest.approx(full[algo][key], rel=1e-10)
+
+
 def test_goal_aware_optimum_is_a_shortest_path_mean():
-    ref = E.random_policy_reference(13, 30)
-    assert ref["n_free_cells"] == 148 and ref["n_door_cells"] == 4
-    # 13x13 four-rooms distances: between 1 and the diameter, mean well below the grid's side
-    assert 5.0 < ref["goal_aware_optimal_expected_steps"] < 13.0
+    ref = E.random_policy_reference(9, 30)
+    assert ref["n_free_cells"] == 68 and ref["n_door_cells"] == 4
+    # brute force: Floyd-Warshall on the 9x9 layout
+    env = sb.FourRoomsEnv(np.random.RandomState(0), size=9)
+    cells = [(i, j) for i in range(9) for j in range(9) if env.grid[i, j] == 0]
+    n = len(cells)
+    d = np.full((n, n), np.inf)
+    np.fill_diagonal(d, 0)
+    for a, c in enumerate(cells):
+        for b, e in enumerate(cells):
+            if abs(c[0] - e[0]) + abs(c[1] - e[1]) == 1:
+                d[a, b] = 1
+    for k in range(n):
+        d = np.minimum(d, d[:, [k]] + d[[k], :])
+    assert ref["goal_aware_optimal_expected_steps"] == pytest.approx(d.sum() / (n * (n - 1)))
 
 
 # ---------------------------------------------------------------- the plugin
 def test_tables_pass_the_schema(table):
     tidy.validate(table, E.KIND)
-    assert (table["env"] == "seedblog_fourrooms_13x13").all()
+    assert (table["env"] == "seedblog_fourrooms_9x9").all()
     assert table.groupby(["algo", "seed"])["episode"].apply(lambda s: list(s) == list(range(120))).all()
 
 
@@ -384,15 +408,15 @@ def test_claims_report_and_figures(table, tmp_path):
     claims = [c for c in load_claims("config/claims.yaml") if c["experiment"] == "fourrooms_seedblog"]
     assert {c["id"] for c in claims} >= {"options_speedup_seedblog"}
     for c in claims:
-        s = E.claim_samples(c, table, {})
+        s = E.claim_samples(c, table, SMALL)
         assert np.asarray(s.values).shape == (6,) and np.isfinite(s.values).all()
-    sp = E.claim_samples(next(c for c in claims if c["id"] == "options_speedup_seedblog"), table, {})
+    sp = E.claim_samples(next(c for c in claims if c["id"] == "options_speedup_seedblog"), table, SMALL)
     means = table.groupby(["algo", "seed"])["steps"].mean()
     np.testing.assert_allclose(sp.values, (means["flat_q"] / means["intra_option_q"]).to_numpy())
-    text = E.report_section(table, {})
+    text = E.report_section(table, SMALL)
     opt = table[table["algo"] == "intra_option_q"]
     assert f"{100 * (opt['ended_by'] == sb.NO_OPTION).mean():.1f}% of options episodes" in text
     setup()
-    E.figures(table, {"smooth": 5}, tmp_path)
+    E.figures(table, {**SMALL, "smooth": 5}, tmp_path)
     for name in E.FIGURES:
         assert (tmp_path / f"fourrooms_seedblog_{name}.png").stat().st_size > 10_000

@@ -61,15 +61,16 @@ def cmd_train(args) -> int:
 
         params = json.loads(args.params_json)
         _check(params, load_schema(args.experiment), f"experiments.{args.experiment}.params")
-        threads = args.threads or 1
     else:
         cfg = _config(args)
         if args.experiment not in cfg["experiments"]:
             raise ConfigError(f"experiments.{args.experiment}: not in the config")
         params = experiment_params(cfg, args.experiment)
-        threads = args.threads or cfg["experiments"][args.experiment].get("threads", 1)
-    pipeline.set_threads(threads)
-    pipeline.train(args.experiment, args.algo, args.seed, params, args.out)
+    seeds = args.seed
+    if len(seeds) > 1 and "{seed}" not in str(args.out):
+        raise ConfigError(f"--out {args.out}: several seeds need a '{{seed}}' placeholder in the path")
+    for seed in seeds:
+        pipeline.train(args.experiment, args.algo, seed, params, str(args.out).replace("{seed}", str(seed)))
     return 0
 
 
@@ -127,12 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="experiments and their algorithms")
     p.set_defaults(fn=cmd_list)
 
-    p = sub.add_parser("train", help="one training run -> tidy parquet")
+    p = sub.add_parser("train", help="one training run (or several seeds in turn) -> tidy parquet")
     p.add_argument("--experiment", required=True)
     p.add_argument("--algo", required=True)
-    p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--out", required=True, type=Path)
-    p.add_argument("--threads", type=int, default=None, help="cores for this run (default: config)")
+    p.add_argument("--seed", type=int, nargs="+", required=True, help="seed(s); one run per seed")
+    p.add_argument("--out", required=True, help="output path; with several seeds it must contain {seed}")
+    p.add_argument("--threads", type=int, default=1, help="cores for this run (BLAS/OpenMP/numba/torch pools)")
     p.add_argument("--params-json", default=None, help="the experiment's params block as JSON (workflow)")
     _add_config(p)
     p.set_defaults(fn=cmd_train)
@@ -175,11 +176,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # Thread limits are read when numpy/BLAS/numba/torch load: set them before importing any of them.
+    # A training job uses `--threads` cores (default 1: the workflow runs jobs side by side).
+    from .pipeline_env import limit_threads
+
+    limit_threads(getattr(args, "threads", None) or 1)
+
     from .claims import ClaimError
     from .config import ConfigError
     from .tidy import SchemaError
 
-    args = build_parser().parse_args(argv)
     try:
         return args.fn(args)
     except (ConfigError, ClaimError, SchemaError, KeyError) as e:

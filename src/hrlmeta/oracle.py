@@ -14,11 +14,13 @@ the learning agents and the claims can be checked against it.
   beta = 1 and at the goal). The undiscounted versions (gamma = 1) give the termination distribution
   ``P1`` and the expected duration ``D = (I - M C)^-1 1`` in primitive steps.
 * :func:`smdp_values` -- SMDP value iteration over an option set using those models (Eq. (11)).
-* :func:`expected_steps` -- expected primitive steps to the goal of a deterministic policy over options
-  (primitives are one-step options), by solving the absorbing chain ``E = D_pi + P1_pi E`` exactly.
+* :func:`expected_steps` -- expected primitive steps to the goal of a (deterministic or stochastic) policy
+  over options (primitives are one-step options), by solving the absorbing chain ``E = D_pi + P1_pi E``
+  exactly (numba-compiled, single-threaded Gaussian elimination: see :func:`_solve`).
 * :func:`solve_task` / :func:`fourrooms_oracle` -- the numbers the experiment and ``hrlmeta oracle`` report.
 
-Greedy policies break value ties (within ``1e-12``) in favour of the lowest option index.
+Greedy policies share probability uniformly among options whose values tie (within ``1e-12`` for the
+oracle's own values, exactly for learned tables), as the agents' greedy choice does.
 """
 
 from __future__ import annotations
@@ -31,22 +33,55 @@ TIE_TOL = 1e-12
 
 
 def _solve(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """``np.linalg.solve`` through numba's single-threaded LAPACK binding: the problems here are ~100 x 100,
-    where a multi-threaded BLAS spends far longer synchronising threads than solving."""
+    """Solve ``A X = B`` by Gaussian elimination with partial pivoting, compiled with numba and
+    single-threaded: the systems here are ~100 x 100, where a multi-threaded BLAS/LAPACK spends far
+    longer synchronising threads than solving."""
     global _solve_jit
     if _solve_jit is None:
         from numba import njit
 
-        _solve_jit = njit(cache=True)(_solve_py)
+        _solve_jit = njit(cache=True)(_gauss_solve)
     A = np.ascontiguousarray(A, dtype=np.float64)
-    B = np.ascontiguousarray(B, dtype=np.float64)
+    B = np.asarray(B, dtype=np.float64)
     if B.ndim == 1:
-        return _solve_jit(A, B[:, None])[:, 0]
-    return _solve_jit(A, B)
+        return _solve_jit(A, np.ascontiguousarray(B[:, None]))[:, 0]
+    return _solve_jit(A, np.ascontiguousarray(B))
 
 
-def _solve_py(A, B):
-    return np.linalg.solve(A, B)
+def _gauss_solve(A, B):
+    n = A.shape[0]
+    M = A.copy()
+    X = B.copy()
+    m = X.shape[1]
+    for k in range(n):
+        p = k
+        big = abs(M[k, k])
+        for i in range(k + 1, n):
+            if abs(M[i, k]) > big:
+                big = abs(M[i, k])
+                p = i
+        if big == 0.0:
+            raise ValueError("singular matrix")
+        if p != k:
+            for j in range(n):
+                M[k, j], M[p, j] = M[p, j], M[k, j]
+            for j in range(m):
+                X[k, j], X[p, j] = X[p, j], X[k, j]
+        piv = M[k, k]
+        for i in range(k + 1, n):
+            f = M[i, k] / piv
+            if f != 0.0:
+                for j in range(k + 1, n):
+                    M[i, j] -= f * M[k, j]
+                for j in range(m):
+                    X[i, j] -= f * X[k, j]
+    for k in range(n - 1, -1, -1):
+        for j in range(m):
+            s = X[k, j]
+            for i in range(k + 1, n):
+                s -= M[k, i] * X[i, j]
+            X[k, j] = s / M[k, k]
+    return X
 
 
 _solve_jit = None

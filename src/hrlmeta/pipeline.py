@@ -13,16 +13,6 @@ from . import experiments as registry
 from . import tidy
 
 
-def set_threads(n: int) -> None:
-    """Pin the numeric libraries to ``n`` threads (one training job = ``threads`` cores)."""
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        os.environ.setdefault(var, str(n))
-    import sys
-
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(n)
-
-
 def train(experiment: str, algo: str, seed: int, params: dict, out: str | os.PathLike) -> pd.DataFrame:
     """One training run -> validated tidy table written atomically to ``out``."""
     registry.check_algo(experiment, algo)

@@ -38,7 +38,10 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "wall_s": "float",
     },
 }
-# value rules: column -> predicate over the series, and its description
+#: columns that are measurements of the machine (timings), not results of the seeded computation:
+#: the only columns allowed to differ between two runs of the same config and seed.
+MEASURED_COLUMNS = ("wall_s",)
+
 _NONNEG = ("seed", "episode", "steps", "decisions", "iteration", "wall_s")
 
 
@@ -100,6 +103,11 @@ def normalise(df: pd.DataFrame, kind: str) -> pd.DataFrame:
         elif dkind == "str":
             df[col] = df[col].astype(str)
     return df.reset_index(drop=True)
+
+
+def without_measured(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` without its timing columns: what must be identical across reruns."""
+    return df.drop(columns=[c for c in df.columns if c in MEASURED_COLUMNS])
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -19,31 +19,36 @@ EXPERIMENTS = enabled_experiments(config)
 
 wildcard_constraints:
     experiment="|".join(EXPERIMENTS) or "none",
-    algo=r"[a-z0-9_]+",
-    seed=r"\d+",
 
 
 def exp_block(experiment):
     return config["experiments"][experiment]
 
 
-def run_paths(experiment):
-    """Every training run of one experiment: results/runs/{experiment}/{algo}/seed{seed}.parquet"""
+def run_paths(experiment, algos=None, seed_list=None):
+    """Training runs of one experiment: results/runs/{experiment}/{algo}/seed{seed}.parquet"""
     return expand(
         "results/runs/{experiment}/{algo}/seed{seed}.parquet",
         experiment=experiment,
-        algo=exp_block(experiment)["algos"],
-        seed=seeds(config, experiment),
+        algo=exp_block(experiment)["algos"] if algos is None else algos,
+        seed=seeds(config, experiment) if seed_list is None else seed_list,
     )
 
 
-def params_json(wildcards):
+def seed_chunks(experiment):
+    """The experiment's seeds in chunks of `seeds_per_job` (one training job each)."""
+    s = seeds(config, experiment)
+    k = exp_block(experiment).get("seeds_per_job", 1)
+    return [s[i : i + k] for i in range(0, len(s), k)]
+
+
+def seed_tag(chunk):
+    return f"seed{chunk[0]}" if len(chunk) == 1 else f"seeds{chunk[0]}-{chunk[-1]}"
+
+
+def params_json(experiment):
     """The experiment's params as canonical JSON: a change to them re-runs its jobs, and only them."""
-    return json.dumps(exp_block(wildcards.experiment).get("params", {}), sort_keys=True)
-
-
-def train_threads(wildcards):
-    return exp_block(wildcards.experiment).get("threads", 1)
+    return json.dumps(exp_block(experiment).get("params", {}), sort_keys=True)
 
 
 def figure_names(experiment):

@@ -366,6 +366,17 @@ def kl_old_new(params_T: Params, batch: Batch) -> torch.Tensor:
     return _masked_task_mean(kl, batch.flat("mask"))
 
 
+def surrogate_and_kl(params_T: Params, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`surrogate_loss` and :func:`kl_old_new` from one forward pass (line search)."""
+    mean = policy_mean(params_T, batch.flat("obs"))
+    log_std = log_std_of(params_T)
+    mask, adv = batch.flat("mask"), batch.flat("adv")
+    ratio = torch.exp(gaussian_log_prob(mean, log_std, batch.flat("act")) - batch.flat("logp_old"))
+    m0, s0 = batch.flat("mean_old"), batch.flat("log_std_old")
+    kl = (log_std - s0 + (torch.exp(2 * s0) + (m0 - mean) ** 2) / (2 * torch.exp(2 * log_std)) - 0.5).sum(-1)
+    return -_masked_task_mean(ratio * adv, mask), _masked_task_mean(kl, mask)
+
+
 # --------------------------------------------------------------------------- the inner update
 
 
@@ -460,9 +471,11 @@ def make_kl_hvp(theta: Params, pre: Batch | None, post: Batch, cfg: MamlConfig, 
     return hvp
 
 
-def conjugate_gradient(Avp, b: torch.Tensor, iters: int, tol: float = 1e-10) -> torch.Tensor:
-    """Approximately solve A x = b for symmetric positive definite A given only products A p."""
+def conjugate_gradient(Avp, b: torch.Tensor, iters: int, tol: float = 1e-10):
+    """Approximately solve A x = b for symmetric positive definite A given only products A p.
+    Returns (x, A x); A x is accumulated from the products already computed (no extra product)."""
     x = torch.zeros_like(b)
+    Ax = torch.zeros_like(b)
     r = b.clone()
     p = b.clone()
     rr = r @ r
@@ -470,13 +483,14 @@ def conjugate_gradient(Avp, b: torch.Tensor, iters: int, tol: float = 1e-10) -> 
         Ap = Avp(p)
         alpha = rr / (p @ Ap)
         x = x + alpha * p
+        Ax = Ax + alpha * Ap
         r = r - alpha * Ap
         rr_new = r @ r
         if rr_new < tol:
             break
         p = r + (rr_new / rr) * p
         rr = rr_new
-    return x
+    return x, Ax
 
 
 def trpo_step(theta: Params, pre: Batch | None, post: Batch, cfg: MamlConfig, second_order: bool):
@@ -488,8 +502,8 @@ def trpo_step(theta: Params, pre: Batch | None, post: Batch, cfg: MamlConfig, se
         n_sub = max(1, int(round(cfg.hvp_subsample * post.obs.shape[1])))
         pre_s = None if pre is None else pre.head(max(1, int(round(cfg.hvp_subsample * pre.obs.shape[1]))))
         hvp = make_kl_hvp(leaf, pre_s, post.head(n_sub), cfg, second_order)
-        step_dir = conjugate_gradient(hvp, -grad, cfg.cg_iters)
-        shs = 0.5 * step_dir @ hvp(step_dir)
+        step_dir, h_step = conjugate_gradient(hvp, -grad, cfg.cg_iters)
+        shs = 0.5 * step_dir @ h_step
     loss_old = float(loss.detach())
     stats = {"loss": loss_old, "grad_norm": float(grad.norm()), "kl": 0.0, "backtracks": cfg.ls_max_steps,
              "improvement": 0.0}
@@ -503,8 +517,7 @@ def trpo_step(theta: Params, pre: Batch | None, post: Batch, cfg: MamlConfig, se
         with torch.enable_grad():
             phi = detach(adapted_params(cand_leaf, pre, post.n_tasks, cfg.inner_lr, second_order=False))
         with torch.no_grad():
-            new_loss = float(surrogate_loss(phi, post).mean())
-            kl = float(kl_old_new(phi, post).mean())
+            new_loss, kl = (float(x.mean()) for x in surrogate_and_kl(phi, post))
         if new_loss < loss_old and kl <= cfg.max_kl:
             stats.update(kl=kl, backtracks=k, improvement=loss_old - new_loss)
             return {n: v.clone() for n, v in cand.items()}, stats

@@ -10,17 +10,32 @@ everything the policy knows about the current task lives in the hidden state.
 
 Slow learner. CHOICE: PPO (Schulman et al., 2017) with GAE(gamma, lambda) instead of the paper's TRPO,
 because PPO's first-order clipped objective needs no conjugate-gradient/line-search machinery, is the
-standard modern substitute for TRPO at the same sample budget, and batches cleanly over whole trials
-with torch's fused GRU. The trial is one long episode of the meta-MDP: advantages are computed over the
-whole trial (episode boundaries inside a trial are not terminal), bootstrapping with 0 at the trial's
-end. Each update does ``epochs`` passes of full-sequence BPTT over minibatches of trials. Value targets
+standard modern substitute for TRPO at the same sample budget, and batches cleanly over whole trials.
+The trial is one long episode of the meta-MDP: advantages are computed over the whole trial (episode
+boundaries inside a trial are not terminal), bootstrapping with 0 at the trial's end. Each update does
+``epochs`` passes of full-sequence BPTT over ``minibatches`` minibatches of whole trials. Value targets
 are normalised by running return statistics (the value head predicts standardised returns).
 
 CHOICE: a shared GRU torso for policy and value (the paper used separate networks), hidden size 64 by
 default (paper: 256), both to fit a 2-core CPU budget. Evaluation samples actions from the trained
 stochastic policy (the learned algorithm), on fresh tasks, with the hidden state reset per task.
 
-Tasks plug in through a small vectorised *meta-environment* protocol (see :class:`MetaEnv`).
+Implementation (speed; none of it changes the algorithm):
+
+- Tasks are played as a batch in lockstep by *meta-environments* (:class:`BanditMetaEnv`,
+  :class:`TabularMDPMetaEnv`) whose step is a handful of torch tensor ops over all tasks; a trial's task
+  parameters are sampled once per trial by the same numpy samplers the baselines use
+  (:mod:`hrlmeta.envs`), and the trial's per-step noise is drawn in one call from a seeded
+  ``torch.Generator``. No per-step numpy <-> torch conversion, no per-task Python.
+- Rollouts run under ``torch.inference_mode`` with ``torch.gru_cell`` on the GRU's own weights; actions
+  are drawn by the Gumbel-max trick (argmax of logits + Gumbel noise, exactly a softmax sample); the
+  old log-probabilities and values of the recorded trials are computed after the loop from the stored
+  hidden states in one matrix product.
+- The PPO update runs the GRU over whole sequences with :class:`GRUSequence`, a hand-written BPTT
+  (forward stores the gates; backward runs the recurrence for the hidden-state gradient only and forms
+  the weight gradients as one matrix product over all steps). It computes exactly what ``nn.GRU`` +
+  autograd computes (checked in tests/test_rl2.py) at a fraction of the per-step overhead on a CPU.
+  ``RL2Policy.forward_seq(X, fused=False)`` is the ``nn.GRU`` reference path.
 """
 
 from __future__ import annotations
@@ -37,15 +52,83 @@ class MetaEnv:
     """Protocol of a batch of tasks played in lockstep for one trial of ``trial_length`` steps.
 
     ``obs_dim``, ``n_actions``, ``trial_length`` attributes;
-    ``reset_trial(n_tasks, rng) -> obs (n_tasks, obs_dim)``: sample fresh tasks, start a trial;
-    ``step(actions) -> (obs, rewards, done, info)``: ``done`` is True where an episode of the trial
-    ended at this step (the next observation then starts the next episode); ``info`` may carry a
-    per-task ``"regret"`` array.
+    ``reset_trial(n_tasks, rng, gen) -> obs``: sample ``n_tasks`` fresh tasks with the numpy Generator
+    ``rng``, draw the trial's per-step noise from the torch Generator ``gen``, start a trial;
+    ``obs`` is a float32 tensor (n_tasks, obs_dim);
+    ``step(actions: LongTensor (n_tasks,)) -> (obs, rewards, done, regret)``: float32 tensors
+    ``obs`` (n_tasks, obs_dim) and ``rewards`` (n_tasks,); ``done`` a Python bool, True where an episode
+    of the trial ended at this step (tasks run in lockstep; the next observation then starts the next
+    episode); ``regret`` a (n_tasks,) tensor of per-step expected regret, or None.
     """
 
     obs_dim: int
     n_actions: int
     trial_length: int
+
+
+# ----------------------------------------------------------------------------------------------------
+# the GRU over whole sequences, with hand-written BPTT
+# ----------------------------------------------------------------------------------------------------
+class GRUSequence(torch.autograd.Function):
+    """Single-layer GRU over a whole sequence, ``nn.GRU`` equations and weight layout (gates r, z, n):
+
+        r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)      z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
+        n = tanh(W_in x + b_in + r * (W_hn h + b_hn))    h' = (1 - z) * n + z * h
+
+    ``apply(X (T, B, I), h0 (B, H), w_ih (3H, I), w_hh (3H, H), b_ih (3H,), b_hh (3H,))`` returns the
+    hidden states of steps 1..T, (T, B, H). The input projection of all steps is one matrix product;
+    the backward pass propagates dL/dh through time and forms dL/dW as single products over all steps.
+    """
+
+    @staticmethod
+    def forward(ctx, X, h0, w_ih, w_hh, b_ih, b_hh):
+        T, B, _ = X.shape
+        H = h0.shape[-1]
+        gi = torch.addmm(b_ih, X.reshape(T * B, -1), w_ih.t()).view(T, B, 3 * H)
+        hs = X.new_empty(T + 1, B, H)   # hs[t] = state before step t
+        rz = X.new_empty(T, B, 2 * H)   # reset and update gates
+        ng = X.new_empty(T, B, H)       # candidate state n
+        gh = X.new_empty(T, B, 3 * H)   # W_hh h + b_hh
+        hs[0] = h0
+        w_hh_t = w_hh.t()
+        for t in range(T):
+            h = hs[t]
+            torch.addmm(b_hh, h, w_hh_t, out=gh[t])
+            torch.sigmoid(gi[t, :, : 2 * H] + gh[t, :, : 2 * H], out=rz[t])
+            torch.tanh(torch.addcmul(gi[t, :, 2 * H :], rz[t, :, :H], gh[t, :, 2 * H :]), out=ng[t])
+            torch.addcmul(ng[t], rz[t, :, H:], h - ng[t], out=hs[t + 1])   # n + z * (h - n)
+        ctx.save_for_backward(X, w_ih, w_hh)
+        ctx.hs, ctx.rz, ctx.ng, ctx.gh = hs, rz, ng, gh
+        return hs[1:]
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, d_out):
+        X, w_ih, w_hh = ctx.saved_tensors
+        hs, rz, ng, gh = ctx.hs, ctx.rz, ctx.ng, ctx.gh
+        T, B, H = d_out.shape
+        d_gi = X.new_empty(T, B, 3 * H)  # dL/d(W_ih x + b_ih)
+        d_gh = X.new_empty(T, B, 3 * H)  # dL/d(W_hh h + b_hh)
+        dh = torch.zeros(B, H, dtype=X.dtype)
+        for t in range(T - 1, -1, -1):
+            dh = dh + d_out[t]
+            r, z, n, h = rz[t, :, :H], rz[t, :, H:], ng[t], hs[t]
+            dn = dh - dh * z                                      # dh * (1 - z)
+            d_npre = dn - dn * n * n                              # through tanh
+            d_gi[t, :, 2 * H :] = d_npre
+            torch.mul(d_npre, r, out=d_gh[t, :, 2 * H :])
+            dr = d_npre * gh[t, :, 2 * H :]
+            dz = dh * (h - n)
+            d_rz = torch.cat([dr, dz], dim=1)
+            d_rz.mul_(rz[t] - rz[t] * rz[t])                      # through sigmoid
+            d_gi[t, :, : 2 * H] = d_rz
+            d_gh[t, :, : 2 * H] = d_rz
+            dh = torch.addmm(dh * z, d_gh[t], w_hh)
+        d_gi2, d_gh2 = d_gi.view(T * B, 3 * H), d_gh.view(T * B, 3 * H)
+        dX = (d_gi2 @ w_ih).view(X.shape) if ctx.needs_input_grad[0] else None
+        d_w_ih = d_gi2.t() @ X.reshape(T * B, -1)
+        d_w_hh = d_gh2.t() @ hs[:-1].reshape(T * B, H)
+        return dX, dh, d_w_ih, d_w_hh, d_gi2.sum(0), d_gh2.sum(0)
 
 
 class RL2Policy(nn.Module):
@@ -62,7 +145,7 @@ class RL2Policy(nn.Module):
         nn.init.zeros_(self.pi.bias)
 
     def initial_state(self, batch: int) -> torch.Tensor:
-        """Hidden state at the start of a trial (a new task): zeros."""
+        """Hidden state at the start of a trial (a new task): zeros, (1, batch, hidden) as for nn.GRU."""
         return torch.zeros(1, batch, self.hidden)
 
     def make_input(self, obs, prev_action, prev_reward, prev_done) -> torch.Tensor:
@@ -74,21 +157,34 @@ class RL2Policy(nn.Module):
         has = pa >= 0
         onehot[has, pa[has]] = 1.0
         r = torch.as_tensor(prev_reward, dtype=torch.float32).reshape(b, 1)
-        d = torch.as_tensor(np.array(prev_done, dtype=np.float32)).reshape(b, 1)
+        d = torch.as_tensor(prev_done, dtype=torch.float32).reshape(b, 1)
         return torch.cat([obs, onehot, r, d], dim=1)
 
-    def step(self, x: torch.Tensor, h: torch.Tensor):
-        """One step: x (batch, in_dim), h (1, batch, hidden) -> logits, value, new h."""
-        out, h = self.gru(x[None], h)
-        out = out[0]
-        return self.pi(out), self.v(out).squeeze(-1), h
+    def _gru_weights(self):
+        g = self.gru
+        return g.weight_ih_l0, g.weight_hh_l0, g.bias_ih_l0, g.bias_hh_l0
 
-    def forward_seq(self, X: torch.Tensor, h0: torch.Tensor | None = None):
-        """Whole trials: X (T, batch, in_dim) -> logits (T, batch, A), values (T, batch)."""
+    def step(self, x: torch.Tensor, h: torch.Tensor):
+        """One step: x (batch, in_dim), h (1, batch, hidden) -> logits, value, new h (1, batch, hidden)."""
+        h = torch.gru_cell(x, h[0], *self._gru_weights())
+        return self.pi(h), self.v(h).squeeze(-1), h[None]
+
+    def heads(self, hs: torch.Tensor):
+        """Logits (..., A) and values (...) of hidden states hs (..., hidden)."""
+        return self.pi(hs), self.v(hs).squeeze(-1)
+
+    def forward_seq(self, X: torch.Tensor, h0: torch.Tensor | None = None, fused: bool = True):
+        """Whole trials: X (T, batch, in_dim) -> logits (T, batch, A), values (T, batch).
+
+        ``fused=True`` runs :class:`GRUSequence` (fast BPTT); ``fused=False`` the ``nn.GRU`` reference.
+        """
         if h0 is None:
             h0 = self.initial_state(X.shape[1])
-        out, _ = self.gru(X, h0)
-        return self.pi(out), self.v(out).squeeze(-1)
+        if fused:
+            out = GRUSequence.apply(X, h0[0], *self._gru_weights())
+        else:
+            out, _ = self.gru(X, h0)
+        return self.heads(out)
 
 
 @dataclass
@@ -119,49 +215,62 @@ class PPOConfig:
 
 def rollout(policy: RL2Policy, env: MetaEnv, n_tasks: int, rng: np.random.Generator,
             gen: torch.Generator, record: bool = True) -> dict:
-    """Play one trial in ``n_tasks`` fresh tasks with the hidden state reset at the trial's start."""
-    T = env.trial_length
-    obs = env.reset_trial(n_tasks, rng)
-    h = policy.initial_state(n_tasks)
-    prev_a = np.full(n_tasks, -1)
-    prev_r = np.zeros(n_tasks)
-    prev_d = np.zeros(n_tasks)
-    X = torch.zeros(T, n_tasks, policy.in_dim) if record else None
-    A = torch.zeros(T, n_tasks, dtype=torch.long)
-    LP = torch.zeros(T, n_tasks)
-    V = torch.zeros(T, n_tasks)
-    Rw = np.zeros((T, n_tasks))
-    regret = np.zeros(T)
-    with torch.no_grad():
+    """Play one trial in ``n_tasks`` fresh tasks with the hidden state reset at the trial's start.
+
+    Returns rewards (T, n_tasks) and the per-step mean regret (T,); with ``record`` also the inputs
+    X (T, n_tasks, in_dim), actions A, and the behaviour policy's log-probabilities and values.
+    """
+    T, od, nA = env.trial_length, policy.obs_dim, policy.n_actions
+    w_ih, w_hh, b_ih, b_hh = (w.detach() for w in policy._gru_weights())
+    w_pi, b_pi = policy.pi.weight.detach().t(), policy.pi.bias.detach()
+    with torch.inference_mode():
+        obs = env.reset_trial(n_tasks, rng, gen)
+        # inputs: all T steps when recording, else a two-row ring buffer (step t reads row t % 2)
+        X = torch.zeros(T if record else 2, n_tasks, policy.in_dim)
+        X[0, :, :od] = obs
+        HS = torch.empty(T, n_tasks, policy.hidden) if record else None
+        A = torch.empty(T, n_tasks, dtype=torch.long)
+        Rw = torch.empty(T, n_tasks)
+        regret = torch.zeros(T)
+        h = torch.zeros(n_tasks, policy.hidden)
+        L = X.shape[0]
         for t in range(T):
-            x = policy.make_input(obs, prev_a, prev_r, prev_d)
-            logits, v, h = policy.step(x, h)
-            probs = torch.softmax(logits, dim=-1)
-            a = torch.multinomial(probs, 1, generator=gen).squeeze(1)
+            h = torch.gru_cell(X[t % L], h, w_ih, w_hh, b_ih, b_hh)
+            logits = torch.addmm(b_pi, h, w_pi)
+            gumbel = torch.empty_like(logits).exponential_(generator=gen).log_()   # -Gumbel noise
+            a = torch.argmax(logits - gumbel, dim=1)
+            obs, r, done, reg = env.step(a)
+            A[t], Rw[t] = a, r
             if record:
-                X[t] = x
-                LP[t] = torch.log(probs.gather(1, a[:, None]).squeeze(1) + 1e-12)
-                V[t] = v
-            A[t] = a
-            a_np = a.numpy()
-            obs, r, done, info = env.step(a_np)
-            Rw[t] = r
-            if "regret" in info:
-                regret[t] = float(np.mean(info["regret"]))
-            prev_a, prev_r = a_np, r
-            prev_d = np.broadcast_to(np.asarray(done, dtype=float), (n_tasks,))
-    return {"X": X, "A": A, "logp": LP, "values": V, "rewards": Rw, "regret_per_step": regret}
+                HS[t] = h
+            if reg is not None:
+                regret[t] = reg.mean()
+            if t + 1 < T:
+                nx = X[(t + 1) % L]
+                if not record:
+                    nx.zero_()
+                nx[:, :od] = obs
+                nx[:, od : od + nA].scatter_(1, a[:, None], 1.0)
+                nx[:, od + nA] = r
+                nx[:, od + nA + 1] = float(done)
+        out = {"rewards": Rw, "regret_per_step": regret, "A": A}
+        if record:
+            logits, values = policy.heads(HS)
+            out["logp"] = torch.log_softmax(logits, dim=-1).gather(2, A[:, :, None]).squeeze(2)
+            out.update(X=X, values=values)
+    return out
 
 
-def gae(rewards: np.ndarray, values: np.ndarray, gamma: float, lam: float) -> np.ndarray:
+def gae(rewards: torch.Tensor, values: torch.Tensor, gamma: float, lam: float) -> torch.Tensor:
     """GAE advantages over a whole trial (T, batch); the trial's end is terminal (bootstrap 0)."""
+    rewards, values = torch.as_tensor(rewards), torch.as_tensor(values)
     T = rewards.shape[0]
-    adv = np.zeros_like(rewards)
-    last = np.zeros(rewards.shape[1])
+    nxt = torch.cat([values[1:], torch.zeros_like(values[:1])])
+    delta = rewards + gamma * nxt - values
+    adv = torch.empty_like(delta)
+    last = torch.zeros_like(delta[0])
     for t in range(T - 1, -1, -1):
-        nxt = values[t + 1] if t + 1 < T else 0.0
-        delta = rewards[t] + gamma * nxt - values[t]
-        last = delta + gamma * lam * last
+        last = delta[t] + gamma * lam * last
         adv[t] = last
     return adv
 
@@ -172,9 +281,9 @@ class RunningStats:
     def __init__(self):
         self.n, self.mean, self.m2 = 0, 0.0, 0.0
 
-    def update(self, x: np.ndarray):
-        x = np.asarray(x, float).ravel()
-        nb, mb, vb = x.size, x.mean(), x.var()
+    def update(self, x):
+        x = torch.as_tensor(x, dtype=torch.float64).ravel()
+        nb, mb, vb = x.numel(), float(x.mean()), float(x.var(correction=0))
         n = self.n + nb
         delta = mb - self.mean
         self.mean += delta * nb / n
@@ -186,14 +295,50 @@ class RunningStats:
         return float(np.sqrt(self.m2 / self.n)) if self.n > 1 and self.m2 > 0 else 1.0
 
 
-def train(env: MetaEnv, cfg: PPOConfig, seed: int, log=None) -> tuple[RL2Policy, list[dict]]:
-    """Train an RL^2 policy on tasks from ``env``. Returns (policy, per-iteration log rows)."""
+def ppo_update(policy: RL2Policy, opt: torch.optim.Optimizer, ro: dict, stats: RunningStats,
+               cfg: PPOConfig, ent_coef: float, gen: torch.Generator, fused: bool = True) -> float:
+    """``cfg.epochs`` passes of clipped-PPO minibatch steps on one batch of recorded trials.
+    Returns the policy entropy of the last minibatch."""
+    values = ro["values"] * stats.std + stats.mean
+    adv = gae(ro["rewards"], values, cfg.gamma, cfg.gae_lambda)
+    ret = adv + values
+    stats.update(ret)
+    target = (ret - stats.mean) / stats.std
+    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+    X, A, old_logp = ro["X"], ro["A"], ro["logp"]
+    B = X.shape[1]
+    mb = max(B // cfg.minibatches, 1)
+    params = list(policy.parameters())
+    for _ in range(cfg.epochs):
+        perm = torch.randperm(B, generator=gen)
+        for start in range(0, B, mb):
+            idx = perm[start : start + mb]
+            logits, v = policy.forward_seq(X[:, idx], fused=fused)
+            logp_all = torch.log_softmax(logits, dim=-1)
+            logp = logp_all.gather(2, A[:, idx, None]).squeeze(2)
+            ratio = torch.exp(logp - old_logp[:, idx])
+            a = adv[:, idx]
+            pg = -torch.min(ratio * a, torch.clamp(ratio, 1 - cfg.clip, 1 + cfg.clip) * a).mean()
+            vloss = 0.5 * ((v - target[:, idx]) ** 2).mean()
+            entropy = -(logp_all.exp() * logp_all).sum(-1).mean()
+            loss = pg + cfg.value_coef * vloss - ent_coef * entropy
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(params, cfg.max_grad_norm, foreach=True)
+            opt.step()
+    return float(entropy.detach())
+
+
+def train(env: MetaEnv, cfg: PPOConfig, seed: int, log=None, fused: bool = True) -> tuple[RL2Policy, list[dict]]:
+    """Train an RL^2 policy on tasks from ``env``. Returns (policy, per-iteration log rows).
+    ``fused=False`` uses the ``nn.GRU`` reference path in the update (same algorithm, slower)."""
     torch.set_num_threads(cfg.torch_threads)
-    torch.manual_seed(seed)  # parameter initialisation (nn.Module init uses the default generator)
     gen = torch.Generator().manual_seed(seed + 1)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)  # parameter initialisation (nn.Module init uses the default generator)
+        policy = RL2Policy(env.obs_dim, env.n_actions, cfg.hidden)
     rng = np.random.default_rng([seed, 2])
-    policy = RL2Policy(env.obs_dim, env.n_actions, cfg.hidden)
-    opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, eps=1e-5)
+    opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, eps=1e-5, foreach=True)
     stats = RunningStats()
     rows = []
     for it in range(cfg.iterations):
@@ -201,36 +346,12 @@ def train(env: MetaEnv, cfg: PPOConfig, seed: int, log=None) -> tuple[RL2Policy,
         frac = it / max(cfg.iterations - 1, 1)
         ent_coef = cfg.entropy_coef + frac * (cfg.entropy_coef_final - cfg.entropy_coef)
         ro = rollout(policy, env, cfg.batch_tasks, rng, gen)
-        values = ro["values"].numpy() * stats.std + stats.mean
-        adv = gae(ro["rewards"], values, cfg.gamma, cfg.gae_lambda)
-        ret = adv + values
-        stats.update(ret)
-        target = torch.as_tensor((ret - stats.mean) / stats.std, dtype=torch.float32)
-        adv_t = torch.as_tensor((adv - adv.mean()) / (adv.std() + 1e-8), dtype=torch.float32)
-        B = cfg.batch_tasks
-        mb = max(B // cfg.minibatches, 1)
-        for _ in range(cfg.epochs):
-            perm = torch.randperm(B, generator=gen)
-            for start in range(0, B, mb):
-                idx = perm[start : start + mb]
-                logits, v = policy.forward_seq(ro["X"][:, idx])
-                logp_all = torch.log_softmax(logits, dim=-1)
-                logp = logp_all.gather(2, ro["A"][:, idx, None]).squeeze(2)
-                ratio = torch.exp(logp - ro["logp"][:, idx])
-                a = adv_t[:, idx]
-                pg = -torch.min(ratio * a, torch.clamp(ratio, 1 - cfg.clip, 1 + cfg.clip) * a).mean()
-                vloss = 0.5 * ((v - target[:, idx]) ** 2).mean()
-                entropy = -(logp_all.exp() * logp_all).sum(-1).mean()
-                loss = pg + cfg.value_coef * vloss - ent_coef * entropy
-                opt.zero_grad()
-                loss.backward()
-                nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
-                opt.step()
+        entropy = ppo_update(policy, opt, ro, stats, cfg, ent_coef, gen, fused=fused)
         row = {
             "iteration": it,
-            "return": float(ro["rewards"].sum(axis=0).mean()),
+            "return": float(ro["rewards"].sum(0).mean()),
             "wall_s": time.perf_counter() - t0,
-            "entropy": float(entropy.detach()),
+            "entropy": entropy,
         }
         rows.append(row)
         if log is not None:
@@ -240,70 +361,83 @@ def train(env: MetaEnv, cfg: PPOConfig, seed: int, log=None) -> tuple[RL2Policy,
 
 def evaluate(policy: RL2Policy, env: MetaEnv, n_tasks: int, seed: int, chunk: int = 1000) -> dict:
     """Total reward per task of the trained policy on ``n_tasks`` fresh tasks (hidden state reset per
-    task), plus per-step mean reward and regret curves."""
+    task), plus per-step mean reward and regret curves (numpy arrays)."""
     rng = np.random.default_rng([seed, 3])
     gen = torch.Generator().manual_seed(seed + 3)
-    totals, rew, reg = [], np.zeros(env.trial_length), np.zeros(env.trial_length)
+    totals, rew, reg = [], torch.zeros(env.trial_length), torch.zeros(env.trial_length)
     done = 0
     while done < n_tasks:
         b = min(chunk, n_tasks - done)
         ro = rollout(policy, env, b, rng, gen, record=False)
-        totals.append(ro["rewards"].sum(axis=0))
-        rew += ro["rewards"].mean(axis=1) * b
+        totals.append(ro["rewards"].sum(0))
+        rew += ro["rewards"].mean(1) * b
         reg += ro["regret_per_step"] * b
         done += b
-    return {"totals": np.concatenate(totals), "reward_per_step": rew / n_tasks,
-            "regret_per_step": reg / n_tasks}
+    return {"totals": torch.cat(totals).double().numpy(), "reward_per_step": (rew / n_tasks).double().numpy(),
+            "regret_per_step": (reg / n_tasks).double().numpy()}
 
 
 # ----------------------------------------------------------------------------------------------------
-# meta-environments of the two RL^2 experiments
+# meta-environments of the two RL^2 experiments (batched torch dynamics)
 # ----------------------------------------------------------------------------------------------------
 class BanditMetaEnv(MetaEnv):
-    """k-armed Bernoulli bandits, n pulls per trial; each pull is a one-step episode (constant obs)."""
+    """k-armed Bernoulli bandits (arm means i.i.d. U[0, 1], :func:`hrlmeta.envs.bandits.sample_means`),
+    n pulls per trial; each pull is a one-step episode (constant observation 1, done after every pull)."""
 
     def __init__(self, n: int, k: int):
-        from ..envs.bandits import BernoulliBandits, sample_means
-
-        self._sample, self._cls = sample_means, BernoulliBandits
         self.n, self.k = int(n), int(k)
         self.obs_dim, self.n_actions, self.trial_length = 1, self.k, self.n
-        self.env = None
+        self.means = None
 
-    def reset_trial(self, n_tasks, rng):
-        self.env = self._cls(self._sample(rng, n_tasks, self.k), rng)
-        return np.ones((n_tasks, 1))
+    def reset_trial(self, n_tasks, rng, gen):
+        from ..envs.bandits import sample_means
+
+        self.means = torch.from_numpy(sample_means(rng, n_tasks, self.k)).float()
+        self.best = self.means.max(dim=1).values
+        self._u = torch.rand(self.n, n_tasks, generator=gen)   # reward noise of every pull of the trial
+        self._obs = torch.ones(n_tasks, 1)
+        self.t = 0
+        return self._obs
 
     def step(self, actions):
-        regret = self.env.pseudo_regret(actions)
-        r = self.env.pull(actions)
-        return np.ones((len(r), 1)), r, True, {"regret": regret}
+        p = self.means.gather(1, actions[:, None]).squeeze(1)
+        r = (self._u[self.t] < p).float()
+        self.t += 1
+        return self._obs, r, True, self.best - p
 
 
 class TabularMDPMetaEnv(MetaEnv):
-    """Random tabular MDPs, ``n_episodes`` episodes of ``horizon`` steps per trial; obs = one-hot state."""
+    """Random tabular MDPs (:func:`hrlmeta.envs.tabular_mdp.sample_mdps`: R ~ N(1, 1), P ~ flat Dirichlet),
+    ``n_episodes`` episodes of ``horizon`` steps per trial, each starting in state 0, rewards
+    N(R(s, a), 1); observation = one-hot state. Same dynamics as :class:`hrlmeta.envs.tabular_mdp.TabularMDPs`.
+    """
 
     def __init__(self, n_episodes: int, horizon: int = 10, n_states: int = 10, n_actions: int = 5):
         self.n_episodes, self.horizon = int(n_episodes), int(horizon)
         self.nS = int(n_states)
         self.obs_dim, self.n_actions = self.nS, int(n_actions)
         self.trial_length = self.n_episodes * self.horizon
-        self.env = None
+        self._eye = torch.eye(self.nS)
 
-    def _obs(self, s):
-        o = np.zeros((len(s), self.nS))
-        o[np.arange(len(s)), s] = 1.0
-        return o
-
-    def reset_trial(self, n_tasks, rng):
-        from ..envs.tabular_mdp import TabularMDPs, sample_mdps
+    def reset_trial(self, n_tasks, rng, gen):
+        from ..envs.tabular_mdp import sample_mdps
 
         R, P = sample_mdps(rng, n_tasks, self.nS, self.n_actions)
-        self.env = TabularMDPs(R, P, self.horizon, rng)
-        return self._obs(self.env.reset())
+        self.R = torch.from_numpy(R).float().reshape(-1)                                   # (tasks*S*A,)
+        self.cdf = torch.from_numpy(np.cumsum(P, axis=-1)).float().reshape(-1, self.nS)    # (tasks*S*A, S)
+        self._base = torch.arange(n_tasks) * (self.nS * self.n_actions)
+        T = self.trial_length
+        self._noise = torch.randn(T, n_tasks, generator=gen)    # reward noise of every step of the trial
+        self._u = torch.rand(T, n_tasks, 1, generator=gen)       # transition draws (inverse CDF)
+        self.state = torch.zeros(n_tasks, dtype=torch.long)
+        self.t = 0
+        return self._eye[self.state]
 
     def step(self, actions):
-        s, r, done = self.env.step(actions)
-        if done:
-            s = self.env.reset()
-        return self._obs(s), r, bool(done), {}
+        sa = self._base + self.state * self.n_actions + actions
+        r = self.R[sa] + self._noise[self.t]
+        nxt = (self._u[self.t] > self.cdf[sa]).sum(1).clamp_(max=self.nS - 1)
+        self.t += 1
+        done = self.t % self.horizon == 0
+        self.state = torch.zeros_like(nxt) if done else nxt
+        return self._eye[self.state], r, done, None

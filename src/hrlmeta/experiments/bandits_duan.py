@@ -244,9 +244,9 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     for ax in list(axes.flat)[len(cells):]:
         ax.axis("off")
     handles = [plt.Line2D([], [], marker="D", color="black", ls="", label="published (Duan et al. 2016, Table 1)")]
-    fig.legend(handles=handles, loc="upper center", ncol=1, frameon=False)
-    fig.suptitle("Bernoulli bandits: mean total reward (bars: 95% bootstrap CI over seeds)", y=1.04)
+    fig.suptitle("Bernoulli bandits: mean total reward (bars: 95% bootstrap CI over seeds)")
     fig.tight_layout()
+    fig.legend(handles=handles, loc="upper center", ncol=1, frameon=False, bbox_to_anchor=(0.5, 0.0))
     plotting.savefig(fig, outdir / "bandits_duan_scores.png")
 
     # RL^2 learning curves, one panel per trained cell

@@ -185,6 +185,19 @@ def evaluate(maml, seed: int, params: dict) -> tuple[list[tuple[float, float]], 
     maml.policy.generator = gen
     curves, failed = [], 0
     t0 = time.perf_counter()
+    # adapt_to_task builds a PolicyNetwork() (default init from the global RNG, then overwritten by
+    # load_state_dict): fork_rng keeps the caller's global RNG state untouched
+    with torch.random.fork_rng(devices=[]):
+        _evaluate_tasks(maml, rng, n_tasks, k, curves)
+    failed = n_tasks - len(curves)
+    wall = (time.perf_counter() - t0) / (k + 1)
+    if not curves:
+        raise RuntimeError("nav2d_seedblog: the listing failed on every test task")
+    mean = np.mean(np.asarray(curves, dtype=float), axis=0)
+    return [(float(c), wall) for c in mean], failed
+
+
+def _evaluate_tasks(maml, rng, n_tasks: int, k: int, curves: list) -> None:
     for _ in range(n_tasks):
         test_env = S.Navigation2DEnv.sample_task(rng)
         with _Recorder(maml) as rec:
@@ -193,18 +206,11 @@ def evaluate(maml, seed: int, params: dict) -> tuple[list[tuple[float, float]], 
                 adapted_policy = maml.adapt_to_task(test_env, num_steps=k)
                 _, _, after, _ = maml.collect_trajectory(test_env, adapted_policy)
             except ValueError:
-                failed += 1
                 continue
         if not all(bool(torch.isfinite(p).all()) for p in adapted_policy.parameters()):
-            failed += 1
             continue
         mid = [sum(r[2]) for r in rec.records[2:1 + k]]  # trajectories after 1..k-1 SGD steps
         curves.append([sum(before), *mid, sum(after)])
-    wall = (time.perf_counter() - t0) / (k + 1)
-    if not curves:
-        raise RuntimeError("nav2d_seedblog: the listing failed on every test task")
-    mean = np.mean(np.asarray(curves, dtype=float), axis=0)
-    return [(float(c), wall) for c in mean], failed
 
 
 def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
@@ -340,12 +346,12 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     ax.legend(fontsize=8)
     savefig(fig, outdir / "nav2d_seedblog_adaptation.png")
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     a = table[(table["phase"] == "meta_train")]
     if "audited" in a.columns:
         a = a[a["audited"].astype(bool)]
-    pairs = [("cos_listing_maml", "vs true MAML (2nd order)"), ("cos_listing_fomaml", "vs FOMAML (1st order)"),
-             ("cos_listing_pg_theta", "vs policy gradient at theta")]
+    pairs = [("cos_listing_maml", "vs true MAML\n(2nd order)"), ("cos_listing_fomaml", "vs FOMAML\n(1st order)"),
+             ("cos_listing_pg_theta", "vs policy gradient\nat theta")]
     recs = []
     for algo in order:
         for col, lab in pairs:

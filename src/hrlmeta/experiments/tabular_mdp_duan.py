@@ -204,9 +204,9 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
         ax.set_ylabel("total reward per task")
     handles = [plt.Line2D([], [], marker="D", color="black", ls="", label="published (Duan et al. 2016, Table 2)"),
                plt.Line2D([], [], color="black", ls="--", label="published best baseline")]
-    fig.legend(handles=handles, loc="upper center", ncol=2, frameon=False, bbox_to_anchor=(0.5, 1.08))
-    fig.suptitle("Random tabular MDPs: mean total reward (bars: 95% bootstrap CI over seeds)", y=1.14)
+    fig.suptitle("Random tabular MDPs: mean total reward (bars: 95% bootstrap CI over seeds)")
     fig.tight_layout()
+    fig.legend(handles=handles, loc="upper center", ncol=2, frameon=False, bbox_to_anchor=(0.5, 0.0))
     plotting.savefig(fig, outdir / "tabular_mdp_duan_scores.png")
 
     tr = table[table["phase"] == "meta_train"]

@@ -1,0 +1,389 @@
+"""Experiment ``fourrooms_sutton``: options vs flat Q-learning in the rooms gridworld, faithful to Sutton,
+Precup & Singh (1999), "Between MDPs and semi-MDPs", Artificial Intelligence 112, Section 3.2 / Fig. 5
+(SMDP Q-learning with the option sets A, H and A u H, goals G1 and G2) and Section 6 (intra-option
+Q-learning).
+
+One training run (``train(algo, seed, params)``) plays a *goal sequence*: the first goal of
+``main_goals`` (G1, phase ``first``), then every further goal (G2, then ``reuse_goals``; phase
+``switch``). At each goal the agent's value table is re-initialised to 0 while the options themselves
+(policies, initiation sets, terminations) are reused unchanged -- option values are goal-specific, the
+options are not. The flat agent learns every goal from scratch as well. ``reuse_goals`` are played only
+by the algorithms in ``reuse_algos``.
+
+Rows: one per episode, with ``goal``, ``phase``, ``option_set``, ``alpha``, ``ended_by`` (``goal`` or
+``step_cap``) and ``greedy_steps``: at snapshot episodes (``greedy_eval``), the exact expected number of
+primitive steps from the start of the greedy policy of the current value table (ties uniform), from the
+oracle's absorbing-chain solve; NaN at other episodes.
+
+Episodes-to-criterion (``criterion``; see :func:`episodes_to_criterion`): with ``measure: behaviour``,
+the first episode from which the trailing moving average (``window`` episodes) of steps per episode stays
+at or below ``(1 + tolerance) * optimal`` until the end of the goal's block, where ``optimal`` is the
+oracle's optimal expected steps over primitive actions; with ``measure: greedy`` the same rule on the
+snapshots' ``greedy_steps``. A block that does not meet the criterion at its last episode is *censored*:
+its value is the block length (a lower bound on the true value), and every claim note reports how many
+were censored.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import numpy as np
+import pandas as pd
+
+KIND = "episodic"
+ALGOS = ("flat_q", "smdp_q_options", "smdp_q_mixed", "intra_option_q")
+FIGURES = ("learning_curves", "speedup", "reuse")
+EXPERIMENT = "fourrooms_sutton"
+LABELS = {
+    "flat_q": "Q-learning, primitives A",
+    "smdp_q_options": "SMDP Q-learning, options H",
+    "smdp_q_mixed": "SMDP Q-learning, A ∪ H",
+    "intra_option_q": "intra-option Q-learning",
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# environment, options and oracle (cached per process)
+# ----------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4)
+def _env(success_prob: float):
+    from ..envs.fourrooms import make_fourrooms, option_set
+
+    env = make_fourrooms(success_prob)
+    return env, {k: option_set(env, k) for k in ("A", "H", "AH")}
+
+
+@functools.lru_cache(maxsize=64)
+def _task(success_prob: float, gamma: float, cell: tuple, start: tuple, set_name: str):
+    """(goal state, start state, oracle optimum over primitives, models of the option set)."""
+    from .. import oracle as orc
+
+    env, sets = _env(success_prob)
+    goal, s0 = env.state(cell), env.state(start)
+    if goal == s0:
+        raise ValueError(f"goal cell {cell} is the start cell")
+    O = sets[set_name]
+    models = orc.option_models(env.P, O.act, O.beta, goal, gamma)
+    if set_name == "A":
+        prim = models
+    else:
+        A = sets["A"]
+        prim = orc.option_models(env.P, A.act, A.beta, goal, gamma)
+    V, Q = orc.smdp_values(prim)
+    optimal = float(orc.expected_steps(prim, orc.greedy(Q))[s0])
+    Vo, Qo = orc.smdp_values(models)
+    own = float(orc.expected_steps(models, orc.greedy(Qo))[s0])
+    return goal, s0, optimal, own, models
+
+
+def _option_set_of(algo: str, params: dict) -> str:
+    return {"flat_q": "A", "smdp_q_options": "H", "smdp_q_mixed": "AH",
+            "intra_option_q": params["intra_option_set"]}[algo]
+
+
+def _alpha(params: dict, algo: str, goal: str) -> float:
+    for exc in params.get("alpha_exceptions", []):
+        if exc["algo"] == algo and exc["goal"] == goal:
+            return float(exc["alpha"])
+    return float(params["alpha"])
+
+
+def goal_sequence(params: dict, algo: str) -> list[tuple[str, str]]:
+    """[(goal name, phase)] a run of ``algo`` plays."""
+    goals = list(params["main_goals"])
+    if algo in params.get("reuse_algos", []):
+        goals += [g for g in params.get("reuse_goals", []) if g not in goals]
+    for g in goals:
+        if g not in params["goals"]:
+            raise KeyError(f"goal {g!r} is not defined under params.goals ({sorted(params['goals'])})")
+    return [(g, "first" if i == 0 else "switch") for i, g in enumerate(goals)]
+
+
+def snapshot_episodes(n_episodes: int, greedy_eval: dict) -> np.ndarray:
+    """Episodes (1-based) after which the greedy policy is evaluated: every episode up to ``dense``,
+    then ``n_log`` log-spaced ones up to the last episode."""
+    dense = min(int(greedy_eval["dense"]), n_episodes)
+    geo = np.geomspace(max(dense, 1), n_episodes, int(greedy_eval["n_log"]))
+    return np.unique(np.r_[np.arange(1, dense + 1), np.round(geo).astype(np.int64), n_episodes])
+
+
+# ----------------------------------------------------------------------------------------------
+# training
+# ----------------------------------------------------------------------------------------------
+
+
+def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
+    from .. import oracle as orc
+    from ..algos import flat_q, intra_option_q, smdp_q
+
+    if algo not in ALGOS:
+        raise KeyError(f"{EXPERIMENT} has no algorithm {algo!r}; its algorithms: {', '.join(ALGOS)}")
+    sp, gamma = float(params["success_prob"]), float(params["gamma"])
+    env, sets = _env(sp)
+    set_name = _option_set_of(algo, params)
+    options = sets[set_name]
+    n_ep = int(params["n_episodes"])
+    snaps = snapshot_episodes(n_ep, params["greedy_eval"])
+    start = tuple(params["start"])
+    frames = []
+    for block, (gname, phase) in enumerate(goal_sequence(params, algo)):
+        cell = tuple(params["goals"][gname])
+        goal, s0, optimal, own, models = _task(sp, gamma, cell, start, set_name)
+        alpha = _alpha(params, algo, gname)
+        run_seed = int(np.random.SeedSequence([int(seed), block]).generate_state(1)[0])
+        common = dict(start=s0, goal=goal, n_episodes=n_ep, alpha=alpha, gamma=gamma,
+                      epsilon=float(params["epsilon"]), max_steps=int(params["max_steps"]), seed=run_seed,
+                      snapshots=snaps)
+        if algo == "flat_q":
+            res = flat_q.train(env.next_k, **common)
+        elif algo == "intra_option_q":
+            res = intra_option_q.train(env.next_k, options, **common)
+        else:
+            res = smdp_q.train(env.next_k, options, **common)
+        greedy = np.full(n_ep, np.nan)
+        for ep, Q in zip(res["snapshots"], res["Q_snapshots"]):
+            greedy[ep - 1] = orc.expected_steps(models, orc.greedy_from_table(Q, models.init))[s0]
+        reached = res["reached"]
+        frames.append(pd.DataFrame({
+            "env": env.name,
+            "goal": gname,
+            "phase": phase,
+            "block": block,
+            "goal_row": int(cell[0]),
+            "goal_col": int(cell[1]),
+            "option_set": set_name,
+            "alpha": alpha,
+            "episode": np.arange(1, n_ep + 1, dtype=np.int64),
+            "steps": res["steps"].astype(np.int64),
+            "return": reached.astype(np.float64),  # +1 on reaching the goal, 0 elsewhere
+            "success": reached.astype(bool),
+            "decisions": res["decisions"].astype(np.int64),
+            "ended_by": np.where(reached, "goal", "step_cap"),
+            "greedy_steps": greedy,
+            "optimal_steps": optimal,
+            "option_set_optimal_steps": own,
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# analysis
+# ----------------------------------------------------------------------------------------------
+
+
+def episodes_to_criterion(episodes, values, reference: float, tolerance: float,
+                          window: int = 1) -> tuple[int, bool]:
+    """First episode from which the trailing mean of ``values`` over ``window`` entries stays
+    ``<= (1 + tolerance) * reference`` to the end. Returns (episode, censored); a censored result (criterion
+    not met at the last entry) is the last episode, a lower bound."""
+    episodes = np.asarray(episodes)
+    v = np.asarray(values, dtype=float)
+    if window > 1:
+        c = np.cumsum(np.r_[0.0, v])
+        n = np.arange(1, len(v) + 1)
+        lo = np.maximum(n - window, 0)
+        v = (c[n] - c[lo]) / (n - lo)
+    ok = v <= (1.0 + tolerance) * reference
+    if not ok[-1]:
+        return int(episodes[-1]), True
+    bad = np.flatnonzero(~ok)
+    return int(episodes[bad[-1] + 1] if bad.size else episodes[0]), False
+
+
+def criterion_table(table: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """Episodes-to-criterion per (algo, seed, goal): columns algo, seed, goal, phase, etc, censored."""
+    crit = params["criterion"]
+    rows = []
+    for (algo, seed, goal), g in table.groupby(["algo", "seed", "goal"], sort=True):
+        g = g.sort_values("episode")
+        ref = float(g["optimal_steps"].iloc[0] if crit["reference"] == "primitive"
+                    else g["option_set_optimal_steps"].iloc[0])
+        if crit["measure"] == "greedy":
+            s = g.dropna(subset=["greedy_steps"])
+            e, cens = episodes_to_criterion(s["episode"], s["greedy_steps"], ref, crit["tolerance"])
+        else:
+            e, cens = episodes_to_criterion(g["episode"], g["steps"], ref, crit["tolerance"], crit["window"])
+        rows.append({"algo": algo, "seed": int(seed), "goal": goal, "phase": g["phase"].iloc[0],
+                     "etc": e, "censored": cens, "reference": ref})
+    return pd.DataFrame(rows)
+
+
+def _criterion_words(params: dict) -> str:
+    c = params["criterion"]
+    ref = "the optimal expected steps over primitive actions" if c["reference"] == "primitive" else \
+        "the optimum of the agent's own option set"
+    if c["measure"] == "greedy":
+        what = "the exact expected steps of the greedy policy (at snapshot episodes)"
+    else:
+        what = f"the trailing {c['window']}-episode mean of steps per episode"
+    return f"first episode from which {what} stays <= {1 + c['tolerance']:.2f} x {ref}"
+
+
+def speedup_samples(table: pd.DataFrame, params: dict, baseline: str, agent: str, goals) -> tuple:
+    """Per-seed ratio etc(baseline) / etc(agent), shaped (seeds, goals); plus the censoring counts."""
+    ct = criterion_table(table[table["algo"].isin([baseline, agent]) & table["goal"].isin(goals)], params)
+    if ct.empty:
+        return np.empty((0, len(goals))), {}
+    piv = ct.pivot_table(index="seed", columns=["algo", "goal"], values="etc")
+    cens = ct.groupby(["algo", "goal"])["censored"].sum().to_dict()
+    cols = [g for g in goals if (baseline, g) in piv.columns and (agent, g) in piv.columns]
+    vals = np.column_stack([piv[(baseline, g)].to_numpy() / piv[(agent, g)].to_numpy() for g in cols]) \
+        if cols else np.empty((len(piv), 0))
+    vals = vals[~np.isnan(vals).any(axis=1)] if vals.size else vals
+    return vals, {"censored": {f"{a}/{g}": int(n) for (a, g), n in cens.items()}, "goals": cols}
+
+
+def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
+    from ..claims import Samples
+
+    cp = claim.get("params", {})
+    baseline, agent = cp.get("baseline", "flat_q"), cp.get("agent", "smdp_q_mixed")
+    which = cp.get("goals", "main")
+    if which == "main":
+        goals = list(params["main_goals"])
+    elif which == "switch":
+        goals = [g for g, ph in goal_sequence(params, agent) if ph == "switch"]
+    else:
+        goals = list(which)
+    if "criterion" in cp:  # a claim may measure with its own criterion (same keys as params.criterion)
+        params = {**params, "criterion": {**params["criterion"], **cp["criterion"]}}
+    vals, info = speedup_samples(table, params, baseline, agent, goals)
+    note = (f"{LABELS.get(baseline, baseline)} vs {LABELS.get(agent, agent)}: per-seed ratio of "
+            f"episodes-to-criterion ({_criterion_words(params)}), strata = goals {info.get('goals', goals)}; "
+            f"a block not meeting the criterion by its last episode counts as its block length "
+            f"({params['n_episodes']} episodes, a lower bound), censored blocks: {info.get('censored', {})}. "
+            f"Censoring the baseline lowers the ratio, censoring the options agent raises it.")
+    return Samples(values=vals, statistic=claim.get("statistic", "iqm"), note=note)
+
+
+def oracle(params: dict) -> dict:
+    from ..oracle import fourrooms_oracle
+
+    goals = {g: tuple(params["goals"][g]) for g in params["main_goals"]}
+    for g in params.get("reuse_goals", []):
+        goals[g] = tuple(params["goals"][g])
+    res = fourrooms_oracle(goals, gamma=float(params["gamma"]), success_prob=float(params["success_prob"]))
+    return {"experiment": EXPERIMENT, **res, "start": list(params["start"]),
+            "goals": {g: list(c) for g, c in goals.items()}}
+
+
+# ----------------------------------------------------------------------------------------------
+# figures and report
+# ----------------------------------------------------------------------------------------------
+
+
+def _present(table, algos=ALGOS):
+    return [a for a in algos if a in set(table["algo"])]
+
+
+def figures(table: pd.DataFrame, params: dict, outdir) -> None:
+    from pathlib import Path
+
+    from ..plotting import curve_iqm_ci, savefig, setup
+
+    plt = setup()
+    outdir = Path(outdir)
+    goals = list(params["main_goals"])
+    algos = _present(table)
+    labels = {a: LABELS[a] for a in algos}
+
+    # learning curves: steps per episode, one panel per main goal
+    fig, axes = plt.subplots(1, len(goals), figsize=(6 * len(goals), 4.5), squeeze=False)
+    for ax, g in zip(axes[0], goals):
+        sub = table[table["goal"] == g]
+        curve_iqm_ci(ax, sub, "episode", "steps", hue="algo", order=list(ALGOS), labels=labels,
+                     smooth=int(params["figure_smooth"]), reps=200)
+        if not sub.empty:
+            opt = float(sub["optimal_steps"].iloc[0])
+            ax.axhline(opt, color="k", ls="--", lw=1, label=f"optimum (oracle) {opt:.1f}")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("episode")
+        ax.set_ylabel("primitive steps per episode")
+        cell = tuple(params["goals"][g])
+        ax.set_title(f"goal {g} {cell}: IQM over seeds, 95% CI")
+        ax.legend(fontsize=8)
+    fig.suptitle("Rooms gridworld (Sutton, Precup & Singh 1999, Fig. 5 setup)")
+    savefig(fig, outdir / f"{EXPERIMENT}_learning_curves.png")
+
+    # speed-up distribution per options agent and goal
+    import seaborn as sns
+
+    rows = []
+    for agent in [a for a in algos if a != "flat_q"]:
+        vals, info = speedup_samples(table, params, "flat_q", agent, goals)
+        for j, g in enumerate(info.get("goals", [])):
+            for v in vals[:, j]:
+                rows.append({"agent": LABELS[agent], "goal": g, "speedup": v})
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.axhspan(3, 5, color="C2", alpha=0.15, label="claimed 3-5x")
+    ax.axhline(1, color="k", lw=0.8)
+    if rows:
+        df = pd.DataFrame(rows)
+        sns.boxplot(data=df, x="agent", y="speedup", hue="goal", ax=ax, showfliers=False)
+        sns.stripplot(data=df, x="agent", y="speedup", hue="goal", ax=ax, dodge=True, size=3, palette="dark:k",
+                      alpha=0.5, legend=False)
+        ax.set_yscale("log")
+    ax.set_xlabel("")
+    ax.set_ylabel("episodes-to-criterion, flat / options agent")
+    ax.set_title("Per-seed speed-up over flat Q-learning")
+    ax.legend(fontsize=8)
+    savefig(fig, outdir / f"{EXPERIMENT}_speedup.png")
+
+    # reuse: episodes-to-criterion per new goal, flat vs the agents that play the reuse goals
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    switch = table[table["phase"] == "switch"]
+    if not switch.empty:
+        ct = criterion_table(switch, params)
+        ct["agent"] = ct["algo"].map(LABELS)
+        order = [g for g in dict.fromkeys(switch.sort_values("block")["goal"])]
+        sns.boxplot(data=ct, x="goal", y="etc", hue="agent", order=order, ax=ax, showfliers=False)
+        ax.set_yscale("log")
+    ax.axhline(int(params["n_episodes"]), color="k", ls=":", lw=1, label="block length (censoring)")
+    ax.set_xlabel("new goal (options unchanged, values re-learned)")
+    ax.set_ylabel("episodes-to-criterion")
+    ax.set_title("Option reuse across goal positions")
+    ax.legend(fontsize=8)
+    savefig(fig, outdir / f"{EXPERIMENT}_reuse.png")
+
+
+def report_section(table: pd.DataFrame, params: dict) -> str:
+    from ..stats import iqm
+
+    goals = list(params["main_goals"])
+    lines = [f"Rooms gridworld, start {tuple(params['start'])}, {params['n_episodes']} episodes per goal, "
+             f"{table['seed'].nunique()} seeds. Criterion: {_criterion_words(params)}.", ""]
+    ct = criterion_table(table, params)
+    lines += ["| goal | optimal steps (oracle) | " + " | ".join(LABELS[a] for a in _present(table)) + " |",
+              "| --- | --- |" + " --- |" * len(_present(table))]
+    for g in dict.fromkeys(table.sort_values("block")["goal"]):
+        sub = ct[ct["goal"] == g]
+        opt = float(table.loc[table["goal"] == g, "optimal_steps"].iloc[0])
+        cells = []
+        for a in _present(table):
+            s = sub[sub["algo"] == a]
+            cells.append("–" if s.empty else
+                         f"{float(iqm(s['etc'].to_numpy()[:, None])):.0f} ({int(s['censored'].sum())} cens.)")
+        lines.append(f"| {g} | {opt:.2f} | " + " | ".join(cells) + " |")
+    lines += ["", "Cells: IQM episodes-to-criterion over seeds (number of censored runs).", ""]
+    for agent in [a for a in _present(table) if a != "flat_q"]:
+        vals, _ = speedup_samples(table, params, "flat_q", agent, goals)
+        if vals.size:
+            per = ", ".join(f"{g}: {float(iqm(vals[:, [j]])):.2f}x" for j, g in enumerate(goals[: vals.shape[1]]))
+            lines.append(f"- speed-up of {LABELS[agent]} over flat Q-learning (IQM per goal): {per}")
+    last = table[table["episode"] > 0.9 * table["episode"].max()]
+    for g in goals:
+        s = last[last["goal"] == g].groupby("algo")["steps"].mean()
+        lines.append(f"- {g}, mean steps per episode over the last 10% of episodes: "
+                     + ", ".join(f"{LABELS[a]} {s[a]:.1f}" for a in _present(table) if a in s))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from ..config import experiment_params, load_config
+
+    print(json.dumps(oracle(experiment_params(load_config(), EXPERIMENT))))
