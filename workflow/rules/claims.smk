@@ -12,6 +12,8 @@ rule claims:
         notes="results/claims/notes.json",
     log:
         "results/logs/claims.log",
+    conda:
+        "../envs/hrlmeta.yaml"
     params:
         tables=lambda wildcards, input: table_args(input.tables),
         cfg=config_json(),

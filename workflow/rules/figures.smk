@@ -15,6 +15,8 @@ for _experiment in EXPERIMENTS:
             ),
         log:
             f"results/logs/figures/{_experiment}.log",
+        conda:
+            "../envs/hrlmeta.yaml"
         params:
             experiment=_experiment,
             cfg=config_json(),

@@ -9,6 +9,8 @@ rule report_md:
         report("results/REPORT.md", category="Report", caption="../report/report.rst"),
     log:
         "results/logs/report.log",
+    conda:
+        "../envs/hrlmeta.yaml"
     params:
         tables=lambda wildcards, input: table_args(input.tables),
         cfg=config_json(),

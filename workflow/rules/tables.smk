@@ -10,5 +10,7 @@ rule table:
         ),
     log:
         "results/logs/table/{experiment}.log",
+    conda:
+        "../envs/hrlmeta.yaml"
     shell:
         "hrlmeta table --experiment {wildcards.experiment} --out {output} {input} > {log} 2>&1"

@@ -13,6 +13,8 @@ for _experiment in EXPERIMENTS:
                     f"results/logs/train/{_experiment}/{_algo}/{seed_tag(_seeds)}.log",
                 benchmark:
                     f"results/benchmarks/train/{_experiment}/{_algo}/{seed_tag(_seeds)}.tsv"
+                conda:
+                    "../envs/hrlmeta.yaml"
                 threads: exp_block(_experiment).get("threads", 1)
                 resources:
                     mem_mb=2000,

@@ -333,10 +333,6 @@ def process(batch: Batch, params: Params, cfg: MamlConfig) -> Batch:
     return batch
 
 
-def _per_task(params: Params) -> bool:
-    return params["log_std"].dim() == 2
-
-
 # --------------------------------------------------------------------------- losses
 
 
@@ -380,15 +376,16 @@ def surrogate_and_kl(params_T: Params, batch: Batch) -> tuple[torch.Tensor, torc
 # --------------------------------------------------------------------------- the inner update
 
 
-def adapt(theta: Params, batch: Batch | None, lr: float, second_order: bool) -> Params:
+def adapt(theta: Params, batch: Batch | None, lr: float, second_order: bool, theta_T: Params | None = None) -> Params:
     """Per-task adapted parameters phi_i = theta - lr * grad L_i(theta), shaped (tasks, ...).
 
     ``second_order`` is THE switch between MAML (keep the inner gradient's graph: derivatives of phi
     w.r.t. theta include -lr * Hessian) and FOMAML (the inner gradient is a constant: d phi/d theta = I).
-    ``batch=None`` means no adaptation (phi_i = theta; the pretrained baseline's objective)."""
+    ``theta_T`` optionally passes the per-task views of theta to differentiate w.r.t. (TRPO curvature)."""
     if batch is None:
         raise ValueError("adapt() needs the pre-update batch")
-    theta_T = expand_tasks(theta, batch.n_tasks)
+    if theta_T is None:
+        theta_T = expand_tasks(theta, batch.n_tasks)
     loss = inner_loss(theta_T, batch).sum()  # tasks are independent: d/d theta_T[i] is task i's gradient
     grads = torch.autograd.grad(loss, list(theta_T.values()), create_graph=second_order)
     if not second_order:
@@ -426,14 +423,7 @@ def make_kl_hvp(theta: Params, pre: Batch | None, post: Batch, cfg: MamlConfig, 
     as (1/T) sum_i J_i F_i J_i v (exact at theta_old, see the module docstring)."""
     T = post.n_tasks
     theta_T = expand_tasks(theta, T)
-    if pre is not None:
-        loss = inner_loss(theta_T, pre).sum()
-        grads = torch.autograd.grad(loss, list(theta_T.values()), create_graph=second_order)
-        if not second_order:
-            grads = [g.detach() for g in grads]
-        phi = {k: p - cfg.inner_lr * g for (k, p), g in zip(theta_T.items(), grads)}
-    else:
-        phi = theta_T
+    phi = theta_T if pre is None else adapt(theta, pre, cfg.inner_lr, second_order, theta_T=theta_T)
     phi_leaf = {k: v.detach().contiguous().requires_grad_(True) for k, v in phi.items()}
     net_keys = [k for k in phi_leaf if k != "log_std"]
     obs = post.flat("obs")
