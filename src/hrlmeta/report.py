@@ -28,13 +28,18 @@ def _fmt(x) -> str:
     return str(x)
 
 
+def _cell(x) -> str:
+    """A markdown table cell: pipes escaped, no line breaks."""
+    return _fmt(x).replace("|", "\\|").replace("\n", " ")
+
+
 def claims_markdown(df: pd.DataFrame) -> str:
     cols = ["claim_id", "expected", "estimate", "ci_low", "ci_high", "n_seeds", "verdict"]
     head = "| claim | expected | estimate | 95% CI | seeds | verdict |\n|---|---|---|---|---|---|\n"
     rows = []
     for _, r in df[cols].iterrows():
         rows.append(
-            f"| `{r.claim_id}` | {r.expected} | {_fmt(r.estimate)} | [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] "
+            f"| `{r.claim_id}` | {_cell(r.expected)} | {_fmt(r.estimate)} | [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] "
             f"| {r.n_seeds} | {VERDICT_MARK.get(r.verdict, r.verdict)} |"
         )
     return head + "\n".join(rows) + "\n"

@@ -346,7 +346,7 @@ def figures(table: pd.DataFrame, params: dict, outdir: Path) -> None:
     ref = random_policy_reference(int(p["size"]), int(p["max_steps"]))
     rp = ref["random_policy"]
     smooth = int(p["smooth"])
-    order = [a for a in ALGOS if a in set(table["algo"])]
+    order = [a for a in ALGOS if a in set(table["algo"].unique())]
     n_seeds = table["seed"].nunique()
 
     # --- learning curves, as the chapter plots them (steps and reward per episode) ---

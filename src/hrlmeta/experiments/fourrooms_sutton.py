@@ -277,7 +277,8 @@ def oracle(params: dict) -> dict:
 
 
 def _present(table, algos=ALGOS):
-    return [a for a in algos if a in set(table["algo"])]
+    present = set(table["algo"].unique())
+    return [a for a in algos if a in present]
 
 
 def figures(table: pd.DataFrame, params: dict, outdir) -> None:
