@@ -11,6 +11,15 @@ from hrlmeta.envs.nav2d import Nav2D
 D = torch.float64
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread, as every training job of the workflow (small ops are slow with a pool)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def small_setup(seed=0, T=3, N=4, H=6, hidden=(5,)):
     env = Nav2D(horizon=H, action_scale=1.0, goal_low=-0.3, goal_high=0.3)
     cfg = M.MamlConfig(hidden=hidden, n_tasks=T, n_traj=N, inner_lr=0.5)
@@ -200,12 +209,16 @@ def test_meta_training_is_deterministic_and_learns():
     from hrlmeta.experiments import nav2d_finn as E
 
     p = {"env": {"horizon": 30}, "policy": {"hidden": [16, 16]}, "meta": {"n_iterations": 2, "n_tasks": 3,
-         "n_traj": 3}, "eval": {"n_tasks": 2, "n_traj": 3, "step_sizes": [0.1, 0.05]}}
+         "n_traj": 3}, "eval": {"n_tasks": 2, "n_traj": 3, "step_sizes": [0.1, 0.05]}, "cost": {"repeats": 1}}
     a = E.train("maml", 3, p).drop(columns="wall_s")
     b = E.train("maml", 3, p).drop(columns="wall_s")
     pd_testing = pytest.importorskip("pandas.testing")
     pd_testing.assert_frame_equal(a, b)
-    assert list(a["phase"]) == ["meta_train"] * 2 + ["adapt_0", "adapt_1", "adapt_2"]
+    assert list(a["phase"]) == ["meta_train"] * 2 + ["adapt_0", "adapt_1", "adapt_2", "cost_w16_maml",
+                                                     "cost_w16_fomaml"]
+    assert (a["return"].iloc[2:5].diff().iloc[1:] > -50).all()  # finite, sensible held-out returns
+    cost = E.cost_sweep(E.train("maml", 3, p))
+    assert cost["width"].tolist() == [16] and (cost["ratio"] > 0).all()
     r = E.train("random_init", 3, p)
     assert list(r["phase"]) == ["adapt_0", "adapt_1", "adapt_2"]
 
@@ -224,3 +237,18 @@ def test_bad_settings_are_named():
         M.MamlConfig(inner_lr=-1)
     with pytest.raises(ValueError, match="goal_low"):
         Nav2D(goal_low=1, goal_high=0)
+
+
+def test_bench_reports_the_contract_fields():
+    from hrlmeta.bench import maml as bench
+
+    out = bench.main(["--quick"])
+    assert out["device"] == "cpu"
+    assert set(out["s_per_meta_iter"]) == {"maml", "fomaml"}
+    assert all(v > 0 for v in out["s_per_meta_iter"].values())
+    assert {"maml", "fomaml"} <= set(out["peak_mem_mb"])
+    assert [r["width"] for r in out["width_sweep"]] == [8, 16]
+    with pytest.raises(SystemExit, match="cuda"):
+        if torch.cuda.is_available():
+            raise SystemExit("cuda present: nothing to check")
+        bench.main(["--device", "cuda"])

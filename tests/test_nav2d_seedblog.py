@@ -10,6 +10,15 @@ from hrlmeta.algos import seedblog_maml as S
 from hrlmeta.experiments import nav2d_seedblog as E
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread, as every training job of the workflow (small ops are slow with a pool)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def _maml(cls=S.MAML, seed=0):
     gen = torch.Generator().manual_seed(seed)
     return cls(S.make_policy(seed, gen))

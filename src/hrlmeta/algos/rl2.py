@@ -27,15 +27,14 @@ Implementation (speed; none of it changes the algorithm):
   parameters are sampled once per trial by the same numpy samplers the baselines use
   (:mod:`hrlmeta.envs`), and the trial's per-step noise is drawn in one call from a seeded
   ``torch.Generator``. No per-step numpy <-> torch conversion, no per-task Python.
-- Rollouts run under ``torch.inference_mode`` with ``torch.gru_cell`` on the GRU's own weights; actions
+- Rollouts run under ``torch.no_grad`` with ``torch.gru_cell`` on the GRU's own weights; actions
   are drawn by the Gumbel-max trick (argmax of logits + Gumbel noise, exactly a softmax sample); the
   old log-probabilities and values of the recorded trials are computed after the loop from the stored
   hidden states in one matrix product.
-- The PPO update runs the GRU over whole sequences with :class:`GRUSequence`, a hand-written BPTT
-  (forward stores the gates; backward runs the recurrence for the hidden-state gradient only and forms
-  the weight gradients as one matrix product over all steps). It computes exactly what ``nn.GRU`` +
-  autograd computes (checked in tests/test_rl2.py) at a fraction of the per-step overhead on a CPU.
-  ``RL2Policy.forward_seq(X, fused=False)`` is the ``nn.GRU`` reference path.
+- The PPO update runs ``nn.GRU`` over whole trials (time loop in C++, one input projection for all
+  steps); minibatches are whole trials. On one CPU core the update dominates the cost (each recorded
+  step takes one forward and two backward GRU-sized matrix products per PPO epoch), so ``epochs`` and
+  the number of iterations are the cost knobs; ``log_softmax`` is written out (see :func:`log_softmax`).
 """
 
 from __future__ import annotations
@@ -66,71 +65,6 @@ class MetaEnv:
     trial_length: int
 
 
-# ----------------------------------------------------------------------------------------------------
-# the GRU over whole sequences, with hand-written BPTT
-# ----------------------------------------------------------------------------------------------------
-class GRUSequence(torch.autograd.Function):
-    """Single-layer GRU over a whole sequence, ``nn.GRU`` equations and weight layout (gates r, z, n):
-
-        r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)      z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
-        n = tanh(W_in x + b_in + r * (W_hn h + b_hn))    h' = (1 - z) * n + z * h
-
-    ``apply(X (T, B, I), h0 (B, H), w_ih (3H, I), w_hh (3H, H), b_ih (3H,), b_hh (3H,))`` returns the
-    hidden states of steps 1..T, (T, B, H). The input projection of all steps is one matrix product;
-    the backward pass propagates dL/dh through time and forms dL/dW as single products over all steps.
-    """
-
-    @staticmethod
-    def forward(ctx, X, h0, w_ih, w_hh, b_ih, b_hh):
-        T, B, _ = X.shape
-        H = h0.shape[-1]
-        gi = torch.addmm(b_ih, X.reshape(T * B, -1), w_ih.t()).view(T, B, 3 * H)
-        hs = X.new_empty(T + 1, B, H)   # hs[t] = state before step t
-        rz = X.new_empty(T, B, 2 * H)   # reset and update gates
-        ng = X.new_empty(T, B, H)       # candidate state n
-        gh = X.new_empty(T, B, 3 * H)   # W_hh h + b_hh
-        hs[0] = h0
-        w_hh_t = w_hh.t()
-        for t in range(T):
-            h = hs[t]
-            torch.addmm(b_hh, h, w_hh_t, out=gh[t])
-            torch.sigmoid(gi[t, :, : 2 * H] + gh[t, :, : 2 * H], out=rz[t])
-            torch.tanh(torch.addcmul(gi[t, :, 2 * H :], rz[t, :, :H], gh[t, :, 2 * H :]), out=ng[t])
-            torch.addcmul(ng[t], rz[t, :, H:], h - ng[t], out=hs[t + 1])   # n + z * (h - n)
-        ctx.save_for_backward(X, w_ih, w_hh)
-        ctx.hs, ctx.rz, ctx.ng, ctx.gh = hs, rz, ng, gh
-        return hs[1:]
-
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx, d_out):
-        X, w_ih, w_hh = ctx.saved_tensors
-        hs, rz, ng, gh = ctx.hs, ctx.rz, ctx.ng, ctx.gh
-        T, B, H = d_out.shape
-        d_gi = X.new_empty(T, B, 3 * H)  # dL/d(W_ih x + b_ih)
-        d_gh = X.new_empty(T, B, 3 * H)  # dL/d(W_hh h + b_hh)
-        dh = torch.zeros(B, H, dtype=X.dtype)
-        for t in range(T - 1, -1, -1):
-            dh = dh + d_out[t]
-            r, z, n, h = rz[t, :, :H], rz[t, :, H:], ng[t], hs[t]
-            dn = dh - dh * z                                      # dh * (1 - z)
-            d_npre = dn - dn * n * n                              # through tanh
-            d_gi[t, :, 2 * H :] = d_npre
-            torch.mul(d_npre, r, out=d_gh[t, :, 2 * H :])
-            dr = d_npre * gh[t, :, 2 * H :]
-            dz = dh * (h - n)
-            d_rz = torch.cat([dr, dz], dim=1)
-            d_rz.mul_(rz[t] - rz[t] * rz[t])                      # through sigmoid
-            d_gi[t, :, : 2 * H] = d_rz
-            d_gh[t, :, : 2 * H] = d_rz
-            dh = torch.addmm(dh * z, d_gh[t], w_hh)
-        d_gi2, d_gh2 = d_gi.view(T * B, 3 * H), d_gh.view(T * B, 3 * H)
-        dX = (d_gi2 @ w_ih).view(X.shape) if ctx.needs_input_grad[0] else None
-        d_w_ih = d_gi2.t() @ X.reshape(T * B, -1)
-        d_w_hh = d_gh2.t() @ hs[:-1].reshape(T * B, H)
-        return dX, dh, d_w_ih, d_w_hh, d_gi2.sum(0), d_gh2.sum(0)
-
-
 class RL2Policy(nn.Module):
     """GRU policy + value heads over inputs (obs, one-hot a_{t-1}, r_{t-1}, d_{t-1})."""
 
@@ -148,18 +82,6 @@ class RL2Policy(nn.Module):
         """Hidden state at the start of a trial (a new task): zeros, (1, batch, hidden) as for nn.GRU."""
         return torch.zeros(1, batch, self.hidden)
 
-    def make_input(self, obs, prev_action, prev_reward, prev_done) -> torch.Tensor:
-        """(batch, in_dim) input; ``prev_action`` < 0 means "no previous action" (trial start)."""
-        obs = torch.as_tensor(obs, dtype=torch.float32)
-        b = obs.shape[0]
-        pa = torch.as_tensor(prev_action, dtype=torch.long)
-        onehot = torch.zeros(b, self.n_actions)
-        has = pa >= 0
-        onehot[has, pa[has]] = 1.0
-        r = torch.as_tensor(prev_reward, dtype=torch.float32).reshape(b, 1)
-        d = torch.as_tensor(prev_done, dtype=torch.float32).reshape(b, 1)
-        return torch.cat([obs, onehot, r, d], dim=1)
-
     def _gru_weights(self):
         g = self.gru
         return g.weight_ih_l0, g.weight_hh_l0, g.bias_ih_l0, g.bias_hh_l0
@@ -173,17 +95,11 @@ class RL2Policy(nn.Module):
         """Logits (..., A) and values (...) of hidden states hs (..., hidden)."""
         return self.pi(hs), self.v(hs).squeeze(-1)
 
-    def forward_seq(self, X: torch.Tensor, h0: torch.Tensor | None = None, fused: bool = True):
-        """Whole trials: X (T, batch, in_dim) -> logits (T, batch, A), values (T, batch).
-
-        ``fused=True`` runs :class:`GRUSequence` (fast BPTT); ``fused=False`` the ``nn.GRU`` reference.
-        """
+    def forward_seq(self, X: torch.Tensor, h0: torch.Tensor | None = None):
+        """Whole trials: X (T, batch, in_dim) -> logits (T, batch, A), values (T, batch)."""
         if h0 is None:
             h0 = self.initial_state(X.shape[1])
-        if fused:
-            out = GRUSequence.apply(X, h0[0], *self._gru_weights())
-        else:
-            out, _ = self.gru(X, h0)
+        out, _ = self.gru(X, h0)
         return self.heads(out)
 
 
@@ -230,7 +146,7 @@ def rollout(policy: RL2Policy, env: MetaEnv, n_tasks: int, rng: np.random.Genera
     T, od, nA = env.trial_length, policy.obs_dim, policy.n_actions
     w_ih, w_hh, b_ih, b_hh = (w.detach() for w in policy._gru_weights())
     w_pi, b_pi = policy.pi.weight.detach().t(), policy.pi.bias.detach()
-    with torch.inference_mode():
+    with torch.no_grad():
         obs = env.reset_trial(n_tasks, rng, gen)
         # inputs: all T steps when recording, else a two-row ring buffer (step t reads row t % 2)
         X = torch.zeros(T if record else 2, n_tasks, policy.in_dim)
@@ -303,7 +219,7 @@ class RunningStats:
 
 
 def ppo_update(policy: RL2Policy, opt: torch.optim.Optimizer, ro: dict, stats: RunningStats,
-               cfg: PPOConfig, ent_coef: float, gen: torch.Generator, fused: bool = True) -> float:
+               cfg: PPOConfig, ent_coef: float, gen: torch.Generator) -> float:
     """``cfg.epochs`` passes of clipped-PPO minibatch steps on one batch of recorded trials.
     Returns the policy entropy of the last minibatch."""
     values = ro["values"] * stats.std + stats.mean
@@ -320,7 +236,7 @@ def ppo_update(policy: RL2Policy, opt: torch.optim.Optimizer, ro: dict, stats: R
         perm = torch.randperm(B, generator=gen)
         for start in range(0, B, mb):
             idx = perm[start : start + mb]
-            logits, v = policy.forward_seq(X[:, idx], fused=fused)
+            logits, v = policy.forward_seq(X[:, idx])
             logp_all = log_softmax(logits)
             logp = logp_all.gather(2, A[:, idx, None]).squeeze(2)
             ratio = torch.exp(logp - old_logp[:, idx])
@@ -336,9 +252,8 @@ def ppo_update(policy: RL2Policy, opt: torch.optim.Optimizer, ro: dict, stats: R
     return float(entropy.detach())
 
 
-def train(env: MetaEnv, cfg: PPOConfig, seed: int, log=None, fused: bool = True) -> tuple[RL2Policy, list[dict]]:
-    """Train an RL^2 policy on tasks from ``env``. Returns (policy, per-iteration log rows).
-    ``fused=False`` uses the ``nn.GRU`` reference path in the update (same algorithm, slower)."""
+def train(env: MetaEnv, cfg: PPOConfig, seed: int, log=None) -> tuple[RL2Policy, list[dict]]:
+    """Train an RL^2 policy on tasks from ``env``. Returns (policy, per-iteration log rows)."""
     torch.set_num_threads(cfg.torch_threads)
     gen = torch.Generator().manual_seed(seed + 1)
     with torch.random.fork_rng(devices=[]):
@@ -353,7 +268,7 @@ def train(env: MetaEnv, cfg: PPOConfig, seed: int, log=None, fused: bool = True)
         frac = it / max(cfg.iterations - 1, 1)
         ent_coef = cfg.entropy_coef + frac * (cfg.entropy_coef_final - cfg.entropy_coef)
         ro = rollout(policy, env, cfg.batch_tasks, rng, gen)
-        entropy = ppo_update(policy, opt, ro, stats, cfg, ent_coef, gen, fused=fused)
+        entropy = ppo_update(policy, opt, ro, stats, cfg, ent_coef, gen)
         row = {
             "iteration": it,
             "return": float(ro["rewards"].sum(0).mean()),

@@ -122,8 +122,8 @@ def main(argv: list[str]) -> dict:
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--widths", type=int, nargs="*", default=[64, 128, 256, 512, 1024])
-    p.add_argument("--width-repeats", type=int, default=3)
+    p.add_argument("--widths", type=int, nargs="*", default=[64, 128, 256, 512])
+    p.add_argument("--width-repeats", type=int, default=1)
     p.add_argument("--hvp-subsample", type=float, default=0.2,
                    help="fraction of trajectories for the KL curvature (config.yaml default 0.2)")
     p.add_argument("--quick", action="store_true", help="tiny sizes (for tests)")

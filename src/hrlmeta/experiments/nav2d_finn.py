@@ -110,12 +110,14 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
                          n_tasks=int(goals.shape[0])))
 
     cost = params.get("cost", {})
-    if algo == "maml" and seed in cost.get("seeds", []):
+    if algo == "maml" and int(cost.get("repeats", 2)) > 0:
         from ..bench.maml import time_variants
 
-        for w in cost.get("widths", []):
+        # the configured width for every seed (the cost claim), the sweep widths for cost.seeds only
+        widths = [cfg.hidden[0]] + (list(cost.get("widths", [])) if seed in cost.get("seeds", []) else [])
+        for w in sorted(set(widths)):
             r = time_variants(env, make_config(params, hidden=(w,) * len(cfg.hidden)),
-                              int(cost.get("repeats", 3)), seed=seed, device=device)
+                              int(cost.get("repeats", 2)), seed=seed, device=device)
             for variant in ("maml", "fomaml"):  # wall_s is the only measured column of the table
                 rows.append(_row(n_iter, f"cost_w{w}_{variant}", r["return_post"][variant],
                                  r["s_per_meta_iter"][variant], width=int(w)))
@@ -171,14 +173,25 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.
             note=f"relative loss (R_maml - R_fomaml) / |R_maml| of the held-out return after {step} adaptation "
                  f"step(s), paired by seed (positive = FOMAML worse); {len(seeds)} seeds")
     if cid == "fomaml_cost_ratio":
+        source = cp.get("source", "interleaved")
+        if source == "interleaved":
+            w = int(cp.get("width", tuple(params.get("policy", {}).get("hidden", [100, 100]))[0]))
+            c = cost_sweep(table)
+            c = c[c["width"] == w].set_index("seed")["ratio"]
+            return claims_mod.Samples(
+                c.to_numpy(), statistic="mean",
+                note=f"per seed: median s per MAML meta-iteration / median s per FOMAML meta-iteration at width "
+                     f"{w}, both timed interleaved in the same process after a warm-up (whole iteration: "
+                     "sampling, inner step, TRPO with CG on KL-HVPs, line search); "
+                     f"{len(c)} seeds")
         m, f = _median_iter_time(table, "maml"), _median_iter_time(table, "fomaml")
         seeds = m.index.intersection(f.index)
         ratio = m[seeds] / f[seeds]
         return claims_mod.Samples(
             ratio.to_numpy(), statistic="mean",
             note="per seed: median wall time of a MAML meta-iteration / median of a FOMAML meta-iteration "
-                 "(whole iteration: sampling, inner step, TRPO with CG on KL-HVPs, line search), "
-                 f"measured in the training runs; {len(seeds)} seeds")
+                 "in the training runs (separate jobs, so sensitive to machine load); "
+                 f"{len(seeds)} seeds")
     if cid == "maml_adaptation_gain":
         algo = cp.get("algo", "maml")
         k = int(cp.get("adapt_step", 5))

@@ -25,6 +25,13 @@ the listing itself is unchanged); on exactly those trajectories, with the varian
 and log cosine similarities and norms (``cos_*``, ``norm_*``, ``relerr_fomaml``). Meta-training rows log
 the listing's meta-loss as ``loss``, its ``wall_s`` excludes the audit.
 
+One-step trajectories. When a goal lies within reach of the first step (``dist < 0.5`` after one step),
+the trajectory has one reward and the listing's ``returns.std()`` (unbiased, n - 1 = 0) is NaN; the NaN
+gradient reaches the parameters (Adam) and the next ``torch.distributions.Normal`` raises: as written,
+the run crashes. We snapshot the policy and Adam state before every ``outer_loop`` and, when that happens,
+restore them and mark the row ``nan_skipped`` (the first such iteration is where the listing as written
+dies); at evaluation such test tasks are counted (``eval_tasks_failed``) and left out.
+
 Run table rows: ``meta_train`` (``return`` = mean undiscounted return of the post-adaptation
 trajectories of the batch), then ``adapt_0`` ... ``adapt_5`` from the listing's ``evaluate_maml`` on held-out
 goals (adapt_0 = its "before" trajectory, adapt_5 = its "after" trajectory, adapt_k for 1 <= k <= 4 = the
@@ -392,8 +399,10 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
         for algo, r in summ.iterrows():
             lines.append(f"| {algo} | " + " | ".join(f"{v:.3g}" for v in r.values) + " |")
         lines += ["",
-                  "Reading: `cos_listing_fomaml` = 1 and `relerr_fomaml` ~ 1e-7 mean `outer_loop` computes the "
-                  "first-order (FOMAML) meta-gradient: the `param.data = adapted_param.data` swap evaluates the "
+                  "Reading (maml_lossfix): `cos_listing_fomaml` = 1 and `relerr_fomaml` ~ 1e-7 mean `outer_loop` "
+                  "computes the first-order (FOMAML) meta-gradient, while `cos_listing_maml` < 1 and a second-order "
+                  "term comparable to the gradient itself show what is lost: the "
+                  "`param.data = adapted_param.data` swap evaluates the "
                   "post-adaptation loss at the adapted parameters, but the graph of the inner update is never "
                   "used, so no gradient flows through it. As written, `compute_loss` broadcasts (T,1) x (T,) "
                   "and returns mean(log pi) * mean(normalised returns) = O(1e-8): every gradient norm is ~1e-8, "
