@@ -9,8 +9,9 @@ random streams.
 
 Peak memory: on CUDA, ``torch.cuda.max_memory_allocated`` around one meta-iteration. On CPU, each
 measurement runs in a fresh subprocess (``multiprocessing`` spawn) and reports the growth of the process's
-peak resident set size (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) over one meta-iteration, relative
-to the peak after building the inputs (so the interpreter and torch themselves are excluded).
+peak resident set size (``VmHWM`` of /proc/self/status; ``ru_maxrss`` elsewhere) over one
+meta-iteration, relative to the peak after building the inputs (so the interpreter and torch themselves
+are excluded).
 
 Also measured: a sweep of hidden widths (seconds per iteration and the MAML/FOMAML ratio) and the
 chapter's configuration (10 tasks x 1 trajectory x 50 steps, 64 units) run through the same batched code.
@@ -52,19 +53,31 @@ def time_variants(
     return {"s_per_meta_iter": s, "ratio": s["maml"] / s["fomaml"], "return_post": returns}
 
 
-def _peak_child(args):
-    """Child process: peak RSS growth (MB) of one meta-iteration."""
+def _peak_rss_kib() -> float:
+    """The process's own peak resident set size in KiB: ``VmHWM`` from /proc/self/status (reset at exec),
+    else ``ru_maxrss`` (which a spawned child may inherit from its parent's high-water mark)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1])
+    except OSError:
+        pass
     import resource
 
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def _peak_child(args):
+    """Child process: peak RSS growth (MB) of one meta-iteration."""
     env_kw, cfg_kw, second_order, threads = args
     torch.set_num_threads(threads)
     env, cfg = Nav2D(**env_kw), M.MamlConfig(**cfg_kw)
     gen = torch.Generator().manual_seed(0)
     theta = M.init_policy(env.obs_dim, env.act_dim, cfg.hidden, gen, cfg.init_log_std)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = _peak_rss_kib()
     M.meta_iteration(theta, env, cfg, gen, adapt_steps=1, second_order=second_order)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return (after - before) / 1024.0  # ru_maxrss is in KiB on Linux
+    return (_peak_rss_kib() - before) / 1024.0
 
 
 def peak_memory_mb(env: Nav2D, cfg: M.MamlConfig, device: str, threads: int) -> dict:
@@ -89,7 +102,7 @@ def peak_memory_mb(env: Nav2D, cfg: M.MamlConfig, device: str, threads: int) -> 
     for name, so in (("maml", True), ("fomaml", False)):
         with ctx.Pool(1) as pool:
             out[name] = pool.apply(_peak_child, ((env_kw, asdict(cfg), so, threads),))
-    out["method"] = "ru_maxrss growth over one meta-iteration in a fresh spawned process"
+    out["method"] = "peak RSS (VmHWM) growth over one meta-iteration in a fresh spawned process"
     return out
 
 

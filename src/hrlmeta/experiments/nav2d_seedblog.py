@@ -329,7 +329,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
 
     plt = setup()
     outdir = Path(outdir)
-    order = [a for a in ALGOS if a in set(table["algo"])]
+    order = [a for a in ALGOS if a in set(table["algo"].unique())]
 
     fig, ax = plt.subplots(figsize=(6, 4))
     mt = table[table["phase"] == "meta_train"]
