@@ -69,7 +69,9 @@ def cmd_train(args) -> int:
     seeds = args.seed
     if len(seeds) > 1 and "{seed}" not in str(args.out):
         raise ConfigError(f"--out {args.out}: several seeds need a '{{seed}}' placeholder in the path")
-    for seed in seeds:
+    from .progress import progress
+
+    for seed in progress(seeds, desc=f"{args.experiment}/{args.algo}", unit="seed", disable=len(seeds) < 2):
         pipeline.train(args.experiment, args.algo, seed, params, str(args.out).replace("{seed}", str(seed)))
     return 0
 

@@ -46,6 +46,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..progress import progress
+
 
 class MetaEnv:
     """Protocol of a batch of tasks played in lockstep for one trial of ``trial_length`` steps.
@@ -263,7 +265,7 @@ def train(env: MetaEnv, cfg: PPOConfig, seed: int, log=None) -> tuple[RL2Policy,
     opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, eps=1e-5, foreach=True)
     stats = RunningStats()
     rows = []
-    for it in range(cfg.iterations):
+    for it in progress(range(cfg.iterations), desc=f"RL2 seed {seed}", unit="iter", leave=False):
         t0 = time.perf_counter()
         frac = it / max(cfg.iterations - 1, 1)
         ent_coef = cfg.entropy_coef + frac * (cfg.entropy_coef_final - cfg.entropy_coef)

@@ -34,6 +34,7 @@ import torch
 from .. import claims as claims_mod
 from ..algos import maml as M
 from ..envs.nav2d import Nav2D
+from ..progress import progress
 
 KIND = "meta"
 ALGOS = ("maml", "fomaml", "pretrained", "random_init")
@@ -92,7 +93,7 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
     if algo in _TRAINED:
         adapt_steps, second_order = _TRAINED[algo]
         gen = _generator(device, seed, 1)
-        for it in range(n_iter):
+        for it in progress(range(n_iter), desc=f"{algo} seed {seed}", unit="meta-iter", leave=False):
             t0 = time.perf_counter()
             theta, st = M.meta_iteration(theta, env, cfg, gen, adapt_steps, second_order)
             wall = time.perf_counter() - t0

@@ -50,6 +50,7 @@ import torch
 
 from .. import claims as claims_mod
 from ..algos import seedblog_maml as S
+from ..progress import progress
 
 KIND = "meta"
 ALGOS = ("maml_as_written", "maml_lossfix", "random_init")
@@ -236,7 +237,7 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
 
 
 def _train_loop(algo, seed, params, maml, n_iter, batch, audit_every, task_rng, rows):
-    for it in range(n_iter):
+    for it in progress(range(n_iter), desc=f"{algo} seed {seed}", unit="meta-iter", leave=False):
         task_batch = [S.Navigation2DEnv.sample_task(task_rng) for _ in range(batch)]
         snapshot = (copy.deepcopy(maml.policy.state_dict()), copy.deepcopy(maml.optimizer.state_dict()))
         extra, records, crashed = {}, [], False
