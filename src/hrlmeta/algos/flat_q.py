@@ -33,24 +33,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-
-@njit(cache=True)
-def _greedy(q_row):
-    """Index of a maximal entry, ties broken uniformly at random (reservoir sampling)."""
-    best = q_row[0]
-    choice = 0
-    ties = 1
-    for a in range(1, q_row.shape[0]):
-        v = q_row[a]
-        if v > best:
-            best = v
-            choice = a
-            ties = 1
-        elif v == best:
-            ties += 1
-            if np.random.random() * ties < 1.0:
-                choice = a
-    return choice
+from .tabular import check_snapshots, greedy
 
 
 @njit(cache=True)
@@ -74,7 +57,7 @@ def run(next_k, start, goal, n_episodes, alpha, gamma, epsilon, max_steps, seed,
             if np.random.random() < epsilon:
                 a = int(np.random.random() * n_actions)
             else:
-                a = _greedy(Q[s])
+                a = greedy(Q[s])
             s2 = next_k[s, a, int(np.random.random() * k_slots)]
             t += 1
             if s2 == goal:
@@ -109,16 +92,9 @@ def train(next_k, start, goal, n_episodes, alpha, gamma=0.9, epsilon=0.1, max_st
         raise ValueError(f"start={start} / goal={goal} outside 0..{n_states - 1}")
     if q_init is None:
         q_init = np.zeros((n_states, n_actions))
-    snapshots = _snapshots(snapshots, n_episodes)
+    snapshots = check_snapshots(snapshots, n_episodes)
     steps, reached, Q, Q_hist = run(next_k, int(start), int(goal), int(n_episodes), float(alpha),
                                     float(gamma), float(epsilon), int(max_steps), int(seed) % (2**32),
                                     np.ascontiguousarray(q_init, dtype=np.float64), snapshots)
     return {"steps": steps, "decisions": steps.copy(), "reached": reached, "Q": Q,
             "snapshots": snapshots, "Q_snapshots": Q_hist}
-
-
-def _snapshots(snapshots, n_episodes) -> np.ndarray:
-    snap = np.unique(np.asarray(snapshots, dtype=np.int64))
-    if snap.size and (snap[0] < 1 or snap[-1] > n_episodes):
-        raise ValueError(f"snapshot episodes must lie in 1..{n_episodes}, got {snap[0]}..{snap[-1]}")
-    return snap

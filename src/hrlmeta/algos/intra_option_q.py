@@ -34,28 +34,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-
-@njit(cache=True)
-def _select(Q, s, avail, n_avail, epsilon):
-    """epsilon-greedy over the options available in s; greedy ties broken uniformly at random."""
-    n = n_avail[s]
-    if np.random.random() < epsilon:
-        return avail[s, int(np.random.random() * n)]
-    choice = avail[s, 0]
-    best = Q[s, choice]
-    ties = 1
-    for i in range(1, n):
-        o = avail[s, i]
-        v = Q[s, o]
-        if v > best:
-            best = v
-            choice = o
-            ties = 1
-        elif v == best:
-            ties += 1
-            if np.random.random() * ties < 1.0:
-                choice = o
-    return choice
+from .tabular import check_snapshots, select_available
 
 
 @njit(cache=True)
@@ -77,7 +56,7 @@ def run(next_k, act, beta, avail, n_avail, consistent, n_consistent, start, goal
         d = 0
         done = False
         while not done and t < max_steps:
-            o = _select(Q, s, avail, n_avail, epsilon)
+            o = select_available(Q, s, avail, n_avail, epsilon)
             d += 1
             while True:
                 a = act[o, s]
@@ -131,7 +110,7 @@ def train(next_k, options, start, goal, n_episodes, alpha, gamma=0.9, epsilon=0.
         raise ValueError(f"start={start} / goal={goal} outside 0..{n_states - 1}")
     if q_init is None:
         q_init = np.zeros((n_states, options.n_options))
-    snapshots = _snapshots(snapshots, n_episodes)
+    snapshots = check_snapshots(snapshots, n_episodes)
     steps, decisions, reached, Q, Q_hist = run(
         next_k, options.act, options.beta, options.avail, options.n_avail, options.consistent,
         options.n_consistent, int(start), int(goal), int(n_episodes), float(alpha), float(gamma),
@@ -140,10 +119,3 @@ def train(next_k, options, start, goal, n_episodes, alpha, gamma=0.9, epsilon=0.
     )
     return {"steps": steps, "decisions": decisions, "reached": reached, "Q": Q,
             "snapshots": snapshots, "Q_snapshots": Q_hist}
-
-
-def _snapshots(snapshots, n_episodes) -> np.ndarray:
-    snap = np.unique(np.asarray(snapshots, dtype=np.int64))
-    if snap.size and (snap[0] < 1 or snap[-1] > n_episodes):
-        raise ValueError(f"snapshot episodes must lie in 1..{n_episodes}, got {snap[0]}..{snap[-1]}")
-    return snap

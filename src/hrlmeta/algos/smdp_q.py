@@ -41,38 +41,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-
-@njit(cache=True)
-def _select(Q, s, avail, n_avail, epsilon):
-    """epsilon-greedy over the options available in s; greedy ties broken uniformly at random."""
-    n = n_avail[s]
-    if np.random.random() < epsilon:
-        return avail[s, int(np.random.random() * n)]
-    choice = avail[s, 0]
-    best = Q[s, choice]
-    ties = 1
-    for i in range(1, n):
-        o = avail[s, i]
-        v = Q[s, o]
-        if v > best:
-            best = v
-            choice = o
-            ties = 1
-        elif v == best:
-            ties += 1
-            if np.random.random() * ties < 1.0:
-                choice = o
-    return choice
-
-
-@njit(cache=True)
-def _max_available(Q, s, avail, n_avail):
-    best = Q[s, avail[s, 0]]
-    for i in range(1, n_avail[s]):
-        v = Q[s, avail[s, i]]
-        if v > best:
-            best = v
-    return best
+from .tabular import check_snapshots, max_available, select_available
 
 
 @njit(cache=True)
@@ -94,7 +63,7 @@ def run(next_k, act, beta, avail, n_avail, start, goal, n_episodes, alpha, gamma
         d = 0
         done = False
         while not done:
-            o = _select(Q, s, avail, n_avail, epsilon)
+            o = select_available(Q, s, avail, n_avail, epsilon)
             d += 1
             s0 = s
             ret = 0.0  # discounted reward accumulated while o runs
@@ -121,7 +90,7 @@ def run(next_k, act, beta, avail, n_avail, start, goal, n_episodes, alpha, gamma
             elif cut:
                 break
             else:
-                target = ret + disc * _max_available(Q, s, avail, n_avail)
+                target = ret + disc * max_available(Q, s, avail, n_avail)
                 Q[s0, o] += alpha * (target - Q[s0, o])
                 if t >= max_steps:
                     break
@@ -149,7 +118,7 @@ def train(next_k, options, start, goal, n_episodes, alpha, gamma=0.9, epsilon=0.
         raise ValueError(f"start={start} / goal={goal} outside 0..{n_states - 1}")
     if q_init is None:
         q_init = np.zeros((n_states, options.n_options))
-    snapshots = _snapshots(snapshots, n_episodes)
+    snapshots = check_snapshots(snapshots, n_episodes)
     steps, decisions, reached, Q, Q_hist = run(
         next_k, options.act, options.beta, options.avail, options.n_avail, int(start), int(goal),
         int(n_episodes), float(alpha), float(gamma), float(epsilon), int(max_steps), int(seed) % (2**32),
@@ -157,10 +126,3 @@ def train(next_k, options, start, goal, n_episodes, alpha, gamma=0.9, epsilon=0.
     )
     return {"steps": steps, "decisions": decisions, "reached": reached, "Q": Q,
             "snapshots": snapshots, "Q_snapshots": Q_hist}
-
-
-def _snapshots(snapshots, n_episodes) -> np.ndarray:
-    snap = np.unique(np.asarray(snapshots, dtype=np.int64))
-    if snap.size and (snap[0] < 1 or snap[-1] > n_episodes):
-        raise ValueError(f"snapshot episodes must lie in 1..{n_episodes}, got {snap[0]}..{snap[-1]}")
-    return snap

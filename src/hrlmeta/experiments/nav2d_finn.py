@@ -132,14 +132,15 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
 # --------------------------------------------------------------------------- analysis helpers
 
 
-def _adapt(table: pd.DataFrame) -> pd.DataFrame:
+def adapt_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The adaptation-evaluation rows (phase ``adapt_k``) with the step count ``k`` as a column."""
     a = table[table["phase"].str.startswith("adapt_")].copy()
     a["step"] = a["phase"].str[len("adapt_"):].astype(int)
     return a
 
 
 def _pivot(table: pd.DataFrame, algo: str, step: int) -> pd.Series:
-    a = _adapt(table)
+    a = adapt_rows(table)
     return a[(a["algo"] == algo) & (a["step"] == step)].set_index("seed")["return"]
 
 
@@ -228,7 +229,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     savefig(fig, outdir / "nav2d_finn_meta_training.png")
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    ad = _adapt(table)
+    ad = adapt_rows(table)
     curve_iqm_ci(ax, ad, "step", "return", order=order, labels=LABELS)
     for i, a in enumerate(order):
         sub = ad[ad["algo"] == a].groupby("step")["return"].median()
@@ -277,7 +278,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
 
 
 def report_section(table: pd.DataFrame, params: dict) -> str:
-    ad = _adapt(table)
+    ad = adapt_rows(table)
     lines = ["Held-out adaptation (mean over seeds of the average return per trajectory; "
              f"{table['seed'].nunique()} seeds):", "",
              "| algo | " + " | ".join(f"{k} steps" for k in sorted(ad["step"].unique())) + " |",

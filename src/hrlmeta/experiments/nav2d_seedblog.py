@@ -51,6 +51,7 @@ import torch
 from .. import claims as claims_mod
 from ..algos import seedblog_maml as S
 from ..progress import progress
+from .nav2d_finn import adapt_rows
 
 KIND = "meta"
 ALGOS = ("maml_as_written", "maml_lossfix", "random_init")
@@ -282,14 +283,8 @@ def _train_loop(algo, seed, params, maml, n_iter, batch, audit_every, task_rng, 
 # --------------------------------------------------------------------------- analysis
 
 
-def _adapt(table: pd.DataFrame) -> pd.DataFrame:
-    a = table[table["phase"].str.startswith("adapt_")].copy()
-    a["step"] = a["phase"].str[len("adapt_"):].astype(int)
-    return a
-
-
 def _gain(table: pd.DataFrame, algo: str, k: int) -> pd.Series:
-    a = _adapt(table)
+    a = adapt_rows(table)
     a = a[a["algo"] == algo].pivot_table(index="seed", columns="step", values="return")
     if a.empty or k not in a.columns:
         return pd.Series(dtype=float)
@@ -303,7 +298,7 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.
         algo = cp.get("algo", "maml_as_written")
         k = int(cp.get("adapt_step", 5))
         gain = _gain(table, algo, k)
-        ad = _adapt(table)
+        ad = adapt_rows(table)
         failed = ad[(ad["algo"] == algo) & (ad["step"] == 0)].get("eval_tasks_failed")
         nf = int(failed.sum()) if failed is not None else 0
         return claims_mod.Samples(
@@ -344,7 +339,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     savefig(fig, outdir / "nav2d_seedblog_meta_training.png")
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    ad = _adapt(table)
+    ad = adapt_rows(table)
     curve_iqm_ci(ax, ad, "step", "return", order=order, labels=LABELS)
     ax.axhline(-50, ls=":", color="grey", lw=1)
     ax.axhline(-20, ls="--", color="grey", lw=1, label="chapter's example (-50 -> -20)")
@@ -421,7 +416,7 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
                 f"trajectory's `returns.std()`), first at iteration "
                 f"{int(crashed.median()) if len(crashed) else 'n/a'} (median); "
                 f"{int(sub['nan_skipped'].sum())} batches skipped in total.")
-    ad = _adapt(table)
+    ad = adapt_rows(table)
     if not ad.empty:
         lines += ["", "| algo | before (adapt_0) | after 5 steps (adapt_5) | gain |", "| --- | --- | --- | --- |"]
         for algo in [x for x in ALGOS if x in set(ad["algo"])]:
