@@ -105,6 +105,13 @@ def normalise(df: pd.DataFrame, kind: str) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+def present(df: pd.DataFrame, candidates, column: str = "algo") -> list:
+    """The ``candidates`` that occur in ``df[column]``, in the candidates' order (one pass over the
+    column, however many candidates)."""
+    found = set(df[column].unique())
+    return [c for c in candidates if c in found]
+
+
 def without_measured(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` without its timing columns: what must be identical across reruns."""
     return df.drop(columns=[c for c in df.columns if c in MEASURED_COLUMNS])

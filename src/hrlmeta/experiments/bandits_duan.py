@@ -32,6 +32,7 @@ from .. import claims as claims_mod
 from ..algos import bandit_baselines as bb
 from ..algos import rl2 as rl2_mod
 from ..envs.bandits import sample_means
+from ..tidy import present
 
 KIND = "meta"
 BASELINES = ("random", "gittins", "gittins_approx", "thompson", "ots", "ucb1", "eps_greedy", "greedy")
@@ -219,7 +220,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     summ = _summary(table)
     pub = _published("bandits_duan")
     cells = _cells(table)
-    algos = [a for a in ALGOS if a in set(summ["algo"])]
+    algos = present(summ, ALGOS)
     ncol = min(3, max(len(cells), 1))
     nrow = int(np.ceil(len(cells) / ncol)) or 1
 
@@ -298,7 +299,7 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
     summ = _summary(table)
     pub = _published("bandits_duan")
     cells = _cells(table)
-    algos = [a for a in ALGOS if a in set(summ["algo"])]
+    algos = present(summ, ALGOS)
     lines = ["Mean total reward per task (95% bootstrap CI over seeds; published Table 1 value in brackets).", ""]
     lines.append("| algo | " + " | ".join(f"n={n}, k={k}" for n, k in cells) + " |")
     lines.append("|---|" + "---|" * len(cells))

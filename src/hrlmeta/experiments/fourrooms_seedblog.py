@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..algos import seedblog_fourrooms as sb
+from ..tidy import present
 
 KIND = "episodic"
 ALGOS = ("flat_q", "intra_option_q")
@@ -346,7 +347,7 @@ def figures(table: pd.DataFrame, params: dict, outdir: Path) -> None:
     ref = random_policy_reference(int(p["size"]), int(p["max_steps"]))
     rp = ref["random_policy"]
     smooth = int(p["smooth"])
-    order = [a for a in ALGOS if a in set(table["algo"].unique())]
+    order = present(table, ALGOS)
     n_seeds = table["seed"].nunique()
 
     # --- learning curves, as the chapter plots them (steps and reward per episode) ---

@@ -32,6 +32,8 @@ import json
 import numpy as np
 import pandas as pd
 
+from ..tidy import present
+
 KIND = "episodic"
 ALGOS = ("flat_q", "smdp_q_options", "smdp_q_mixed", "intra_option_q")
 FIGURES = ("learning_curves", "speedup", "reuse")
@@ -276,11 +278,6 @@ def oracle(params: dict) -> dict:
 # ----------------------------------------------------------------------------------------------
 
 
-def _present(table, algos=ALGOS):
-    present = set(table["algo"].unique())
-    return [a for a in algos if a in present]
-
-
 def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     from pathlib import Path
 
@@ -289,7 +286,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     plt = setup()
     outdir = Path(outdir)
     goals = list(params["main_goals"])
-    algos = _present(table)
+    algos = present(table, ALGOS)
     labels = {a: LABELS[a] for a in algos}
 
     # learning curves: steps per episode, one panel per main goal
@@ -359,19 +356,20 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
     lines = [f"Rooms gridworld, start {tuple(params['start'])}, {params['n_episodes']} episodes per goal, "
              f"{table['seed'].nunique()} seeds. Criterion: {_criterion_words(params)}.", ""]
     ct = criterion_table(table, params)
-    lines += ["| goal | optimal steps (oracle) | " + " | ".join(LABELS[a] for a in _present(table)) + " |",
-              "| --- | --- |" + " --- |" * len(_present(table))]
+    algos = present(table, ALGOS)
+    lines += ["| goal | optimal steps (oracle) | " + " | ".join(LABELS[a] for a in algos) + " |",
+              "| --- | --- |" + " --- |" * len(algos)]
     for g in dict.fromkeys(table.sort_values("block")["goal"]):
         sub = ct[ct["goal"] == g]
         opt = float(table.loc[table["goal"] == g, "optimal_steps"].iloc[0])
         cells = []
-        for a in _present(table):
+        for a in algos:
             s = sub[sub["algo"] == a]
             cells.append("–" if s.empty else
                          f"{float(iqm(s['etc'].to_numpy()[:, None])):.0f} ({int(s['censored'].sum())} cens.)")
         lines.append(f"| {g} | {opt:.2f} | " + " | ".join(cells) + " |")
     lines += ["", "Cells: IQM episodes-to-criterion over seeds (number of censored runs).", ""]
-    for agent in [a for a in _present(table) if a != "flat_q"]:
+    for agent in [a for a in algos if a != "flat_q"]:
         vals, _ = speedup_samples(table, params, "flat_q", agent, goals)
         if vals.size:
             per = ", ".join(f"{g}: {float(iqm(vals[:, [j]])):.2f}x" for j, g in enumerate(goals[: vals.shape[1]]))
@@ -380,7 +378,7 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
     for g in goals:
         s = last[last["goal"] == g].groupby("algo")["steps"].mean()
         lines.append(f"- {g}, mean steps per episode over the last 10% of episodes: "
-                     + ", ".join(f"{LABELS[a]} {s[a]:.1f}" for a in _present(table) if a in s))
+                     + ", ".join(f"{LABELS[a]} {s[a]:.1f}" for a in algos if a in s))
     return "\n".join(lines)
 
 

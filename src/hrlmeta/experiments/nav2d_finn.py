@@ -35,6 +35,7 @@ from .. import claims as claims_mod
 from ..algos import maml as M
 from ..envs.nav2d import Nav2D
 from ..progress import progress
+from ..tidy import present
 
 KIND = "meta"
 ALGOS = ("maml", "fomaml", "pretrained", "random_init")
@@ -215,11 +216,11 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
 
     plt = setup()
     outdir = Path(outdir)
-    order = [a for a in ALGOS if a in set(table["algo"].unique())]
+    order = present(table, ALGOS)
 
     fig, ax = plt.subplots(figsize=(6, 4))
     mt = table[table["phase"] == "meta_train"]
-    tr_order = [a for a in ("maml", "fomaml", "pretrained") if a in set(mt["algo"])]
+    tr_order = present(mt, ("maml", "fomaml", "pretrained"))
     curve_iqm_ci(ax, mt, "iteration", "return", order=tr_order, labels=LABELS, smooth=3)
     ax.set_xlabel("meta-iteration")
     ax.set_ylabel("average return per trajectory")
@@ -283,7 +284,7 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
              f"{table['seed'].nunique()} seeds):", "",
              "| algo | " + " | ".join(f"{k} steps" for k in sorted(ad["step"].unique())) + " |",
              "| --- |" + " --- |" * ad["step"].nunique()]
-    for a in [x for x in ALGOS if x in set(ad["algo"])]:
+    for a in present(ad, ALGOS):
         s = ad[ad["algo"] == a].groupby("step")["return"].mean().sort_index()
         lines.append(f"| {a} | " + " | ".join(f"{v:.2f}" for v in s.values) + " |")
     mt = table[table["phase"] == "meta_train"]

@@ -52,6 +52,7 @@ from .. import claims as claims_mod
 from ..algos import seedblog_maml as S
 from ..progress import progress
 from .nav2d_finn import adapt_rows
+from ..tidy import present
 
 KIND = "meta"
 ALGOS = ("maml_as_written", "maml_lossfix", "random_init")
@@ -325,11 +326,11 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
 
     plt = setup()
     outdir = Path(outdir)
-    order = [a for a in ALGOS if a in set(table["algo"].unique())]
+    order = present(table, ALGOS)
 
     fig, ax = plt.subplots(figsize=(6, 4))
     mt = table[table["phase"] == "meta_train"]
-    tr = [a for a in order if a in set(mt["algo"])]
+    tr = present(mt, order)
     curve_iqm_ci(ax, mt, "iteration", "return", order=tr, labels=LABELS, smooth=10)
     ax.set_xlabel("meta-iteration (outer_loop call)")
     ax.set_ylabel("post-adaptation return (one trajectory per task)")
@@ -419,7 +420,7 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
     ad = adapt_rows(table)
     if not ad.empty:
         lines += ["", "| algo | before (adapt_0) | after 5 steps (adapt_5) | gain |", "| --- | --- | --- | --- |"]
-        for algo in [x for x in ALGOS if x in set(ad["algo"])]:
+        for algo in present(ad, ALGOS):
             s = ad[ad["algo"] == algo].groupby("step")["return"].mean()
             k = s.index.max()
             lines.append(f"| {algo} | {s[0]:.1f} | {s[k]:.1f} | {s[k] - s[0]:+.1f} |")

@@ -30,6 +30,7 @@ from .. import claims as claims_mod
 from ..algos import mdp_baselines as mb
 from ..algos import rl2 as rl2_mod
 from ..envs.tabular_mdp import sample_mdps
+from ..tidy import present
 
 KIND = "meta"
 BASELINES = ("random", "optimal", "greedy", "psrl", "opsrl", "beb")
@@ -186,7 +187,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     summ = _summary(table)
     pub = _published()
     ns = sorted(summ["n"].unique())
-    algos = [a for a in ALGOS if a in set(summ["algo"])]
+    algos = present(summ, ALGOS)
     fig, axes = plt.subplots(1, len(ns), figsize=(4.4 * len(ns), 3.6), squeeze=False)
     for ax, n in zip(axes.flat, ns):
         s = summ[summ["n"] == n].set_index("algo")
@@ -237,7 +238,7 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
     summ = _summary(table)
     pub = _published()
     ns = sorted(summ["n"].unique())
-    algos = [a for a in list(ALGOS) + ["best_baseline"] if a in set(summ["algo"])]
+    algos = present(summ, list(ALGOS) + ["best_baseline"])
     lines = ["Mean total reward per task (95% bootstrap CI over seeds; published Table 2 value in brackets).", "",
              "| algo | " + " | ".join(f"n={n}" for n in ns) + " |", "|---|" + "---|" * len(ns)]
     for a in algos:
