@@ -12,6 +12,20 @@ Each declared claim has::
     expected_range: [3, 5]                # machine-readable interval; null = unbounded side
     statistic: iqm                        # optional (default: what claim_samples returns)
     params: {...}                         # optional, passed to the experiment's claim_samples
+    robustness:                           # optional: analyst choices to vary (a specification curve)
+      vary:                               #   dotted paths into this claim -> values to try
+        params.criterion.window: [1, 10, 20, 50]
+        statistic: [iqm, median, mean]
+    paper_budget:                         # optional: the paper's training budget for this claim
+      value: 1.0e8                        #   in the unit the experiment reports as Samples.budget
+      unit: "env steps per cell"
+      source: "Duan et al. 2016, Sec. 5"
+
+Robustness: every combination of ``robustness.vary`` is set into a copy of the claim (``statistic``
+replaces the claim's statistic, ``params.x.y`` sets ``claim["params"]["x"]["y"]``), measured by the same
+``claim_samples`` on the same tables (never a new run) and decided with the same bootstrap.
+Budget: ``claim_samples`` may return ``Samples(budget=...)``, our training budget in the unit of
+``paper_budget``; ``budget_fraction`` = ours / the paper's.
 
 Verdict (see :func:`hrlmeta.stats.verdict`): ``holds`` when the whole 95% CI lies in
 ``expected_range``, ``fails`` when the CI misses it entirely, ``inconclusive`` otherwise.
@@ -49,6 +63,7 @@ class Samples:
     ``values``: per-seed scores shaped (runs, tasks) -- or (runs,) for a single stratum.
     ``statistic``: ``iqm``, ``mean`` or ``median`` (see :mod:`hrlmeta.stats`).
     ``note``: how the values were computed, anything censored or excluded (goes in the report).
+    ``budget``: our training budget in the unit of the claim's ``paper_budget`` (see module doc).
     """
 
     values: np.ndarray
@@ -56,6 +71,8 @@ class Samples:
     note: str = ""
     n_seeds: int | None = None
     extra: dict = field(default_factory=dict)
+    #: our training budget for this claim, in the unit of the claim's ``paper_budget`` (None = unknown)
+    budget: float | None = None
 
 
 class ClaimError(ValueError):
