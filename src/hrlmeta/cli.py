@@ -123,6 +123,34 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_plan(args) -> int:
+    from . import plan
+    from .config import load_config
+    from .tidy import atomic_write_text
+
+    cfg = load_config(*(args.configfile or []))
+    if args.calibrate:
+        import platform
+
+        import yaml
+
+        where = args.measured_on or f"{platform.machine()} {platform.processor() or ''}".strip()
+        new = plan.calibrate(args.calibrate, cfg, measured_on=where)
+        costs = plan.merge_costs(plan.load_costs(args.costs), new)
+        header = (
+            "# Measured CPU seconds per cost unit of each experiment's algorithms (see src/hrlmeta/plan.py).\n"
+            "# Written by `hrlmeta plan --calibrate results [--configfile ...]` from the training jobs' logs\n"
+            "# of a real run made with that config; `hrlmeta plan` and the Slurm requests use it.\n"
+        )
+        atomic_write_text(args.costs or plan.COSTS, header + yaml.safe_dump(costs, sort_keys=False))
+        print(f"calibrated {sum(len(e['cpu_s_per_unit']) for e in new['experiments'].values())} "
+              f"algorithms from {args.calibrate} -> {args.costs or plan.COSTS}")
+    result = plan.plan(cfg, plan.load_costs(args.costs))
+    print(plan.format_plan(result))
+    print(json.dumps(result))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="hrlmeta", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -144,6 +172,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--experiment", required=True)
     _add_config(p)
     p.set_defaults(fn=cmd_oracle)
+
+    p = sub.add_parser("plan", help="jobs and estimated CPU-hours of a config, JSON on the last line")
+    p.add_argument("--configfile", nargs="*", metavar="YAML",
+                   help="overlay file(s) merged on top of config/config.yaml (e.g. config/paper.yaml)")
+    p.add_argument("--costs", default=None, help="measured costs file (default config/costs.yaml)")
+    p.add_argument("--calibrate", metavar="RESULTS_DIR", default=None,
+                   help="first measure CPU s per unit from the training logs under RESULTS_DIR/logs/train "
+                        "of a run made with this config, and update the costs file")
+    p.add_argument("--measured-on", default=None, help="machine description stored with a calibration")
+    p.set_defaults(fn=cmd_plan)
 
     p = sub.add_parser("table", help="concatenate run tables into the experiment's tidy table")
     p.add_argument("--experiment", required=True)

@@ -17,9 +17,9 @@ def train(experiment: str, algo: str, seed: int, params: dict, out: str | os.Pat
     """One training run -> validated tidy table written atomically to ``out``."""
     registry.check_algo(experiment, algo)
     mod = registry.get(experiment)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     df = mod.train(algo, int(seed), params)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     if not isinstance(df, pd.DataFrame) or df.empty:
         raise RuntimeError(f"{experiment}/{algo}/seed{seed}: train() returned no rows")
     for col, val in (("experiment", experiment), ("algo", algo), ("seed", int(seed))):
@@ -29,7 +29,8 @@ def train(experiment: str, algo: str, seed: int, params: dict, out: str | os.Pat
     front = ["experiment", "env", "algo", "seed"]
     df = df[front + [c for c in df.columns if c not in front]]
     df = tidy.write_run(df, out, mod.KIND)
-    print(f"{experiment}/{algo}/seed{seed}: {len(df)} rows in {elapsed:.2f}s -> {out}")
+    # `hrlmeta plan --calibrate` reads the CPU seconds from this line in the job's log
+    print(f"{experiment}/{algo}/seed{seed}: {len(df)} rows in {elapsed:.2f}s ({cpu:.3f} CPU-s) -> {out}")
     return df
 
 

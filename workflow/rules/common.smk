@@ -4,6 +4,7 @@ from snakemake.utils import min_version, validate
 
 from hrlmeta import experiments as registry
 from hrlmeta.config import enabled_experiments, seeds, validate_config
+from hrlmeta.plan import job_minutes, load_costs
 
 min_version("9.0")
 
@@ -40,6 +41,14 @@ def seed_chunks(experiment):
     s = seeds(config, experiment)
     k = exp_block(experiment).get("seeds_per_job", 1)
     return [s[i : i + k] for i in range(0, len(s), k)]
+
+
+COSTS = load_costs()
+
+
+def train_runtime(experiment, algo, chunk):
+    """Minutes a training job asks for (Slurm `runtime`): measured CPU s per unit x units x safety."""
+    return job_minutes(config, experiment, algo, len(chunk), COSTS)
 
 
 def seed_tag(chunk):

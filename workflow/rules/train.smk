@@ -18,6 +18,7 @@ for _experiment in EXPERIMENTS:
                 threads: exp_block(_experiment).get("threads", 1)
                 resources:
                     mem_mb=2000,
+                    runtime=train_runtime(_experiment, _algo, _seeds),
                 params:
                     experiment=_experiment,
                     algo=_algo,

@@ -338,3 +338,15 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
             lines.append(f"RL² n={n}, k={k}: {iters} PPO iterations = {steps:,} environment steps per seed "
                          f"({seeds} seeds), median {g['wall_s'].median():.2f} s/iteration.")
     return "\n".join(lines)
+
+
+def cost_units(algo: str, params: dict) -> float:
+    """Compute of one seed (for ``hrlmeta plan``): arm pulls -- RL²'s training and evaluation trials,
+    or a baseline's evaluation and tuning tasks over every cell."""
+    if algo == "rl2":
+        p = params["rl2"]
+        return float(sum((int(c["iterations"]) * int(c.get("batch_tasks", p["ppo"]["batch_tasks"]))
+                          + int(p["eval_tasks"])) * int(c["n"]) for c in p["cells"]))
+    grid = len(params.get("tuning_grids", {}).get(algo, [None]))
+    return float(sum((int(params["eval_tasks"]) + grid * int(params["tune_tasks"])) * int(c["n"])
+                     for c in params["cells"]))

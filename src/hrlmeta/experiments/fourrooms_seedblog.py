@@ -476,3 +476,8 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
         )
     lines.append("")
     return "\n".join(lines)
+
+
+def cost_units(algo: str, params: dict) -> float:
+    """Compute of one seed (for ``hrlmeta plan``): the listing's episodes."""
+    return float(params["num_episodes"])

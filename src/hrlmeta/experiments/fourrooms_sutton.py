@@ -386,3 +386,8 @@ if __name__ == "__main__":  # pragma: no cover
     from ..config import experiment_params, load_config
 
     print(json.dumps(oracle(experiment_params(load_config(), EXPERIMENT))))
+
+
+def cost_units(algo: str, params: dict) -> float:
+    """Compute of one seed (for ``hrlmeta plan``): episodes played, over every goal of the run."""
+    return float(len(goal_sequence(params, algo)) * int(params["n_episodes"]))

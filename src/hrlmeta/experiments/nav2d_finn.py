@@ -301,3 +301,11 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
                   "| width | MAML s | FOMAML s | ratio |", "| --- | --- | --- | --- |"]
         lines += [f"| {w} | {r.s_maml:.3f} | {r.s_fomaml:.3f} | {r.ratio:.2f} |" for w, r in g.iterrows()]
     return "\n".join(lines) + "\n"
+
+
+def cost_units(algo: str, params: dict) -> float:
+    """Compute of one seed (for ``hrlmeta plan``): environment steps of meta-training (pre- and
+    post-update batches) plus the held-out evaluation."""
+    m, e, h = params["meta"], params["eval"], int(params["env"]["horizon"])
+    train = 2 * int(m["n_iterations"]) * int(m["n_tasks"]) * int(m["n_traj"]) * h
+    return float(train + int(e["n_tasks"]) * int(e["n_traj"]) * (len(e["step_sizes"]) + 1) * h)

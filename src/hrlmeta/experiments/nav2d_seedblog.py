@@ -426,3 +426,10 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
             lines.append(f"| {algo} | {s[0]:.1f} | {s[k]:.1f} | {s[k] - s[0]:+.1f} |")
         lines.append("\nThe chapter's example: from -50 to -20 (gain +30).")
     return "\n".join(lines) + "\n"
+
+
+def cost_units(algo: str, params: dict) -> float:
+    """Compute of one seed (for ``hrlmeta plan``): task rollouts of meta-training and evaluation."""
+    e = params["eval"]
+    return float(int(params["n_iterations"]) * int(params["task_batch_size"])
+                 + int(e["n_tasks"]) * (int(e["adapt_steps"]) + 1))

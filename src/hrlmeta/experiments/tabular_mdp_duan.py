@@ -265,3 +265,16 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
                      f"{iters * bt * n * params['horizon']:,} environment steps per seed ({g['seed'].nunique()} "
                      f"seeds), median {g['wall_s'].median():.2f} s/iteration.")
     return "\n".join(lines)
+
+
+def cost_units(algo: str, params: dict) -> float:
+    """Compute of one seed (for ``hrlmeta plan``): environment steps -- RL²'s training and evaluation,
+    or a baseline's evaluation and tuning tasks over every episode count."""
+    T = int(params["horizon"])
+    if algo == "rl2":
+        p = params["rl2"]
+        return float(sum((int(c["iterations"]) * int(c.get("batch_tasks", p["ppo"]["batch_tasks"]))
+                          + int(p["eval_tasks"])) * int(c["n"]) * T for c in p["cells"]))
+    grid = len(params.get("tuning_grids", {}).get(algo, [None]))
+    return float(sum((int(params["eval_tasks"]) + grid * int(params["tune_tasks"])) * int(n) * T
+                     for n in params["n_episodes"]))

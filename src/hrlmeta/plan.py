@@ -1,0 +1,150 @@
+"""What a configuration will cost, before anything runs: jobs and CPU-hours per experiment.
+
+The estimate is measured, not guessed. ``config/costs.yaml`` holds, per experiment and algorithm, the CPU
+seconds one *cost unit* took in a real run (``hrlmeta plan --calibrate results`` reads the CPU seconds each
+seed's training took from the training jobs' logs and divides them by the units it trained). An experiment says what a unit is with ``cost_units(algo, params)`` (e.g. environment steps or
+episodes x goals of one seed); an experiment without it counts one unit per seed. The estimate for any
+config is then ``seeds x units(params) x measured CPU s per unit``: a per-unit rate taken at one scale
+and applied at another, so start-up costs measured at a small scale are spread over more units at a larger
+one (the estimate errs on the high side).
+
+The same numbers size the Slurm requests: each training rule asks for ``runtime`` minutes from
+:func:`job_minutes` (estimate x safety factor).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path
+
+from .config import ROOT, enabled_experiments, load_yaml, seeds
+
+COSTS = ROOT / "config" / "costs.yaml"
+#: a training job asks Slurm for this many times its estimated run time (slow nodes, contention)
+SAFETY = 3.0
+#: requested minutes for a job whose experiment/algorithm has never been measured
+UNMEASURED_MINUTES = 120
+#: CPU seconds of one training job's process start-up (Python, numpy/numba/torch imports, JIT cache
+#: loads): `python -c "import hrlmeta.cli, torch, numba, pandas"` took 1.8 CPU-s on 2-core x86-64; 3 with JIT cache loads
+STARTUP_CPU_S = 3.0
+#: jobs outside training: one table + one figures job per experiment, then claims and report
+EXTRA_JOBS_PER_EXPERIMENT = 2
+EXTRA_JOBS = 2
+
+
+def units(experiment: str, algo: str, params: dict) -> float:
+    """Cost units of one seed of ``algo`` (the experiment's ``cost_units``; 1 where it has none)."""
+    from . import experiments as registry
+
+    fn = getattr(registry.get(experiment), "cost_units", None)
+    return float(fn(algo, params)) if fn is not None else 1.0
+
+
+def load_costs(path: str | os.PathLike | None = None) -> dict:
+    path = Path(path or COSTS)
+    if not path.exists():
+        return {"experiments": {}}
+    doc = load_yaml(path) or {}
+    doc.setdefault("experiments", {})
+    return doc
+
+
+def seed_chunks(cfg: dict, experiment: str) -> list[list[int]]:
+    s = seeds(cfg, experiment)
+    k = int(cfg["experiments"][experiment].get("seeds_per_job", 1))
+    return [s[i : i + k] for i in range(0, len(s), k)]
+
+
+def cpu_seconds(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict) -> float | None:
+    """Estimated CPU seconds of ``n_seeds`` seeds of one algorithm; None where never measured."""
+    rate = costs["experiments"].get(experiment, {}).get("cpu_s_per_unit", {}).get(algo)
+    if rate is None:
+        return None
+    params = cfg["experiments"][experiment].get("params", {})
+    return n_seeds * units(experiment, algo, params) * float(rate)
+
+
+def experiment_cpu_seconds(cfg: dict, experiment: str, algo: str, costs: dict) -> float | None:
+    """All seeds of one algorithm, including each job's start-up."""
+    cpu = cpu_seconds(cfg, experiment, algo, int(cfg["experiments"][experiment]["n_seeds"]), costs)
+    return None if cpu is None else cpu + STARTUP_CPU_S * len(seed_chunks(cfg, experiment))
+
+
+def job_minutes(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict | None = None) -> int:
+    """Slurm ``runtime`` (minutes) for one training job: estimate x SAFETY, at least 5 minutes."""
+    costs = load_costs() if costs is None else costs
+    cpu = cpu_seconds(cfg, experiment, algo, n_seeds, costs)
+    if cpu is None:
+        return UNMEASURED_MINUTES
+    threads = int(cfg["experiments"][experiment].get("threads", 1))
+    return max(5, math.ceil(SAFETY * (cpu + STARTUP_CPU_S) / threads / 60))
+
+
+def plan(cfg: dict, costs: dict | None = None) -> dict:
+    """{"plan": {EXPERIMENT: {"jobs", "cpu_hours", "unmeasured", "per_algo"}}, "total_cpu_hours", "total_jobs"}"""
+    costs = load_costs() if costs is None else costs
+    out, total_h, total_jobs = {}, 0.0, EXTRA_JOBS
+    for exp in enabled_experiments(cfg):
+        block = cfg["experiments"][exp]
+        chunks = seed_chunks(cfg, exp)
+        per_algo, unmeasured = {}, []
+        for algo in block["algos"]:
+            cpu = experiment_cpu_seconds(cfg, exp, algo, costs)
+            if cpu is None:
+                unmeasured.append(algo)
+            else:
+                per_algo[algo] = round(cpu / 3600, 4)
+        jobs = len(block["algos"]) * len(chunks) + EXTRA_JOBS_PER_EXPERIMENT
+        hours = sum(per_algo.values())
+        out[exp] = {"jobs": jobs, "cpu_hours": round(hours, 3), "unmeasured": unmeasured, "per_algo": per_algo}
+        total_h += hours
+        total_jobs += jobs
+    return {"plan": out, "total_cpu_hours": round(total_h, 3), "total_jobs": total_jobs}
+
+
+#: the line `pipeline.train` prints per seed into the training job's log
+_LOG_LINE = re.compile(r"^(\w+)/(\w+)/seed(\d+): \d+ rows in [\d.]+s \(([\d.]+) CPU-s\)", re.M)
+
+
+def calibrate(results_dir: str | os.PathLike, cfg: dict, measured_on: str = "") -> dict:
+    """CPU seconds per cost unit, from the training jobs' logs under ``results_dir/logs/train`` (each
+    seed's CPU time of training, as :func:`hrlmeta.pipeline.train` prints it) of a run made with
+    ``cfg``. Process start-up (imports, JIT cache loads) is not in it: :data:`STARTUP_CPU_S` per job."""
+    found: dict = {}
+    for f in sorted(Path(results_dir, "logs", "train").glob("*/*/*.log")):
+        for exp, algo, _seed, cpu in _LOG_LINE.findall(f.read_text(errors="replace")):
+            block = cfg.get("experiments", {}).get(exp)
+            if block is None or algo not in block.get("algos", []):
+                continue
+            acc = found.setdefault(exp, {}).setdefault(algo, [0.0, 0.0, 0])
+            acc[0] += float(cpu)
+            acc[1] += units(exp, algo, block.get("params", {}))
+            acc[2] += 1
+    exps = {}
+    for exp, algos in sorted(found.items()):
+        exps[exp] = {
+            "cpu_s_per_unit": {a: float(f"{c / u:.6g}") for a, (c, u, _) in sorted(algos.items()) if u > 0},
+            "seeds_measured": {a: n for a, (_, _, n) in sorted(algos.items())},
+        }
+    return {"measured_on": measured_on, "experiments": exps}
+
+
+def merge_costs(old: dict, new: dict) -> dict:
+    """Newly measured experiments/algorithms replace old ones; the rest is kept."""
+    out = {"measured_on": new.get("measured_on") or old.get("measured_on", ""), "experiments": {}}
+    for exp in sorted(set(old["experiments"]) | set(new["experiments"])):
+        o, n = old["experiments"].get(exp, {}), new["experiments"].get(exp, {})
+        out["experiments"][exp] = {
+            k: {**o.get(k, {}), **n.get(k, {})} for k in ("cpu_s_per_unit", "seeds_measured")
+        }
+    return out
+
+
+def format_plan(result: dict) -> str:
+    lines = [f"{'experiment':<24} {'jobs':>6} {'CPU-hours':>10}  unmeasured algorithms"]
+    for exp, r in result["plan"].items():
+        lines.append(f"{exp:<24} {r['jobs']:>6} {r['cpu_hours']:>10.3f}  {', '.join(r['unmeasured']) or '-'}")
+    lines.append(f"{'total':<24} {result['total_jobs']:>6} {result['total_cpu_hours']:>10.3f}")
+    return "\n".join(lines)

@@ -1,0 +1,99 @@
+"""The workflow on a real (one-node, throwaway) Slurm cluster: scripts/slurm-local.sh brings it up,
+the smoke workflow runs through `--profile profiles/slurm`, every job must have been a Slurm job, and
+the claims must equal those of a local run. Skips, with the reason, where Slurm cannot be had."""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+
+import pandas as pd
+import pytest
+
+from conftest import ROOT, SNAKEMAKE, copy_workflow, run_snakemake
+
+pytestmark = pytest.mark.slurm
+SCRIPT = ROOT / "scripts" / "slurm-local.sh"
+
+
+def _free_ports(n):
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def _script(cmd, env):
+    return subprocess.run(["timeout", "-k", "10", "300", str(SCRIPT), cmd], env=env,
+                          capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    if shutil.which("apt-get") is None and shutil.which("slurmctld") is None:
+        pytest.skip("Slurm is not installed and there is no apt-get to install it")
+    try:
+        import snakemake_executor_plugin_slurm  # noqa: F401
+    except ImportError:
+        pytest.skip("snakemake-executor-plugin-slurm is not installed (pip install -e '.[test]')")
+    d = tmp_path_factory.mktemp("slurm")
+    ctld, slurmd, dbd, db = _free_ports(4)
+    env = {**os.environ, "SLURM_LOCAL_DIR": str(d / "cluster"), "SLURM_LOCAL_CTLD_PORT": str(ctld),
+           "SLURM_LOCAL_SLURMD_PORT": str(slurmd), "SLURM_LOCAL_DBD_PORT": str(dbd),
+           "SLURM_LOCAL_DB_PORT": str(db)}
+    r = _script("install", env)
+    if r.returncode != 0:
+        pytest.skip(f"Slurm cannot be installed here: {r.stderr.strip().splitlines()[-1:]}")
+    r = _script("start", env)
+    try:
+        assert r.returncode == 0, f"slurm-local.sh start failed:\n{r.stdout}\n{r.stderr}"
+        cdir = d / "cluster"
+        env["SLURM_CONF"] = str(cdir / "etc" / "slurm.conf")
+        env["PATH"] = f"{cdir / 'bin'}:{env['PATH']}"
+        yield env
+    finally:
+        _script("stop", env)
+
+
+def _claims(work):
+    return pd.read_csv(work / "results" / "claims" / "claims.tsv", sep="\t")
+
+
+def test_smoke_workflow_runs_as_slurm_jobs(cluster, smoke_local, tmp_path):
+    work = copy_workflow(tmp_path / "wf")
+    r = subprocess.run(
+        ["timeout", "-k", "10", "1500", *SNAKEMAKE, "--profile", "profiles/slurm",
+         "--configfile", "config/smoke.yaml", "--jobs", "8",
+         "--slurm-init-seconds-before-status-checks", "2", "--seconds-between-status-checks", "3"],
+        cwd=work, env=cluster, capture_output=True, text=True,
+    )
+    log = r.stdout + r.stderr
+    assert r.returncode == 0, log[-6000:]
+
+    # every job but the local target rule `all` was submitted to Slurm ...
+    dry = run_snakemake(smoke_local, "-n", "--forceall").stdout
+    rules = {line.split()[0] for line in dry.splitlines()
+             if line and line.split()[0].startswith(("train_", "figures_", "table", "claims", "report"))
+             and len(line.split()) == 2 and line.split()[1].isdigit()}
+    submitted = re.findall(r"has been submitted with SLURM jobid (\d+) \(log: \S*/rule_([\w\-.]+)/", log)
+    assert submitted, log[-4000:]
+    assert {rule for _, rule in submitted} == rules
+    # ... and Slurm's accounting saw each of those jobs complete
+    acct = subprocess.run(["sacct", "-X", "-n", "-P", "-o", "JobID,State", "-j",
+                           ",".join(j for j, _ in submitted)], env=cluster, capture_output=True, text=True)
+    states = dict(line.split("|") for line in acct.stdout.split())
+    assert set(states) == {j for j, _ in submitted}, acct.stdout + acct.stderr
+    assert set(states.values()) == {"COMPLETED"}, states
+
+    # the claims equal a local run's (claims on measured wall time only up to timing noise)
+    from hrlmeta.claims import load_claims
+
+    timing = {c["id"] for c in load_claims(ROOT / "config" / "claims.yaml") if c.get("depends_on_timing")}
+    here, there = _claims(smoke_local), _claims(work)
+    keep = lambda df: df[~df["claim_id"].isin(timing)].reset_index(drop=True)  # noqa: E731
+    pd.testing.assert_frame_equal(keep(there), keep(here))
+    assert set(there["claim_id"]) == set(here["claim_id"])
