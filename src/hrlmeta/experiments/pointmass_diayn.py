@@ -325,9 +325,9 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
             for mode in ("stochastic", "deterministic"):
                 g = f[(f["layout"] == lay) & (f["algo"] == algo) & (f["eval_mode"] == mode)]
                 s = g.groupby("seed").agg(acc=("acc", "mean"), fresh=("fresh_acc", "first"),
-                                          cov=("coverage", "first"), ret=("return", "mean")).mean()
-                lines.append(f"| {lay} | {algo} | {mode} | {s.acc:.3f} | {s.fresh:.3f} | {s.cov:.3f} | "
-                             f"{s.ret:.1f} |")
+                                          cover=("coverage", "first"), ret=("return", "mean")).mean()
+                lines.append(f"| {lay} | {algo} | {mode} | {s['acc']:.3f} | {s['fresh']:.3f} | "
+                             f"{s['cover']:.3f} | {s['ret']:.1f} |")
     lines += ["", "Accuracy is measured on fresh evaluation episodes (never in the replay). `random_skills` is "
               "the same SAC agent trained on reward 0 (maximum entropy only): its stochastic rollouts are random "
               "walks, which visit many cells, while DIAYN's skills head for distinct regions and stay there; "
