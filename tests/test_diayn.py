@@ -261,3 +261,12 @@ def test_config_errors_name_the_key():
         with pytest.raises(ValueError, match="cuda"):
             E.train("diayn", 0, {**TINY, "device": "cuda"})
     assert E.cost_units("diayn", TINY) == 200 * 0.5 * 2
+
+
+def test_bench_reports_its_fields():
+    from hrlmeta.bench import diayn as B
+
+    out = B.main(["--repeats", "1", "--envs", "10", "--steps", "1200"])
+    assert set(out) >= {"env_steps_per_s", "batched_speedup", "updates_per_s", "training_env_steps_per_s"}
+    assert set(out["env_steps_per_s"]) == {"batched", "one_at_a_time"}
+    assert out["config"]["training_steps"] == 1200 and out["device"] == "cpu"
