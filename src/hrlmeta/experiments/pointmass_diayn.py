@@ -343,6 +343,19 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
                                           cover=("coverage", "first"), ret=("return", "mean")).mean()
                 lines.append(f"| {lay} | {algo} | {mode} | {s['acc']:.3f} | {s['fresh']:.3f} | "
                              f"{s['cover']:.3f} | {s['ret']:.1f} |")
+    if set(ALGOS) <= set(f["algo"]):
+        bound = float(params.get("env", {}).get("bound", 1.0))
+        lines += ["", "Coverage of DIAYN minus random skills at the end of training (mean over seeds and layouts; "
+                  "the claim `diayn_coverage` takes the stochastic rollouts, all episodes, 10x10):", "",
+                  "| eval mode | episodes per skill | 5x5 | 10x10 | 20x20 |", "| --- | --- | --- | --- | --- |"]
+        for mode in ("stochastic", "deterministic"):
+            for eps in (1, None):
+                cells = []
+                for g in (5, 10, 20):
+                    c = final_coverage(table, g, mode, eps, bound)
+                    d = (c.xs("diayn", level="algo") - c.xs("random_skills", level="algo")).dropna()
+                    cells.append(f"{d.mean():+.3f}")
+                lines.append(f"| {mode} | {'all' if eps is None else eps} | " + " | ".join(cells) + " |")
     cr = crossed_passage(table, params)
     if not cr.empty:
         g = cr.groupby(["algo", "eval_mode"]).mean()
