@@ -1,0 +1,372 @@
+"""Experiment ``pointmass_diayn``: unsupervised skill discovery with DIAYN (Eysenbach, Gupta, Ibarz & Levine,
+"Diversity is All You Need", ICLR 2019) on a continuous 2D point mass, against skills trained without reward.
+
+Algorithms (:mod:`hrlmeta.algos.diayn`, :mod:`hrlmeta.algos.sac`, environment :mod:`hrlmeta.envs.pointmass`):
+
+- ``diayn``: SAC (twin critics, fixed entropy coefficient alpha) on the pseudo-reward
+  ``log q_phi(z|s') - log p(z)``, ``z`` uniform over ``K`` skills, the discriminator on the state.
+- ``random_skills``: the same skill-conditioned SAC agent with the same budget, networks and discriminator
+  training, but reward 0: maximum-entropy RL alone. Nothing ties its behaviour to ``z``; its discriminator is
+  trained on its states like DIAYN's, so its accuracy measures how distinguishable reward-free skills are.
+
+Each run trains one agent per layout in ``layouts`` (``open``: empty box; ``passage``: two rooms joined by a
+narrow opening), with networks initialised identically for both algorithms of a seed (common random numbers).
+
+Run table (KIND "episodic"): one row per *evaluation episode*. At ``env_steps`` = 0, ``eval.every``, ...,
+``total_steps`` every skill is rolled out ``eval.episodes_per_skill`` times from the start state, once with
+the stochastic policy (``eval_mode = stochastic``) and once with its mean action (``deterministic``), on an
+evaluation random stream separate from training. Columns: ``layout``, ``eval_mode``, ``eval_point``,
+``env_steps`` (training transitions so far), ``skill``, ``steps`` (the horizon), ``return`` (undiscounted sum
+of the pseudo-rewards ``log q(z|s_t) - log p(z)``, t = 1..T, under the discriminator of that moment -- for
+``random_skills`` too, although it trained on reward 0), ``success`` (the discriminator names the episode's
+skill from its final state), ``decisions`` = 1 (one skill choice per episode), ``acc`` (fraction of the
+episode's states s_1..s_T whose argmax q(.|s) is its skill), ``coverage`` (fraction of the
+``eval.coverage_grid``^2 cells visited by all evaluation episodes of that point and mode), and at the final
+point only ``fresh_acc`` (held-out accuracy of a classifier trained from scratch on half of the episodes,
+per skill, tested on the other half; NaN elsewhere) and the trajectories ``traj_x``, ``traj_y`` (empty
+elsewhere).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .. import claims as claims_mod
+from ..algos import diayn as D
+from ..envs.pointmass import PointMass, coverage
+from ..progress import progress
+from ..tidy import present
+
+KIND = "episodic"
+ALGOS = ("diayn", "random_skills")
+FIGURES = ("trajectories", "learning_curves")
+EXPERIMENT = "pointmass_diayn"
+LABELS = {"diayn": "DIAYN", "random_skills": "random skills (SAC, reward 0)"}
+_REWARD = {"diayn": "diayn", "random_skills": "zero"}
+LAYOUT_IDS = {"open": 0, "passage": 1}
+
+
+def _device(params: dict) -> str:
+    dev = params.get("device", "cpu")
+    if dev not in ("cpu", "cuda"):
+        raise ValueError(f"params.device: expected 'cpu' or 'cuda', got {dev!r}")
+    if dev == "cuda" and not torch.cuda.is_available():
+        raise ValueError("params.device: 'cuda' requested but torch.cuda.is_available() is False")
+    return dev
+
+
+def make_env(params: dict, layout: str) -> PointMass:
+    e = dict(params.get("env", {}))
+    starts = e.pop("start", {})
+    kw = {k: v for k, v in e.items() if k != "layouts"}
+    if layout in starts:
+        kw["start"] = tuple(starts[layout])
+    return PointMass(layout=layout, **kw)
+
+
+def layouts(params: dict) -> list[str]:
+    return list(params.get("env", {}).get("layouts", ["open", "passage"]))
+
+
+def make_config(params: dict, algo: str) -> D.DiaynConfig:
+    a = dict(params.get("agent", {}))
+    a.pop("total_steps", None)
+    a["hidden"] = tuple(a.get("hidden", (300, 300)))
+    return D.DiaynConfig(reward=_REWARD[algo], **a)
+
+
+def _generator(*key: int) -> torch.Generator:
+    state = np.random.SeedSequence(list(key)).generate_state(2)
+    return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
+
+
+def cost_units(algo: str, params: dict) -> float:
+    """Gradient updates of one seed (all layouts): proportional to its compute."""
+    a = params.get("agent", {})
+    return float(int(a.get("total_steps", 50000)) * float(a.get("updates_per_step", 1.0)) * len(layouts(params)))
+
+
+def _evaluate(agent: D.Diayn, env: PointMass, ev: dict, gen: torch.Generator, final: bool, fresh: dict):
+    """Rows (without run columns) of one evaluation point, both evaluation modes."""
+    K = agent.cfg.num_skills
+    per = int(ev.get("episodes_per_skill", 10))
+    grid = int(ev.get("coverage_grid", 10))
+    z = D.eval_skills(K, per)
+    out = []
+    for mode in ("stochastic", "deterministic"):
+        P = agent.rollout(z, deterministic=(mode == "deterministic"))  # (T+1, n, 2)
+        with torch.no_grad():
+            lq = D.log_q(agent.disc, P[1:])  # (T, n, K)
+            r = lq.gather(-1, z.view(1, -1, 1).expand(P.shape[0] - 1, -1, 1)).squeeze(-1) + math.log(K)
+        correct = lq.argmax(-1) == z.unsqueeze(0)
+        cov = coverage(P, env.bound, grid)
+        fa = float("nan")
+        if final and int(fresh.get("steps", 300)) > 0:
+            fa = D.fresh_classifier_accuracy(P[1:], z, K, agent.cfg.hidden, int(fresh.get("steps", 300)),
+                                             float(fresh.get("lr", 1e-2)), gen)
+        tx = D.as_float32_lists(P[:, :, 0].T) if final else [np.zeros(0, np.float32)] * z.numel()
+        ty = D.as_float32_lists(P[:, :, 1].T) if final else [np.zeros(0, np.float32)] * z.numel()
+        for i in range(z.numel()):
+            out.append({"eval_mode": mode, "skill": int(z[i]), "return": float(r[:, i].sum()),
+                        "success": bool(correct[-1, i]), "acc": float(correct[:, i].float().mean()),
+                        "coverage": cov, "fresh_acc": fa, "traj_x": tx[i], "traj_y": ty[i]})
+    return out
+
+
+def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
+    if algo not in ALGOS:
+        raise KeyError(f"pointmass_diayn has no algorithm {algo!r}; its algorithms: {', '.join(ALGOS)}")
+    dev = _device(params)
+    if dev != "cpu":  # pragma: no cover - the agent is small; GPU offers nothing here
+        raise ValueError("params.device: the point-mass agent runs on 'cpu' only (networks of 32 units)")
+    torch.set_num_threads(int(params.get("torch_threads", 1)))
+    a = params.get("agent", {})
+    total = int(a.get("total_steps", 50000))
+    ev = params.get("eval", {})
+    every = int(ev.get("every", max(total // 5, 1)))
+    fresh = ev.get("fresh_classifier", {})
+    rows: list[dict] = []
+    episode = 0
+    for layout in layouts(params):
+        env = make_env(params, layout)
+        cfg = make_config(params, algo)
+        cfg.buffer_size = min(cfg.buffer_size, total)
+        lid = LAYOUT_IDS[layout]
+        agent = D.Diayn(cfg, env, _generator(seed, lid, 0))
+        eval_gen = _generator(seed, lid, 1)
+        points = []
+
+        def on_eval(steps: int) -> None:
+            nonlocal episode
+            final = steps >= total
+            for r in _evaluate(agent, env, ev, eval_gen, final, fresh):
+                rows.append({"env": f"pointmass_{layout}", "layout": layout, "eval_point": len(points),
+                             "env_steps": int(steps), "episode": episode, "steps": env.horizon,
+                             "decisions": 1, "num_skills": cfg.num_skills, **r})
+                episode += 1
+            points.append(steps)
+
+        bar = progress(total=total, desc=f"{algo} seed {seed} {layout}", unit="step", leave=False)
+        agent.train(total, on_eval=on_eval, eval_every=every, progress=bar.update)
+        bar.close()
+        if points[-1] < total:  # total not a multiple of eval.every
+            on_eval(total)
+    df = pd.DataFrame(rows)
+    df.insert(0, "experiment", EXPERIMENT)
+    df.insert(2, "algo", algo)
+    df.insert(3, "seed", int(seed))
+    return df
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+def final_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows of each (algo, seed, layout)'s last evaluation point."""
+    last = table.groupby(["algo", "seed", "layout"])["eval_point"].transform("max")
+    return table[table["eval_point"] == last]
+
+
+def _episodes_subset(f: pd.DataFrame, episodes_per_skill) -> pd.DataFrame:
+    if episodes_per_skill is None:
+        return f
+    rank = f.groupby(["algo", "seed", "layout", "eval_mode", "skill"]).cumcount()
+    return f[rank < int(episodes_per_skill)]
+
+
+def final_coverage(table: pd.DataFrame, grid: int, eval_mode: str, episodes_per_skill=None,
+                   bound: float = 1.0) -> pd.Series:
+    """Coverage of the final evaluation's trajectories, per (algo, seed, layout), on a ``grid``^2 grid,
+    using the first ``episodes_per_skill`` episodes of each skill (all when None)."""
+    f = _episodes_subset(final_rows(table), episodes_per_skill)
+    f = f[f["eval_mode"] == eval_mode]
+    out = {}
+    for key, g in f.groupby(["algo", "seed", "layout"]):
+        xy = np.stack([np.concatenate(g["traj_x"].to_list()), np.concatenate(g["traj_y"].to_list())], axis=1)
+        out[key] = coverage(torch.as_tensor(xy), bound, int(grid))
+    return pd.Series(out, dtype=float).rename_axis(["algo", "seed", "layout"])
+
+
+def crossed_passage(table: pd.DataFrame, params: dict) -> pd.Series:
+    """Passage layout, final evaluation: per (algo, seed, eval_mode), the fraction of episodes that ever
+    reach the far side of the wall."""
+    f = final_rows(table)
+    f = f[f["layout"] == "passage"]
+    if f.empty:
+        return pd.Series(dtype=float)
+    env = make_env(params, "passage")
+    left = env.start[0] < env.wall_x  # the crossing rule counts x >= wall_x as the right side
+    far = f["traj_x"].map(lambda x: bool(np.any((np.asarray(x) >= env.wall_x) if left
+                                                 else (np.asarray(x) < env.wall_x))))
+    return far.groupby([f["algo"], f["seed"], f["eval_mode"]]).mean()
+
+
+def _per_seed_layout(s: pd.Series, algo: str, lays: list[str]) -> pd.DataFrame:
+    return s.xs(algo, level="algo").unstack("layout").reindex(columns=lays)
+
+
+def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.Samples:
+    cp = claim.get("params", {}) or {}
+    cid = claim["id"]
+    lays = [l for l in cp.get("layouts", layouts(params)) if l in set(table["layout"])]
+    mode = cp.get("eval_mode", "stochastic")
+    total = int(params.get("agent", {}).get("total_steps", 50000))
+    if cid == "diayn_discriminable":
+        algo = cp.get("algo", "diayn")
+        measure = cp.get("measure", "learned")
+        f = final_rows(table)
+        f = f[(f["algo"] == algo) & (f["eval_mode"] == mode)]
+        col = {"learned": "acc", "final_state": "success", "fresh": "fresh_acc"}[measure]
+        chance = 1.0 / f["num_skills"].astype(float)
+        f = f.assign(above=f[col].astype(float) - chance)
+        v = f.groupby(["seed", "layout"])["above"].mean().unstack("layout").reindex(columns=lays).dropna()
+        what = {"learned": "the learned discriminator's accuracy on the states s_1..s_T",
+                "final_state": "the learned discriminator's accuracy on the final state",
+                "fresh": "a classifier trained from scratch on half of the episodes, tested on the other half"}
+        return claims_mod.Samples(
+            v.to_numpy(), statistic=claim.get("statistic", "iqm"), budget=float(total),
+            note=f"{algo}, {mode} evaluation rollouts (fresh episodes, never trained on) at the end of training: "
+                 f"{what[measure]}, minus chance 1/K; strata: layouts {lays}; {len(v)} seeds")
+    if cid == "diayn_coverage":
+        grid = int(cp.get("grid", params.get("eval", {}).get("coverage_grid", 10)))
+        eps = cp.get("episodes_per_skill")
+        cov = final_coverage(table, grid, mode, eps, float(params.get("env", {}).get("bound", 1.0)))
+        d = _per_seed_layout(cov, cp.get("algo", "diayn"), lays)
+        b = _per_seed_layout(cov, cp.get("baseline", "random_skills"), lays)
+        seeds = d.index.intersection(b.index)
+        diff = (d.loc[seeds] - b.loc[seeds]).dropna()
+        return claims_mod.Samples(
+            diff.to_numpy(), statistic=claim.get("statistic", "iqm"), budget=float(total),
+            note=f"coverage (fraction of {grid}x{grid} cells visited by all skills' {mode} evaluation rollouts, "
+                 f"{'all' if eps is None else eps} episode(s) per skill) of DIAYN minus random skills, paired by "
+                 f"seed; strata: layouts {lays}; {len(diff)} seeds")
+    raise KeyError(f"pointmass_diayn cannot measure claim {cid!r}")
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _draw_walls(ax, params: dict, layout: str) -> None:
+    env = make_env(params, layout)
+    b = env.bound
+    ax.plot([-b, b, b, -b, -b], [-b, -b, b, b, -b], color="black", lw=1.2)
+    if layout == "passage":
+        lo, hi = env.gap_center - env.gap / 2, env.gap_center + env.gap / 2
+        ax.plot([env.wall_x, env.wall_x], [-b, lo], color="black", lw=2.5)
+        ax.plot([env.wall_x, env.wall_x], [hi, b], color="black", lw=2.5)
+    ax.scatter([env.start[0]], [env.start[1]], marker="*", s=80, color="black", zorder=4)
+
+
+def figures(table: pd.DataFrame, params: dict, outdir) -> None:
+    from pathlib import Path
+
+    from ..plotting import curve_iqm_ci, savefig, setup
+
+    plt = setup()
+    outdir = Path(outdir)
+    algos = present(table, ALGOS)
+    lays = present(table, list(LAYOUT_IDS), column="layout")
+    seed = int(table["seed"].min())
+    f = final_rows(table)
+    f = f[(f["seed"] == seed) & (f["eval_mode"] == "stochastic")]
+    per = int(params.get("figure_episodes_per_skill", 2))
+    f = _episodes_subset(f, per)
+    fig, axes = plt.subplots(len(lays), len(algos), figsize=(4.2 * len(algos), 4.2 * len(lays)),
+                             squeeze=False, constrained_layout=True)
+    K = int(table["num_skills"].max())
+    cmap = plt.get_cmap("tab10" if K <= 10 else "hsv")
+    for i, lay in enumerate(lays):
+        for j, algo in enumerate(algos):
+            ax = axes[i, j]
+            g = f[(f["algo"] == algo) & (f["layout"] == lay)]
+            for _, r in g.iterrows():
+                col = cmap(r["skill"] % 10) if K <= 10 else cmap(r["skill"] / K)
+                ax.plot(r["traj_x"], r["traj_y"], color=col, lw=1.0, alpha=0.85)
+                ax.scatter(r["traj_x"][-1:], r["traj_y"][-1:], color=col, s=10)
+            _draw_walls(ax, params, lay)
+            ax.set_aspect("equal")
+            ax.set_title(f"{LABELS.get(algo, algo)}, {lay}", fontsize=10)
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.suptitle(f"Skills after training (seed {seed}, {per} stochastic rollouts per skill, colour = skill)")
+    savefig(fig, outdir / f"{EXPERIMENT}_trajectories.png")
+
+    # learning curves: per-seed means at every evaluation point
+    st = table[table["eval_mode"] == "stochastic"]
+    per_seed = st.groupby(["algo", "seed", "layout", "env_steps"]).agg(
+        acc=("acc", "mean"), ret=("return", "mean"), coverage=("coverage", "first"),
+        steps=("steps", "first")).reset_index()
+    per_seed["reward_per_step"] = per_seed["ret"] / per_seed["steps"]
+    metrics = [("acc", "discriminator accuracy\n(fresh rollouts)"),
+               ("reward_per_step", "pseudo-reward per step\nlog q(z|s) - log p(z)"),
+               ("coverage", "coverage (fraction of cells)")]
+    fig, axes = plt.subplots(len(metrics), len(lays), figsize=(5.2 * len(lays), 3.2 * len(metrics)),
+                             squeeze=False, constrained_layout=True)
+    for j, lay in enumerate(lays):
+        sub = per_seed[per_seed["layout"] == lay]
+        for i, (col, label) in enumerate(metrics):
+            ax = axes[i, j]
+            curve_iqm_ci(ax, sub, "env_steps", col, order=algos, labels=LABELS)
+            if col == "acc":
+                ax.axhline(1.0 / K, ls="--", color="grey", lw=1, label=f"chance 1/K = {1 / K:.2f}")
+            ax.set_ylabel(label)
+            ax.set_xlabel("environment steps")
+            if i == 0:
+                ax.set_title(f"layout: {lay}")
+                ax.legend(fontsize=8)
+    fig.suptitle(f"Point mass: DIAYN vs reward-free skills, stochastic evaluation rollouts "
+                 f"(IQM over {table['seed'].nunique()} seeds, 95% CI)")
+    savefig(fig, outdir / f"{EXPERIMENT}_learning_curves.png")
+
+
+# --------------------------------------------------------------------------- report
+
+
+def report_section(table: pd.DataFrame, params: dict) -> str:
+    f = final_rows(table)
+    K = int(table["num_skills"].max())
+    grid = int(params.get("eval", {}).get("coverage_grid", 10))
+    lines = [f"Final evaluation ({table['seed'].nunique()} seeds, K = {K} skills, chance 1/K = {1 / K:.3f}; "
+             "means over seeds):", "",
+             "| layout | algo | eval mode | discriminator acc. | fresh classifier acc. | "
+             f"coverage ({grid}x{grid}) | pseudo-return / episode |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for lay in present(f, list(LAYOUT_IDS), column="layout"):
+        for algo in present(f, ALGOS):
+            for mode in ("stochastic", "deterministic"):
+                g = f[(f["layout"] == lay) & (f["algo"] == algo) & (f["eval_mode"] == mode)]
+                s = g.groupby("seed").agg(acc=("acc", "mean"), fresh=("fresh_acc", "first"),
+                                          cover=("coverage", "first"), ret=("return", "mean")).mean()
+                lines.append(f"| {lay} | {algo} | {mode} | {s['acc']:.3f} | {s['fresh']:.3f} | "
+                             f"{s['cover']:.3f} | {s['ret']:.1f} |")
+    if set(ALGOS) <= set(f["algo"]):
+        bound = float(params.get("env", {}).get("bound", 1.0))
+        lines += ["", "Coverage of DIAYN minus random skills at the end of training (mean over seeds and layouts; "
+                  "the claim `diayn_coverage` takes the stochastic rollouts, all episodes, 10x10):", "",
+                  "| eval mode | episodes per skill | 5x5 | 10x10 | 20x20 |", "| --- | --- | --- | --- | --- |"]
+        for mode in ("stochastic", "deterministic"):
+            for eps in (1, None):
+                cells = []
+                for g in (5, 10, 20):
+                    c = final_coverage(table, g, mode, eps, bound)
+                    d = (c.xs("diayn", level="algo") - c.xs("random_skills", level="algo")).dropna()
+                    cells.append(f"{d.mean():+.3f}")
+                lines.append(f"| {mode} | {'all' if eps is None else eps} | " + " | ".join(cells) + " |")
+    cr = crossed_passage(table, params)
+    if not cr.empty:
+        g = cr.groupby(["algo", "eval_mode"]).mean()
+        lines += ["", "Passage layout: share of final evaluation episodes that reach the other room (means over "
+                  "seeds): " + "; ".join(f"{a} {m} {v:.2f}" for (a, m), v in g.items()) + "."]
+    lines += ["", "Accuracies are measured on fresh evaluation episodes (never in the replay). `random_skills` is "
+              "the same SAC agent trained on reward 0 (maximum entropy only): its learned discriminator stays at "
+              "chance. Its stochastic rollouts are random walks, which visit many cells, while DIAYN's skills head "
+              "for distinct regions and stay there; its deterministic rollouts (mean action) barely move. Coverage "
+              "therefore depends on the evaluation mode, which the coverage claim's robustness table varies. "
+              "Deterministic rollouts of *any* skill-conditioned policy repeat exactly, so a classifier trained "
+              "from scratch on them separates even the reward-free skills (fresh classifier column); the "
+              "stochastic rollouts are the informative test of discriminability."]
+    return "\n".join(lines) + "\n"
