@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import importlib
 import json
+import pkgutil
 import sys
+from pathlib import Path
 
-NAMES = ("fourrooms", "maml", "rl2", "diayn")
+#: every benchmark: each module of this package with a ``main(argv) -> dict``
+NAMES = tuple(sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent))
+                     if not m.name.startswith("_")))
 
 
 def main(argv: list[str] | None = None) -> int:
