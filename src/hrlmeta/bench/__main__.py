@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 #: every benchmark: each module of this package with a ``main(argv) -> dict``
-NAMES = tuple(sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent))
+NAMES = tuple(sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])
                      if not m.name.startswith("_")))
 
 
