@@ -69,8 +69,9 @@ class HDQNConfig:
             raise ValueError(f"lr: {self.lr} is outside (0, 1]")
         if not 0.0 <= self.gamma <= 1.0:
             raise ValueError(f"gamma: {self.gamma} is outside [0, 1]")
-        if not 0.0 <= self.p_right <= 1.0:
-            raise ValueError(f"p_right: {self.p_right} is not a probability in [0, 1]")
+        from ..envs.chain import check_params
+
+        check_params(self.p_right, self.reward_visited, self.reward_unvisited)
         for key in ("eps_start", "eps_end"):
             if not 0.0 <= getattr(self, key) <= 1.0:
                 raise ValueError(f"{key}: {getattr(self, key)} is not a probability in [0, 1]")

@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..envs.chain import step
+from ..envs.chain import check_params, step
 from .tabular import check_snapshots, greedy
 
 
@@ -182,8 +182,7 @@ def train(n_episodes, alpha, alpha_meta, gamma, eps_start=1.0, eps_end=0.1, anne
             raise ValueError(f"{key}: {v} is outside (0, 1]")
     if not 0.0 <= gamma <= 1.0:
         raise ValueError(f"gamma: {gamma} is outside [0, 1]")
-    if not 0.0 <= p_right <= 1.0:
-        raise ValueError(f"p_right: {p_right} is not a probability in [0, 1]")
+    check_params(p_right, reward_visited, reward_unvisited)
     modes = {"linear": 0, "success_rate": 1}
     if ctrl_eps_mode not in modes:
         raise ValueError(f"controller_epsilon: {ctrl_eps_mode!r} is not one of {sorted(modes)}")

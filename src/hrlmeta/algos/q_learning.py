@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..envs.chain import step
+from ..envs.chain import check_params, step
 from .hdqn_tabular import linear_epsilon
 from .tabular import check_snapshots, greedy
 
@@ -92,8 +92,7 @@ def train(n_episodes, alpha, gamma, eps_start=1.0, eps_end=0.1, anneal_steps=50_
         raise ValueError(f"alpha: {alpha} is outside (0, 1]")
     if not 0.0 <= gamma <= 1.0:
         raise ValueError(f"gamma: {gamma} is outside [0, 1]")
-    if not 0.0 <= p_right <= 1.0:
-        raise ValueError(f"p_right: {p_right} is not a probability in [0, 1]")
+    check_params(p_right, reward_visited, reward_unvisited)
     snapshots = check_snapshots(snapshots, n_episodes)
     steps, ret, vis6, capped, visits, eps_log, Q, Q_hist = run(
         int(n_states), int(start), float(p_right), float(reward_visited), float(reward_unvisited),

@@ -44,8 +44,9 @@ ENV_NAME = "StochasticChain6-KulkarniEtAl2016"
 
 def check_params(p_right: float, reward_visited: float, reward_unvisited: float) -> None:
     """ValueError naming the key for values outside their range."""
-    if not 0.0 <= float(p_right) <= 1.0:
-        raise ValueError(f"p_right: {p_right} is not a probability in [0, 1]")
+    if not 0.0 <= float(p_right) < 1.0:
+        raise ValueError(f"p_right: {p_right} is outside [0, 1) (a probability; at 1 'right' never leaves s6 "
+                         "and episodes need not end)")
     for key, v in (("reward_visited", reward_visited), ("reward_unvisited", reward_unvisited)):
         if not np.isfinite(v):
             raise ValueError(f"{key}: {v} is not a finite number")
