@@ -167,7 +167,7 @@ def train(cfg: HDQNConfig, seed: int, snapshots=(), log_meta: int = 0) -> dict:
     """One training run. Returns per-episode arrays (as :func:`hrlmeta.algos.hdqn_tabular.train`) plus
     ``Q1_snapshots``/``Q2_snapshots``: the networks' Q-tables over every (s, g) after episode ``snapshots[i]``,
     and ``meta_log``: the first ``log_meta`` meta transitions (episode, s0, g, F, s_end) as stored in D2."""
-    from ..envs.chain import step
+    from ..envs.chain import transition
     from .hdqn_tabular import linear_epsilon
 
     cfg.check()
@@ -233,7 +233,6 @@ def train(cfg: HDQNConfig, seed: int, snapshots=(), log_meta: int = 0) -> dict:
     n_att = np.zeros(G, dtype=np.int64)
     adaptive = cfg.ctrl_eps_mode == "success_rate"
     t = 0
-    last = S - 1
     snap_i = 0
 
     def eps_at(t):
@@ -259,15 +258,11 @@ def train(cfg: HDQNConfig, seed: int, snapshots=(), log_meta: int = 0) -> dict:
                     a = int(rng.integers(A))
                 else:
                     a = _argmax_ties(ctrl.q_np((s, S + g)), rng)
-                s2 = step(s, a, rng.random(), cfg.p_right, S)
+                s2, visited, f, done = transition(s, a, rng.random(), cfg.p_right, S, visited, cfg.reward_visited,
+                                                  cfg.reward_unvisited)
                 t += 1
                 k += 1
                 out["visits"][ep, s2] += 1
-                visited = visited or s2 == last
-                f = 0.0
-                if s2 == 0:
-                    f = cfg.reward_visited if visited else cfg.reward_unvisited
-                    done = True
                 reached = s2 == g
                 j = n1 % c_cap
                 D1["s"][j], D1["g"][j], D1["a"][j], D1["s2"][j] = s, g, a, s2

@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..envs.chain import check_params, step
+from ..envs.chain import check_params, transition
 from .tabular import check_snapshots, greedy
 
 
@@ -83,7 +83,6 @@ def run(n_states, start, p_right, reward_visited, reward_unvisited, n_episodes, 
     eps1 = np.ones(G)
     hist = np.zeros((G, max(success_window, 1)), dtype=np.int8)
     n_att = np.zeros(G, dtype=np.int64)
-    last = n_states - 1
     t = 0
     ci = 0
     for ep in range(n_episodes):
@@ -106,16 +105,11 @@ def run(n_states, start, p_right, reward_visited, reward_unvisited, n_episodes, 
             while True:
                 e1 = eps1[g] if ctrl_eps_mode == 1 else linear_epsilon(t, eps_start, eps_end, anneal_steps)
                 a = _eps_greedy(Q1[s, g], e1)
-                s2 = step(s, a, np.random.random(), p_right, n_states)
+                s2, visited, f, done = transition(s, a, np.random.random(), p_right, n_states, visited,
+                                                  reward_visited, reward_unvisited)
                 t += 1
                 k += 1
                 visits[ep, s2] += 1
-                if s2 == last:
-                    visited = True
-                f = 0.0
-                if s2 == 0:
-                    f = reward_visited if visited else reward_unvisited
-                    done = True
                 reached = s2 == g
                 r = 1.0 if reached else 0.0
                 if reached or done:

@@ -16,7 +16,7 @@ Algorithm (tabular, one whole training run in one compiled call)::
 
 Choices: ``alpha`` and ``gamma`` are parameters (the paper gives a learning rate of 0.00025 for its
 learners and no discount for this task; see config/config.yaml); ``max_steps`` is a safety cap that is
-never binding here (a capped episode is reported with ``ended_by_cap``; its last update bootstraps, as
+never binding here (a capped episode is reported as capped; its last update bootstraps, as
 truncation is not termination). Randomness: numba's generator seeded with ``seed`` at the start.
 
 Per episode the run returns the primitive steps, the extrinsic return, whether s6 was visited, the
@@ -28,9 +28,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..envs.chain import check_params, step
-from .hdqn_tabular import linear_epsilon
-from .tabular import check_snapshots, greedy
+from ..envs.chain import check_params, transition
+from .hdqn_tabular import _eps_greedy, linear_epsilon
+from .tabular import check_snapshots
 
 
 @njit(cache=True)
@@ -45,7 +45,6 @@ def run(n_states, start, p_right, reward_visited, reward_unvisited, n_episodes, 
     visits = np.zeros((n_episodes, n_states), dtype=np.int64)
     eps_log = np.zeros(n_episodes)
     Q_hist = np.empty((snapshots.shape[0], n_states, 2))
-    last = n_states - 1
     t = 0
     ci = 0
     for ep in range(n_episodes):
@@ -54,19 +53,13 @@ def run(n_states, start, p_right, reward_visited, reward_unvisited, n_episodes, 
         k = 0
         eps_log[ep] = linear_epsilon(t, eps_start, eps_end, anneal_steps)
         while True:
-            eps = linear_epsilon(t, eps_start, eps_end, anneal_steps)
-            if np.random.random() < eps:
-                a = int(np.random.random() * 2)
-            else:
-                a = greedy(Q[s])
-            s2 = step(s, a, np.random.random(), p_right, n_states)
+            a = _eps_greedy(Q[s], linear_epsilon(t, eps_start, eps_end, anneal_steps))
+            s2, visited, f, done = transition(s, a, np.random.random(), p_right, n_states, visited,
+                                              reward_visited, reward_unvisited)
             t += 1
             k += 1
             visits[ep, s2] += 1
-            if s2 == last:
-                visited = True
-            if s2 == 0:
-                f = reward_visited if visited else reward_unvisited
+            if done:
                 Q[s, a] += alpha * (f - Q[s, a])
                 ret[ep] = f
                 break

@@ -60,6 +60,16 @@ def step(s, a, u, p_right, n_states):
     return s - 1
 
 
+@njit(cache=True)
+def transition(s, a, u, p_right, n_states, visited, reward_visited, reward_unvisited):
+    """One step of the process with its history-dependent reward: (s', visited', f, terminal)."""
+    s2 = step(s, a, u, p_right, n_states)
+    visited = visited or s2 == n_states - 1
+    if s2 == 0:
+        return s2, visited, (reward_visited if visited else reward_unvisited), True
+    return s2, visited, 0.0, False
+
+
 def transition_matrix(p_right: float, n_states: int = N_STATES) -> np.ndarray:
     """P[s, a, s'] for the non-terminal states s = 1..n-1 (row 0, the terminal s1, is all zero)."""
     P = np.zeros((n_states, N_ACTIONS, n_states))
