@@ -198,6 +198,10 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
     elif kind == "reward":
         vals = a.to_numpy()
         note = f"{LABELS[agent]}: per-seed {what}."
+    elif kind == "greedy_return":
+        vals = final_greedy(table, agent).to_numpy()
+        note = (f"{LABELS[agent]}: per-seed exact expected return of the final greedy policy (behaviour at the "
+                f"final epsilon: IQM {_iqm(a)} over the last {final} episodes).")
     elif kind == "fraction_of_optimum":
         measure = cp.get("measure", "behaviour")
         src = final_greedy(table, agent) if measure == "greedy" else a
@@ -207,7 +211,7 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
         note = f"{LABELS[agent]}: per-seed {how} divided by the oracle optimum {opt:.4g}."
     else:
         raise ValueError(f"claim {claim.get('id')}: params.kind {kind!r} is not one of "
-                         "['difference', 'reward', 'fraction_of_optimum']")
+                         "['difference', 'reward', 'greedy_return', 'fraction_of_optimum']")
     return Samples(values=np.asarray(vals, dtype=float), statistic=claim.get("statistic", "iqm"), note=note,
                    budget=budget)
 
