@@ -51,6 +51,7 @@ EXPERIMENTS: tuple[str, ...] = (
     "bandits_duan",
     "tabular_mdp_duan",
     "pointmass_diayn",
+    "chain_hdqn",
 )
 
 

@@ -1,0 +1,311 @@
+"""h-DQN (Kulkarni, Narasimhan, Saeedi & Tenenbaum 2016, Algorithm 1) with neural Q-functions, on the
+stochastic chain of Sec. 4.1.
+
+Two Q-networks: the controller Q1(s, a; g) (input one-hot(s) ++ one-hot(g), output one value per action)
+and the meta-controller Q2(s, g) (input one-hot(s), output one value per goal; goals = every state).
+Algorithm 1, as the paper writes it::
+
+    for each episode:
+        s = s2;  g = epsGreedy(s, G, eps2, Q2)
+        while s is not terminal:
+            F = 0;  s0 = s
+            while not (s is terminal or g reached):
+                a = epsGreedy({s, g}, A, eps1_g, Q1);  execute a -> s', f;  r = 1 if s' == g else 0
+                store ({s, g}, a, r, {s', g}) in D1
+                updateParams(L1, D1);  updateParams(L2, D2)       # one minibatch step each, every step
+                F += f;  s = s'
+            store (s0, g, F, s') in D2                            # from the goal-choice state s0
+            if s is not terminal: g = epsGreedy(s, G, eps2, Q2)
+        anneal eps2 and (adaptively) eps1_g
+
+Losses (the paper's Eq. 3 and its meta analogue): y1 = r + gamma max_a' Q1(s', a'; theta1^-, g) with no
+bootstrap when s' is terminal or s' == g (the controller's episode ends there); y2 = F + gamma max_g'
+Q2(s_{t+N}, g'; theta2^-) with no bootstrap when s_{t+N} is terminal. theta^- are the parameters "from the
+previous iteration ... held fixed" (``target_update`` = 1: the parameters before the current step, i.e. a
+stop-gradient target; larger values keep a DQN-style frozen copy refreshed every ``target_update`` steps).
+
+Speed: both networks are tiny (one hidden layer), both minibatch losses are summed and minimised with
+*one* backward pass and *one* Adam step over both parameter sets (Adam is elementwise per parameter and
+the sets are disjoint, so this equals two separate updates); action and goal choices read the networks'
+weights through zero-copy numpy views (no autograd on the acting path). torch runs on one thread.
+
+Choices (config/config.yaml): sizes, batch, optimiser, replay capacities and gamma where the paper's
+Sec. 4.1 is silent; the epsilon schedules and "g reached" exactly as :mod:`.hdqn_tabular`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class HDQNConfig:
+    n_episodes: int
+    hidden: int = 32
+    lr: float = 2.5e-4
+    gamma: float = 0.99
+    batch_size: int = 32
+    replay_ctrl: int = 1_000_000
+    replay_meta: int = 50_000
+    target_update: int = 1
+    eps_start: float = 1.0
+    eps_end: float = 0.1
+    anneal_steps: int = 50_000
+    ctrl_eps_mode: str = "linear"
+    success_window: int = 100
+    p_right: float = 0.5
+    reward_visited: float = 1.0
+    reward_unvisited: float = 0.01
+    n_states: int = 6
+    start: int = 1
+    max_steps: int = 100_000
+    torch_threads: int = 1
+
+    def check(self) -> None:
+        if not 0.0 < self.lr <= 1.0:
+            raise ValueError(f"lr: {self.lr} is outside (0, 1]")
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"gamma: {self.gamma} is outside [0, 1]")
+        from ..envs.chain import check_params
+
+        check_params(self.p_right, self.reward_visited, self.reward_unvisited)
+        for key in ("eps_start", "eps_end"):
+            if not 0.0 <= getattr(self, key) <= 1.0:
+                raise ValueError(f"{key}: {getattr(self, key)} is not a probability in [0, 1]")
+        if self.ctrl_eps_mode not in ("linear", "success_rate"):
+            raise ValueError(f"controller_epsilon: {self.ctrl_eps_mode!r} is not one of ['linear', 'success_rate']")
+        for key in ("hidden", "batch_size", "replay_ctrl", "replay_meta", "target_update", "n_episodes"):
+            if getattr(self, key) < 1:
+                raise ValueError(f"{key}: {getattr(self, key)} must be >= 1")
+
+
+class OneHotMLP:
+    """Q-network with one hidden ReLU layer on one-hot inputs: ``q = relu(b1 + sum_k W1[i_k]) @ W2 + b2``
+    (the first layer of a one-hot input is a sum of rows of W1). Parameters live in slices of one flat
+    tensor so that one Adam step updates every network at once; gradients are written by hand into the
+    matching slices of a flat gradient tensor (checked against autograd in the tests)."""
+
+    def __init__(self, theta, grad, offset: int, n_in: int, hidden: int, n_out: int, gen=None) -> None:
+        shapes = ((n_in, hidden), (hidden,), (hidden, n_out), (n_out,))
+        self.p, self.g = [], []
+        for shape in shapes:
+            n = int(np.prod(shape))
+            self.p.append(theta[offset:offset + n].view(shape))
+            self.g.append(grad[offset:offset + n].view(shape))
+            offset += n
+        self.end = offset
+        if gen is not None:  # torch.nn.Linear's default initialisation: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+            for p, fan_in in zip(self.p, (n_in, n_in, hidden, hidden)):
+                k = 1.0 / np.sqrt(fan_in)
+                p.copy_(torch.rand(p.shape, generator=gen, dtype=p.dtype) * (2 * k) - k)
+        self.np = [p.numpy() for p in self.p]  # zero-copy views for the acting path
+
+    @staticmethod
+    def size(n_in: int, hidden: int, n_out: int) -> int:
+        return n_in * hidden + hidden + hidden * n_out + n_out
+
+    def forward(self, idx):
+        """Q-values (B, n_out) for one-hot inputs with ones at the index tensors in ``idx``; also returns
+        the hidden pre-activation for :meth:`backward`."""
+        W1, b1, W2, b2 = self.p
+        pre = b1 + W1[idx[0]]
+        for i in idx[1:]:
+            pre = pre + W1[i]
+        return pre.clamp(min=0.0) @ W2 + b2, pre
+
+    def q_np(self, idx) -> np.ndarray:
+        """Q-values of one input (ints in ``idx``) in numpy, reading the live parameters."""
+        W1, b1, W2, b2 = self.np
+        h = b1 + W1[idx[0]]
+        for i in idx[1:]:
+            h = h + W1[i]
+        return np.maximum(h, 0.0) @ W2 + b2
+
+    def td_backward(self, idx, q, pre, act, y) -> None:
+        """Write d/dtheta of mean_b (q[b, act[b]] - y[b])^2 into the gradient slices."""
+        W1, b1, W2, b2 = self.p
+        gW1, gb1, gW2, gb2 = self.g
+        B = q.shape[0]
+        dq = torch.zeros_like(q)
+        dq.scatter_(1, act[:, None], (2.0 / B) * (q.gather(1, act[:, None]) - y[:, None]))
+        h = pre.clamp(min=0.0)
+        torch.mm(h.t(), dq, out=gW2)
+        gb2.copy_(dq.sum(0))
+        dh = (dq @ W2.t()) * (pre > 0)
+        gW1.zero_()
+        for i in idx:
+            gW1.index_add_(0, i, dh)
+        gb1.copy_(dh.sum(0))
+
+
+class Adam:
+    """Adam (Kingma & Ba 2015; torch.optim.Adam's defaults betas (0.9, 0.999), eps 1e-8) on one flat tensor."""
+
+    def __init__(self, theta, lr: float, betas=(0.9, 0.999), eps: float = 1e-8) -> None:
+        self.theta, self.lr, self.b1, self.b2, self.eps = theta, lr, betas[0], betas[1], eps
+        self.m, self.v = torch.zeros_like(theta), torch.zeros_like(theta)
+        self.t = 0
+
+    def step(self, grad) -> None:
+        self.t += 1
+        self.m.mul_(self.b1).add_(grad, alpha=1 - self.b1)
+        self.v.mul_(self.b2).addcmul_(grad, grad, value=1 - self.b2)
+        c1, c2 = 1 - self.b1 ** self.t, 1 - self.b2 ** self.t
+        denom = (self.v / c2).sqrt_().add_(self.eps)
+        self.theta.addcdiv_(self.m, denom, value=-self.lr / c1)
+
+
+def _argmax_ties(q: np.ndarray, rng: np.random.Generator) -> int:
+    best = np.flatnonzero(q == q.max())
+    return int(best[0] if best.size == 1 else best[rng.integers(best.size)])
+
+
+def train(cfg: HDQNConfig, seed: int, snapshots=(), log_meta: int = 0) -> dict:
+    """One training run. Returns per-episode arrays (as :func:`hrlmeta.algos.hdqn_tabular.train`) plus
+    ``Q1_snapshots``/``Q2_snapshots``: the networks' Q-tables over every (s, g) after episode ``snapshots[i]``,
+    and ``meta_log``: the first ``log_meta`` meta transitions (episode, s0, g, F, s_end) as stored in D2."""
+    from ..envs.chain import transition
+    from .hdqn_tabular import linear_epsilon
+
+    cfg.check()
+    torch.set_num_threads(cfg.torch_threads)
+    S, G, A, B, H = cfg.n_states, cfg.n_states, 2, cfg.batch_size, cfg.hidden
+    ss = np.random.SeedSequence([int(seed), 0xC4A1])
+    rng = np.random.default_rng(ss.spawn(1)[0])
+    gen = torch.Generator().manual_seed(int(ss.generate_state(1)[0]))
+    n_par = OneHotMLP.size(2 * S, H, A) + OneHotMLP.size(S, H, G)
+    theta, grad = torch.zeros(n_par), torch.zeros(n_par)
+    ctrl = OneHotMLP(theta, grad, 0, 2 * S, H, A, gen)  # input: one-hot(s) ++ one-hot(g)
+    meta = OneHotMLP(theta, grad, ctrl.end, S, H, G, gen)
+    frozen = cfg.target_update > 1
+    theta_t = theta.clone() if frozen else theta  # the target parameters theta^-
+    ctrl_t = OneHotMLP(theta_t, grad, 0, 2 * S, H, A) if frozen else ctrl
+    meta_t = OneHotMLP(theta_t, grad, ctrl.end, S, H, G) if frozen else meta
+    gmeta = grad[ctrl.end:]
+    opt = Adam(theta, cfg.lr)
+
+    # replay memories D1 (controller) and D2 (meta-controller), ring buffers
+    c_cap, m_cap = cfg.replay_ctrl, cfg.replay_meta
+    D1 = {k: np.zeros(c_cap, dtype=np.int64) for k in ("s", "g", "a", "s2")}
+    D1["r"] = np.zeros(c_cap, dtype=np.float32)
+    D1["end"] = np.zeros(c_cap, dtype=np.float32)
+    D2 = {k: np.zeros(m_cap, dtype=np.int64) for k in ("s", "g", "s2")}
+    D2["F"] = np.zeros(m_cap, dtype=np.float32)
+    D2["end"] = np.zeros(m_cap, dtype=np.float32)
+    n1 = n2 = 0
+
+    def batch(D, n, cap, keys):
+        i = rng.integers(0, min(n, cap), B)
+        return [torch.from_numpy(D[k][i]) for k in keys]
+
+    def update():
+        """One minibatch step on L1 (from D1) and, once D2 holds a minibatch, on L2 (from D2)."""
+        s, g, a, s2, r, end = batch(D1, n1, c_cap, ("s", "g", "a", "s2", "r", "end"))
+        gS = g + S
+        with torch.no_grad():
+            y = r + cfg.gamma * (1.0 - end) * ctrl_t.forward((s2, gS))[0].max(1).values
+        q, pre = ctrl.forward((s, gS))
+        ctrl.td_backward((s, gS), q, pre, a, y)
+        if n2 >= B:
+            ms, mg, ms2, F, mend = batch(D2, n2, m_cap, ("s", "g", "s2", "F", "end"))
+            y2 = F + cfg.gamma * (1.0 - mend) * meta_t.forward((ms2,))[0].max(1).values
+            q2, pre2 = meta.forward((ms,))
+            meta.td_backward((ms,), q2, pre2, mg, y2)
+        else:
+            gmeta.zero_()
+        opt.step(grad)
+
+    n_ep = cfg.n_episodes
+    snapshots = np.unique(np.asarray(snapshots, dtype=np.int64))
+    out = {k: np.zeros(n_ep, dtype=np.int64) for k in ("steps", "decisions", "first_goal")}
+    out["return"] = np.zeros(n_ep)
+    out["visited6"] = np.zeros(n_ep, dtype=bool)
+    out["capped"] = np.zeros(n_ep, dtype=bool)
+    out["visits"] = np.zeros((n_ep, S), dtype=np.int64)
+    out["epsilon"] = np.zeros(n_ep)
+    out["epsilon_ctrl"] = np.zeros((n_ep, G))
+    q1_snap, q2_snap, meta_log = [], [], []
+    eps1 = np.ones(G)
+    hist = np.zeros((G, max(cfg.success_window, 1)), dtype=np.int8)
+    n_att = np.zeros(G, dtype=np.int64)
+    adaptive = cfg.ctrl_eps_mode == "success_rate"
+    t = 0
+    snap_i = 0
+
+    def eps_at(t):
+        return linear_epsilon(t, cfg.eps_start, cfg.eps_end, cfg.anneal_steps)
+
+    def choose_goal(s):
+        if rng.random() < eps_at(t):
+            return int(rng.integers(G))
+        return _argmax_ties(meta.q_np((s,)), rng)
+
+    for ep in range(n_ep):
+        s, visited, k, d, total = cfg.start, False, 0, 0, 0.0
+        out["epsilon"][ep] = eps_at(t)
+        out["epsilon_ctrl"][ep] = eps1 if adaptive else eps_at(t)
+        g = choose_goal(s)
+        out["first_goal"][ep] = g
+        done = cut = False
+        while not (done or cut):
+            F, s0, d, reached = 0.0, s, d + 1, False
+            while True:
+                e1 = eps1[g] if adaptive else eps_at(t)
+                if rng.random() < e1:
+                    a = int(rng.integers(A))
+                else:
+                    a = _argmax_ties(ctrl.q_np((s, S + g)), rng)
+                s2, visited, f, done = transition(s, a, rng.random(), cfg.p_right, S, visited, cfg.reward_visited,
+                                                  cfg.reward_unvisited)
+                t += 1
+                k += 1
+                out["visits"][ep, s2] += 1
+                reached = s2 == g
+                j = n1 % c_cap
+                D1["s"][j], D1["g"][j], D1["a"][j], D1["s2"][j] = s, g, a, s2
+                D1["r"][j], D1["end"][j] = float(reached), float(reached or done)
+                n1 += 1
+                if n1 >= B:
+                    update()
+                if frozen and t % cfg.target_update == 0:
+                    theta_t.copy_(theta)
+                F += f
+                s = s2
+                if reached or done:
+                    break
+                if k >= cfg.max_steps:
+                    cut = True
+                    break
+            if cut:
+                out["capped"][ep] = True
+                break
+            j = n2 % m_cap
+            D2["s"][j], D2["g"][j], D2["s2"][j], D2["F"][j], D2["end"][j] = s0, g, s, F, float(done)
+            n2 += 1
+            if len(meta_log) < log_meta:
+                meta_log.append((ep, s0, g, F, s))
+            if cfg.success_window > 0:
+                hist[g, n_att[g] % cfg.success_window] = reached
+                n_att[g] += 1
+            total += F
+            if not done:
+                g = choose_goal(s)
+        out["steps"][ep], out["decisions"][ep], out["return"][ep] = k, d, total
+        out["visited6"][ep] = visited
+        if adaptive:
+            for h in range(G):
+                n = min(n_att[h], cfg.success_window)
+                if n:
+                    eps1[h] = max(cfg.eps_end, 1.0 - hist[h, :n].sum() / n)
+        if snap_i < snapshots.size and snapshots[snap_i] == ep + 1:
+            q1_snap.append(np.array([[ctrl.q_np((x, S + h)) for h in range(G)] for x in range(S)]))
+            q2_snap.append(np.array([meta.q_np((x,)) for x in range(S)]))
+            snap_i += 1
+    out["snapshots"] = snapshots
+    out["Q1_snapshots"] = np.array(q1_snap).reshape(-1, S, G, A)
+    out["Q2_snapshots"] = np.array(q2_snap).reshape(-1, S, G)
+    out["meta_log"] = np.array(meta_log, dtype=float).reshape(-1, 5)
+    return out
