@@ -51,6 +51,7 @@ EXPERIMENTS: tuple[str, ...] = (
     "bandits_duan",
     "tabular_mdp_duan",
     "fourrooms_optioncritic",
+    "fourrooms_discovery",
 )
 
 
