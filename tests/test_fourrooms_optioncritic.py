@@ -239,3 +239,24 @@ def test_bad_params_rejected():
     p = dict(C.experiment_params(cfg, E.EXPERIMENT), switch_episode=10**6)
     with pytest.raises(ValueError, match="switch_episode"):
         E.train("sarsa0", 0, p)
+
+
+def test_bench_reports_contract_fields():
+    from hrlmeta.bench import optioncritic as bench
+
+    out = bench.main(["--episodes", "40", "--repeats", "1", "--python-episodes", "10"])
+    assert set(out["env_steps_per_s"]) == set(E.ALGOS)
+    assert all(v > 0 for v in out["env_steps_per_s"].values())
+    assert out["speedup_vs_python"] == pytest.approx(
+        out["env_steps_per_s"]["option_critic_4"] / out["python_option_critic_4_steps_per_s"])
+
+
+def test_python_reference_learns_the_corridor(corridor):
+    """The bench's pure-Python option-critic is the same algorithm: it learns the corridor too."""
+    from hrlmeta.bench.optioncritic import python_option_critic
+
+    env, goal = corridor
+    early = python_option_critic(env.next_k, np.full(20, goal), 4, gamma=GAMMA, seed=0)
+    total = python_option_critic(env.next_k, np.full(220, goal), 4, gamma=GAMMA, seed=0)
+    # after 20 episodes the last 200 average at most 2 x the expected optimum (uniform start: mean 2.5 moves)
+    assert (total - early) / 200 < 5.0

@@ -102,9 +102,11 @@ def run(next_k, goals, n_options, alpha_critic, alpha_theta, alpha_beta, gamma, 
             if done:
                 target = 1.0
                 b = 0.0
+                qmax = 0.0
             else:
                 b = 1.0 / (1.0 + np.exp(-vth[w, s2]))
-                target = gamma * ((1.0 - b) * Q[s2, w] + b * _max_row(Q, s2))
+                qmax = _max_row(Q, s2)
+                target = gamma * ((1.0 - b) * Q[s2, w] + b * qmax)
             # 1. options evaluation
             QU[s, w, a] += alpha_critic * (target - QU[s, w, a])
             Q[s, w] += alpha_critic * (target - Q[s, w])
@@ -120,7 +122,9 @@ def run(next_k, goals, n_options, alpha_critic, alpha_theta, alpha_beta, gamma, 
                 reached[ep] = True
                 break
             # ... and termination gradient (advantage after the critic update)
-            adv = Q[s2, w] - _max_row(Q, s2) + xi
+            if s2 == s:  # the critic update changed Q(s', .)
+                qmax = _max_row(Q, s2)
+            adv = Q[s2, w] - qmax + xi
             vth[w, s2] -= alpha_beta * b * (1.0 - b) * adv
             if t >= max_steps:
                 break

@@ -270,6 +270,16 @@ def make_fourrooms(success_prob: float = 2 / 3, dynamics: str = "sutton") -> Gri
     return env
 
 
+def states_within(env: GridWorld, sources, radius: int) -> set[int]:
+    """States within ``radius`` deterministic moves (4-neighbourhood) of any state in ``sources``."""
+    near = {int(s) for s in sources}
+    frontier = set(near)
+    for _ in range(int(radius)):
+        frontier = {int(x) for s in frontier for x in env.move_to[s]} - near
+        near |= frontier
+    return near
+
+
 # ----------------------------------------------------------------------------------------------
 # options
 # ----------------------------------------------------------------------------------------------

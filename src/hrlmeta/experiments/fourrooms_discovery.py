@@ -44,12 +44,12 @@ LABELS = {
 }
 
 
-@functools.lru_cache(maxsize=2)
 def _env(success_prob: float):
-    from ..envs.fourrooms import make_fourrooms, option_set
+    """(rooms gridworld, primitives A, A u H): fourrooms_sutton's cached environment and option sets."""
+    from .fourrooms_sutton import _env as sutton_env
 
-    env = make_fourrooms(success_prob)
-    return env, option_set(env, "A"), option_set(env, "AH")
+    env, sets = sutton_env(success_prob)
+    return env, sets["A"], sets["AH"]
 
 
 @functools.lru_cache(maxsize=2)
@@ -166,13 +166,10 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
 
 def near_hallway(params: dict, radius: int) -> set[tuple[int, int]]:
     """Cells within ``radius`` deterministic moves of a hallway."""
+    from ..envs.fourrooms import states_within
+
     env = _env(float(params["success_prob"]))[0]
-    near = set(env.hallways)
-    frontier = set(env.hallways)
-    for _ in range(int(radius)):
-        frontier = {int(x) for s in frontier for x in env.move_to[s]} - near
-        near |= frontier
-    return {tuple(int(c) for c in env.cells[s]) for s in near}
+    return {tuple(int(c) for c in env.cells[s]) for s in states_within(env, env.hallways, radius)}
 
 
 def doorway_fraction(table: pd.DataFrame, params: dict, top_k: int, radius: int,

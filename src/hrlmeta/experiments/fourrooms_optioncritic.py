@@ -169,13 +169,10 @@ def final_terminations(table: pd.DataFrame, n_states: int | None = None) -> pd.D
 
 def doorway_cells(params: dict, radius: int) -> set[int]:
     """States within ``radius`` moves (deterministic, 4-neighbourhood) of a hallway."""
+    from ..envs.fourrooms import states_within
+
     env = _env(float(params["success_prob"]), params["dynamics"])
-    near = set(env.hallways)
-    frontier = set(env.hallways)
-    for _ in range(int(radius)):
-        frontier = {int(x) for s in frontier for x in env.move_to[s]} - near
-        near |= frontier
-    return near
+    return states_within(env, env.hallways, radius)
 
 
 def termination_ratio(table: pd.DataFrame, params: dict, agent: str, radius: int) -> pd.Series:
