@@ -260,3 +260,16 @@ def test_python_reference_learns_the_corridor(corridor):
     total = python_option_critic(env.next_k, np.full(220, goal), 4, gamma=GAMMA, seed=0)
     # after 20 episodes the last 200 average at most 2 x the expected optimum (uniform start: mean 2.5 moves)
     assert (total - early) / 200 < 5.0
+
+
+def test_oracle_deterministic_moves_equal_mean_shortest_path(params):
+    from hrlmeta.oracle import shortest_path_length
+
+    p = dict(params, success_prob=1.0)
+    env = make_fourrooms(1.0, "fail_to_neighbour")
+    goal = env.state(tuple(p["first_goal"]))
+    want = np.mean([shortest_path_length(env.move_to, s, goal) for s in range(env.n_states) if s != goal])
+    got = E.oracle(p)["optimal_expected_steps"]["first_goal"]
+    assert got == pytest.approx(want, abs=1e-9)
+    # the paper's slips make the optimum longer
+    assert E.oracle(params)["optimal_expected_steps"]["first_goal"] > want

@@ -207,6 +207,22 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
     return Samples(values=vals, statistic=claim.get("statistic", "iqm"), note=note, budget=budget)
 
 
+def oracle(params: dict) -> dict:
+    """fourrooms_sutton's exact optimum for the goals, and the known-dynamics graph's subgoals."""
+    from ..algos import bottleneck as B
+    from ..oracle import fourrooms_oracle
+
+    sp = float(params["success_prob"])
+    env = _env(sp)[0]
+    G, bc = known_graph(sp)
+    goals = {g: tuple(params["goals"][g]) for g in params["main_goals"]}
+    res = fourrooms_oracle(goals, gamma=float(params["gamma"]), success_prob=sp)
+    sub = B.local_maxima(G, bc, int(params["discovery"]["radius"]))
+    return {"experiment": EXPERIMENT, **res,
+            "known_graph_subgoals": [[int(c) for c in env.cells[s]] for s in sub],
+            "hallways": [[int(c) for c in env.cells[h]] for h in env.hallways]}
+
+
 # ----------------------------------------------------------------------------------------------
 # figures and report
 # ----------------------------------------------------------------------------------------------
