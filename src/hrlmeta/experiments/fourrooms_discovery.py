@@ -329,5 +329,11 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
             cells_.append("–" if s.empty else
                           f"{float(iqm(s['etc'].to_numpy()[:, None])):.0f} ({int(s['censored'].sum())} cens.)")
         lines.append(f"| {g} | {opt:.2f} | " + " | ".join(cells_) + " |")
-    lines += ["", "Cells: IQM episodes-to-criterion over seeds (censored runs)."]
+    lines += ["", "Cells: IQM episodes-to-criterion over seeds (censored runs).", "",
+              "Şimşek & Barto define subgoals as states whose betweenness exceeds their neighbours'; the "
+              "examples of theirs that could be read (Tic-Tac-Toe, Towers of Hanoi, Taxi, Playroom) do not "
+              "include this gridworld, and their full text could not be verified. The "
+              "option construction (regions between subgoals, shortest-path policies), the random-walk graph "
+              "and the random-subgoal control's details here are this project's choices (config), and the "
+              "paper's own sample sizes could not be verified."]
     return "\n".join(lines)
