@@ -69,3 +69,39 @@ def check_snapshots(snapshots, n_episodes) -> np.ndarray:
     if snap.size and (snap[0] < 1 or snap[-1] > n_episodes):
         raise ValueError(f"snapshot episodes must lie in 1..{n_episodes}, got {snap[0]}..{snap[-1]}")
     return snap
+
+
+@njit(cache=True)
+def boltzmann_probs(prefs, temperature, out):
+    """Boltzmann (softmax) distribution of ``prefs / temperature`` into ``out`` (max-shifted, exact)."""
+    m = prefs[0]
+    for i in range(1, prefs.shape[0]):
+        if prefs[i] > m:
+            m = prefs[i]
+    tot = 0.0
+    for i in range(prefs.shape[0]):
+        e = np.exp((prefs[i] - m) / temperature)
+        out[i] = e
+        tot += e
+    for i in range(prefs.shape[0]):
+        out[i] /= tot
+
+
+@njit(cache=True)
+def sample_probs(probs):
+    """Index drawn from the distribution ``probs`` with one uniform draw."""
+    u = np.random.random()
+    c = 0.0
+    last = probs.shape[0] - 1
+    for i in range(last):
+        c += probs[i]
+        if u < c:
+            return i
+    return last
+
+
+@njit(cache=True)
+def random_start(n_states, goal):
+    """A state drawn uniformly from all states but ``goal`` (one uniform draw)."""
+    s = int(np.random.random() * (n_states - 1))
+    return s + 1 if s >= goal else s

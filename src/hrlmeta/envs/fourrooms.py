@@ -126,8 +126,31 @@ class GridWorld:
         return self.state_of[cell]
 
 
-def make_grid(layout: str, success_prob: float = 2 / 3, start=(1, 1), name: str = ENV_NAME) -> GridWorld:
-    """Build a gridworld from a layout string ('w' wall, anything else free)."""
+#: stochastic dynamics a gridworld can have (see :func:`make_grid`)
+DYNAMICS = ("sutton", "fail_to_neighbour", "move_then_slip")
+
+
+def make_grid(layout: str, success_prob: float = 2 / 3, start=(1, 1), name: str = ENV_NAME,
+              dynamics: str = "sutton") -> GridWorld:
+    """Build a gridworld from a layout string ('w' wall, anything else free).
+
+    ``dynamics`` (with p = ``success_prob``):
+
+    * ``sutton`` (Sutton, Precup & Singh 1999): the intended direction w.p. p, each other direction
+      w.p. (1 - p) / 3; a move into a wall leaves the agent in place.
+    * ``fail_to_neighbour`` (Bacon, Harb & Precup 2017, the paper's text: "primitive movements can fail
+      with probability 1/3, in which case the agent transitions randomly to one of the empty adjacent
+      cells"): the intended move w.p. p (a wall: stay), otherwise a uniformly random free neighbour.
+    * ``move_then_slip`` (the Option-Critic authors' released ``fourrooms.py``): if the intended cell is
+      free the agent moves there and then, w.p. 1 - p, on to a uniformly random free neighbour of that
+      new cell; a move into a wall leaves the agent in place (no slip).
+
+    The sampling table ``next_k`` is exact in every case (K equiprobable slots per (s, a)).
+    """
+    if dynamics not in DYNAMICS:
+        raise ValueError(f"dynamics must be one of {DYNAMICS}, got {dynamics!r}")
+    if dynamics != "sutton":
+        return _make_grid_neighbour(layout, success_prob, start, name, dynamics)
     rows = layout.split("\n")
     width = max(len(r) for r in rows)
     grid = np.array([[c != "w" for c in r.ljust(width, "w")] for r in rows], dtype=bool)
@@ -168,9 +191,63 @@ def make_grid(layout: str, success_prob: float = 2 / 3, start=(1, 1), name: str 
     )
 
 
-def make_fourrooms(success_prob: float = 2 / 3) -> GridWorld:
-    """The paper's rooms gridworld (104 states, 4 hallways, 4 rooms)."""
-    env = make_grid(LAYOUT, success_prob, START)
+def _make_grid_neighbour(layout: str, success_prob: float, start, name: str, dynamics: str) -> GridWorld:
+    """``make_grid`` for the dynamics whose slips go to a random free neighbour (exact rational table)."""
+    import math
+
+    base = make_grid(layout, 1.0, start, name)  # deterministic moves: move_to, cells, grid
+    p = Fraction(success_prob).limit_denominator(1000)
+    if abs(float(p) - success_prob) > 1e-12 or not 0 < p <= 1:
+        raise ValueError(f"success_prob={success_prob!r} must be a fraction in (0, 1] with denominator <= 1000")
+    n = base.n_states
+    move_to = base.move_to
+    nbrs = [sorted({int(x) for x in move_to[s] if int(x) != s}) for s in range(n)]
+    if any(not nb for nb in nbrs):
+        raise ValueError("fail_to_neighbour / move_then_slip dynamics need every free cell to have a free neighbour")
+    probs = []  # (s, a) -> {s': Fraction}
+    for s in range(n):
+        row = []
+        for a in range(4):
+            d: dict[int, Fraction] = {}
+            t = int(move_to[s, a])
+            if dynamics == "fail_to_neighbour":
+                d[t] = d.get(t, Fraction(0)) + p
+                for s2 in nbrs[s]:
+                    d[s2] = d.get(s2, Fraction(0)) + (1 - p) / len(nbrs[s])
+            elif t == s:  # move_then_slip into a wall: stay, no slip
+                d[s] = Fraction(1)
+            else:
+                d[t] = d.get(t, Fraction(0)) + p
+                for s2 in nbrs[t]:
+                    d[s2] = d.get(s2, Fraction(0)) + (1 - p) / len(nbrs[t])
+            row.append({k: v for k, v in d.items() if v > 0})
+        probs.append(row)
+    k = 1
+    for row in probs:
+        for d in row:
+            for v in d.values():
+                k = k * v.denominator // math.gcd(k, v.denominator)
+    next_k = np.empty((n, 4, k), dtype=np.int32)
+    P = np.zeros((4, n, n))
+    for s in range(n):
+        for a in range(4):
+            j = 0
+            for s2 in sorted(probs[s][a]):
+                m = int(probs[s][a][s2] * k)
+                next_k[s, a, j : j + m] = s2
+                P[a, s, s2] = m / k
+                j += m
+            assert j == k
+    base.success_prob = float(success_prob)
+    base.P = P
+    base.next_k = np.ascontiguousarray(next_k)
+    base.extra["dynamics"] = dynamics
+    return base
+
+
+def make_fourrooms(success_prob: float = 2 / 3, dynamics: str = "sutton") -> GridWorld:
+    """The paper's rooms gridworld (104 states, 4 hallways, 4 rooms); ``dynamics``: see :func:`make_grid`."""
+    env = make_grid(LAYOUT, success_prob, START, dynamics=dynamics)
     hall = tuple(env.state(h) for h in HALLWAYS)
     # rooms: connected components of the free cells once the hallways are removed
     free = set(range(env.n_states)) - set(hall)
@@ -191,6 +268,16 @@ def make_fourrooms(success_prob: float = 2 / 3) -> GridWorld:
     env.hallways = hall
     env.rooms = tuple(rooms)
     return env
+
+
+def states_within(env: GridWorld, sources, radius: int) -> set[int]:
+    """States within ``radius`` deterministic moves (4-neighbourhood) of any state in ``sources``."""
+    near = {int(s) for s in sources}
+    frontier = set(near)
+    for _ in range(int(radius)):
+        frontier = {int(x) for s in frontier for x in env.move_to[s]} - near
+        near |= frontier
+    return near
 
 
 # ----------------------------------------------------------------------------------------------

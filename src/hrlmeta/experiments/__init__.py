@@ -52,6 +52,8 @@ EXPERIMENTS: tuple[str, ...] = (
     "tabular_mdp_duan",
     "pointmass_diayn",
     "chain_hdqn",
+    "fourrooms_optioncritic",
+    "fourrooms_discovery",
 )
 
 
