@@ -30,8 +30,10 @@ replaces the claim's statistic, ``params.x.y`` sets ``claim["params"]["x"]["y"]`
 ``claim_samples`` on the same tables (never a new run; specifications that differ only in ``statistic``
 are measured once) and decided with the same bootstrap: one index draw shared by every specification of
 a claim (:func:`hrlmeta.stats.bootstrap_many`). ``robust`` in claims.tsv is the share of specifications
-whose verdict equals the primary (the claim as declared) one; ``results/claims/robustness.tsv`` has a
-row per specification.
+whose verdict equals the primary (the claim as declared) one, where a ``fails`` on the other side of
+the expected range (``side``: ``below`` / ``above``) counts as a different verdict;
+``results/claims/robustness.tsv`` has a row per specification (its choices, estimate, CI, verdict,
+side, and ``primary``: the specification measures exactly what the primary does).
 
 Budget: ``claim_samples`` may return ``Samples(budget=...)``, our training budget in the unit of
 ``paper_budget``; ``budget_fraction`` = ours / the paper's. It may also put ``cost_s`` (measured CPU or
@@ -78,7 +80,7 @@ COLUMNS = [
     "budget_fraction",
 ]
 #: robustness.tsv: claim_id, one column per varied choice (dotted path), then these
-ROBUSTNESS_TAIL = ["estimate", "ci_low", "ci_high", "verdict", "primary"]
+ROBUSTNESS_TAIL = ["estimate", "ci_low", "ci_high", "verdict", "side", "primary"]
 REQUIRED_KEYS = ("id", "experiment", "source", "statement", "metric", "expected", "expected_range")
 SCALES = ("smoke", "default", "paper")
 #: keys of an experiment's config block that do not change its results (ignored by :func:`scale_of`)
@@ -403,13 +405,14 @@ def evaluate_all(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict)
             rob_rows.append({
                 "claim_id": claim["id"], **{k: _cell_value(x) for k, x in spec.items()},
                 "estimate": est, "ci_low": lo, "ci_high": hi, "verdict": stats.verdict(lo, hi, low, high),
+                "side": stats.side(lo, hi, low, high),
                 "primary": bool(st == all_stats[0] and vals.shape == all_values[0].shape
                                 and np.array_equal(vals, all_values[0], equal_nan=True)
                                 and v["expected_range"] == claim["expected_range"]),
             })
         if specs:
-            verdicts = [r["verdict"] for r in rob_rows[-len(specs):]]
-            row["robust"] = float(np.mean([x == row["verdict"] for x in verdicts]))
+            own = (row["verdict"], stats.side(row["ci_low"], row["ci_high"], *claim["expected_range"]))
+            row["robust"] = float(np.mean([(r["verdict"], r["side"]) == own for r in rob_rows[-len(specs):]]))
         row["scale"] = scale_of(cfg, exp)
         if "paper_budget" in claim:
             pb = claim["paper_budget"]
@@ -489,41 +492,77 @@ def _conditions(sub: pd.DataFrame, mask: np.ndarray, cols: list[str]) -> list[st
     return out
 
 
-def dependence_sentence(rob: pd.DataFrame, claim_id: str, primary_verdict: str) -> str:
-    """E.g. "fails in 40/72 specifications (the primary verdict), inconclusive in 32; inconclusive whenever
-    full_window = True" -- generated from the claim's rows of robustness.tsv."""
+def _necessary(sub: pd.DataFrame, mask: np.ndarray, cols: list[str]) -> list[str]:
+    """Single-choice conditions every specification in ``mask`` satisfies (and some outside do not)."""
+    out = []
+    if not mask.any():
+        return out
+    for c in cols:
+        col = sub[c]
+        if col[mask].isna().any():
+            continue
+        vals = list(dict.fromkeys(col.dropna()))
+        mine = list(dict.fromkeys(col[mask]))
+        numeric = all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+                      for v in vals)
+        if numeric and len(vals) > 2:
+            if min(mine) == max(mine):
+                out.append(f"{_short(c)} = {_fmt_value(mine[0])}")
+                continue
+            if min(mine) > min(vals):
+                out.append(f"{_short(c)} >= {_fmt_value(min(mine))}")
+            if max(mine) < max(vals):
+                out.append(f"{_short(c)} <= {_fmt_value(max(mine))}")
+        elif len(mine) == 1 and len(vals) > 1:
+            out.append(f"{_short(c)} = {_fmt_value(mine[0])}")
+    return out
+
+
+def outcome(verdict: str, side: str = "") -> str:
+    """A verdict with the side of a failure: ``fails (above)``, ``fails (below)``, ``holds``, ..."""
+    return f"{verdict} ({side})" if verdict == "fails" and isinstance(side, str) and side else verdict
+
+
+def dependence_sentence(rob: pd.DataFrame, claim_id: str, primary_verdict: str, primary_side: str = "") -> str:
+    """What the claim's verdict depends on, generated from its rows of robustness.tsv, e.g. "fails (above)
+    in 40/72 specifications (as the primary), fails (below) in 20/72, inconclusive in 12/72; fails (below)
+    whenever full_window = True"."""
     sub = rob[rob["claim_id"] == claim_id].reset_index(drop=True)
     if sub.empty:
         return ""
     cols = [c for c in sub.columns if c not in ("claim_id", *ROBUSTNESS_TAIL) and sub[c].notna().any()]
+    side_col = sub["side"] if "side" in sub else pd.Series([""] * len(sub))
+    out = pd.Series([outcome(v, s if isinstance(s, str) else "") for v, s in zip(sub["verdict"], side_col)])
+    primary = outcome(primary_verdict, primary_side)
     n = len(sub)
-    counts = sub["verdict"].value_counts()
-    order = [primary_verdict] + [v for v in ("holds", "fails", "inconclusive") if v != primary_verdict]
-    parts = [f"{v} in {int(counts[v])}/{n} specifications" + (" (as the primary)" if v == primary_verdict else "")
-             for v in order if v in counts]
-    text = "; ".join(parts)
-    if counts.get(primary_verdict, 0) == n:
-        return f"{primary_verdict} in all {n} specifications: the verdict does not depend on the choices varied " \
-               f"({', '.join(_short(c) for c in cols)})."
+    counts = out.value_counts()
+    order = [primary] + sorted(o for o in counts.index if o != primary)
+    if counts.get(primary, 0) == n:
+        return (f"{primary} in all {n} specifications: the verdict does not depend on the choices varied "
+                f"({', '.join(_short(c) for c in cols)}).")
+    text = ", ".join(f"{o} in {int(counts[o])}/{n}" + (" (the primary's verdict)" if o == primary else "")
+                     for o in order if o in counts)
     clauses = []
-    for v in order[1:]:
-        if v not in counts:
+    for o in order:
+        if o not in counts:
             continue
-        conds = _conditions(sub, (sub["verdict"] == v).to_numpy(), cols)
+        mask = (out == o).to_numpy()
+        conds = _conditions(sub, mask, cols)
         if conds:
-            clauses.append(f"{v} whenever {' or '.join(conds)}")
-    agree = _conditions(sub, (sub["verdict"] == primary_verdict).to_numpy(), cols)
-    if agree and primary_verdict in counts:
-        clauses.append(f"{primary_verdict} whenever {' or '.join(agree)}")
+            clauses.append(f"{o} whenever {' or '.join(conds)}")
+        need = [c for c in _necessary(sub, mask, cols) if c not in conds]
+        if need:
+            clauses.append(f"{o} only where {' and '.join(need)}")
     if not clauses and cols:
-        # the choice whose values split agreement with the primary the most
-        best, spread = None, -1.0
+        agree = (out == primary).to_numpy()
+        best = None
         for c in cols:
-            share = sub.assign(_a=sub["verdict"] == primary_verdict).groupby(c)["_a"].mean()
-            if len(share) > 1 and share.max() - share.min() > spread:
-                best, spread, lo_v, hi_v = c, share.max() - share.min(), share.idxmin(), share.idxmax()
+            share = pd.Series(agree[sub[c].notna().to_numpy()]).groupby(sub[c].dropna().to_numpy()).mean()
+            if len(share) > 1 and (best is None or share.max() - share.min() > best[1].max() - best[1].min()):
+                best = (c, share)
         if best is not None:
-            share = sub.assign(_a=sub["verdict"] == primary_verdict).groupby(best)["_a"].mean()
-            clauses.append(f"agreement with the primary ranges from {share.min():.0%} ({_short(best)} = "
-                           f"{_fmt_value(lo_v)}) to {share.max():.0%} ({_short(best)} = {_fmt_value(hi_v)})")
-    return text + (f"; {'; '.join(clauses)}" if clauses else "") + "."
+            c, share = best
+            clauses.append(f"agreement with the primary ranges from {share.min():.0%} ({_short(c)} = "
+                           f"{_fmt_value(share.idxmin())}) to {share.max():.0%} ({_short(c)} = "
+                           f"{_fmt_value(share.idxmax())})")
+    return f"{text} specifications" + (f"; {'; '.join(clauses)}" if clauses else "") + "."

@@ -162,3 +162,11 @@ def verdict(ci_low: float, ci_high: float, low: float | None, high: float | None
     if ci_high < lo or ci_low > hi:
         return "fails"
     return "inconclusive"
+
+
+def side(ci_low: float, ci_high: float, low: float | None, high: float | None) -> str:
+    """Where a failing CI lies: ``below`` or ``above`` the expected interval; ``""`` when the verdict
+    is not ``fails``."""
+    if verdict(ci_low, ci_high, low, high) != "fails":
+        return ""
+    return "below" if low is not None and ci_high < low else "above"
