@@ -76,7 +76,11 @@ def robustness_claim_ids():
     from hrlmeta.claims import load_claims
 
     declared = load_claims(config.get("claims", "config/claims.yaml"))
-    return [c["id"] for c in declared if "robustness" in c and c["experiment"] in EXPERIMENTS]
+    return [
+        c["id"]
+        for c in declared
+        if "robustness" in c and c["experiment"] in EXPERIMENTS
+    ]
 
 
 def robustness_figures():
