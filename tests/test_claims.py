@@ -187,6 +187,7 @@ def test_dependence_sentence_names_a_threshold():
                         "primary": False})
     s = claims.dependence_sentence(rob, "c", "holds")
     assert "holds in 4/8" in s and "fails (below) whenever w >= 20" in s and "holds whenever w <= 10" in s
+    assert "by choice: w 1: 2/2, 10: 2/2, 20: 0/2, 50: 0/2." in s and "s iqm" not in s  # s does not matter
     assert claims.dependence_sentence(rob.assign(verdict="holds", side=""), "c", "holds").startswith(
         "holds in all 8 specifications")
 
@@ -241,6 +242,7 @@ def test_budget_fraction_and_under_budget_rendering(monkeypatch):
     assert lab("fails", 0.5, 0.14, [None, 0.05]) == claims.UNDER_BUDGET  # a loss above an upper bound
     assert lab("holds", 0.25, 4.0, [3, 5]) == "holds" and lab("inconclusive", 0.25, 3.0, [3, 5]) == "inconclusive"
     assert lab("fails", 0.25) == claims.UNDER_BUDGET  # columns only: every under-budget failure
+    assert lab("fails", 0.25, 2.0, [3, 5], binds=False) == "fails"  # no run was cut short by the budget
 
 
 def test_report_renders_scale_robustness_and_budget(monkeypatch, tmp_path):

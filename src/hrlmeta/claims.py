@@ -38,7 +38,8 @@ side, and ``primary``: the specification measures exactly what the primary does)
 Budget: ``claim_samples`` may return ``Samples(budget=...)``, our training budget in the unit of
 ``paper_budget``; ``budget_fraction`` = ours / the paper's. It may also put ``cost_s`` (measured CPU or
 wall seconds one seed spent on that budget) in ``Samples.extra``; the report projects the paper's budget
-from it. Where ``budget_fraction < 1`` and the estimate falls short of the claim (see
+from it; and ``budget_binds: False`` where no run was cut short by the budget (e.g. every run met its
+criterion before its last episode), so that more training would not have been the remedy. Where ``budget_fraction < 1`` and the estimate falls short of the claim (see
 :func:`falls_short`), the report and README write the verdict ``fails (under budget)``; the tsv keeps
 ``fails``.
 
@@ -297,15 +298,17 @@ def falls_short(estimate: float, expected_range) -> bool:
     return bool(high is not None and estimate > high)
 
 
-def verdict_label(verdict: str, budget_fraction, estimate=None, expected_range=None) -> str:
+def verdict_label(verdict: str, budget_fraction, estimate=None, expected_range=None, binds: bool = True) -> str:
     """How a verdict is written in the report and README: ``fails (under budget)`` where we trained
-    less than the paper (``budget_fraction < 1``) and the estimate falls short of the claim (with no
-    ``expected_range`` given, every under-budget ``fails``); the verdict itself otherwise."""
+    less than the paper (``budget_fraction < 1``), the estimate falls short of the claim (with no
+    ``expected_range`` given, every under-budget ``fails``) and the budget binds (``binds``, from
+    budget.json: False where the experiment reports that no run was cut short by it, e.g. every run met
+    its criterion before its last episode); the verdict itself otherwise."""
     try:
         bf = float(budget_fraction)
     except (TypeError, ValueError):
         bf = float("nan")
-    if verdict == "fails" and bf < 1 and (expected_range is None or falls_short(estimate, expected_range)):
+    if verdict == "fails" and bf < 1 and binds and (expected_range is None or falls_short(estimate, expected_range)):
         return UNDER_BUDGET
     return verdict
 
@@ -417,7 +420,8 @@ def evaluate_all(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict)
         if "paper_budget" in claim:
             pb = claim["paper_budget"]
             info = {"paper": float(pb["value"]), "unit": pb["unit"], "source": pb["source"],
-                    "ours": samples.budget, "cost_s": samples.extra.get("cost_s")}
+                    "ours": samples.budget, "cost_s": samples.extra.get("cost_s"),
+                    "binds": bool(samples.extra.get("budget_binds", True))}
             if samples.budget is not None:
                 info["fraction"] = row["budget_fraction"] = float(samples.budget) / float(pb["value"])
                 info["falls_short"] = falls_short(row["estimate"], claim["expected_range"])
@@ -551,18 +555,19 @@ def dependence_sentence(rob: pd.DataFrame, claim_id: str, primary_verdict: str, 
         if conds:
             clauses.append(f"{o} whenever {' or '.join(conds)}")
         need = [c for c in _necessary(sub, mask, cols) if c not in conds]
-        if need:
+        if 0 < len(need) <= 2:
             clauses.append(f"{o} only where {' and '.join(need)}")
-    if not clauses and cols:
-        agree = (out == primary).to_numpy()
-        best = None
-        for c in cols:
-            share = pd.Series(agree[sub[c].notna().to_numpy()]).groupby(sub[c].dropna().to_numpy()).mean()
-            if len(share) > 1 and (best is None or share.max() - share.min() > best[1].max() - best[1].min()):
-                best = (c, share)
-        if best is not None:
-            c, share = best
-            clauses.append(f"agreement with the primary ranges from {share.min():.0%} ({_short(c)} = "
-                           f"{_fmt_value(share.idxmin())}) to {share.max():.0%} ({_short(c)} = "
-                           f"{_fmt_value(share.idxmax())})")
-    return f"{text} specifications" + (f"; {'; '.join(clauses)}" if clauses else "") + "."
+    # the primary's verdict, by value of each choice (the choices that move it, most first)
+    agree = (out == primary).to_numpy()
+    by_choice = []
+    for c in cols:
+        have = sub[c].notna().to_numpy()
+        share = pd.Series(agree[have]).groupby(sub[c][have].map(_fmt_value).to_numpy(), sort=False).agg(
+            ["sum", "count"])
+        if len(share) > 1:
+            spread = (share["sum"] / share["count"]).max() - (share["sum"] / share["count"]).min()
+            by_choice.append((spread, f"{_short(c)} " + ", ".join(
+                f"{v}: {int(r['sum'])}/{int(r['count'])}" for v, r in share.iterrows())))
+    by_choice = [t for sp, t in sorted(by_choice, key=lambda x: -x[0]) if sp > 0]
+    tail = f" Specifications with the primary's verdict, by choice: {'; '.join(by_choice)}." if by_choice else ""
+    return f"{text} specifications" + (f"; {'; '.join(clauses)}" if clauses else "") + "." + tail

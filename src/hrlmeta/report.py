@@ -33,14 +33,15 @@ def _cell(x) -> str:
     return _fmt(x).replace("|", "\\|").replace("\n", " ")
 
 
-def verdict_text(r, ranges: dict | None = None) -> str:
+def verdict_text(r, ranges: dict | None = None, budget: dict | None = None) -> str:
     """The verdict as the report writes it: ``fails (under budget)`` where we trained less than the paper
     and the estimate falls short of the claim; a failure's side otherwise (see :mod:`hrlmeta.claims`)."""
     from .claims import UNDER_BUDGET, verdict_label
     from .stats import side
 
     rng = (ranges or {}).get(r.claim_id)
-    label = verdict_label(r.verdict, getattr(r, "budget_fraction", None), r.estimate, rng)
+    binds = (budget or {}).get(r.claim_id, {}).get("binds", True)
+    label = verdict_label(r.verdict, getattr(r, "budget_fraction", None), r.estimate, rng, binds)
     if label == UNDER_BUDGET:
         return "❌ " + UNDER_BUDGET
     text = VERDICT_MARK.get(r.verdict, r.verdict)
@@ -65,14 +66,14 @@ def _frac(x) -> str:
     return "" if x != x else f"{x:.2g}"
 
 
-def claims_markdown(df: pd.DataFrame, ranges: dict | None = None) -> str:
+def claims_markdown(df: pd.DataFrame, ranges: dict | None = None, budget: dict | None = None) -> str:
     head = ("| claim | expected | estimate | 95% CI | seeds | verdict | robust | scale | budget |\n"
             "|---|---|---|---|---|---|---|---|---|\n")
     rows = []
     for r in df.itertuples(index=False):
         rows.append(
             f"| `{r.claim_id}` | {_cell(r.expected)} | {_fmt(r.estimate)} | [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] "
-            f"| {r.n_seeds} | {verdict_text(r, ranges)} | {_pct(getattr(r, 'robust', None))} "
+            f"| {r.n_seeds} | {verdict_text(r, ranges, budget)} | {_pct(getattr(r, 'robust', None))} "
             f"| {getattr(r, 'scale', '') if isinstance(getattr(r, 'scale', ''), str) else ''} "
             f"| {_frac(getattr(r, 'budget_fraction', None))} |"
         )
@@ -105,7 +106,7 @@ def budget_section(claims_df: pd.DataFrame, budget: dict, declared: dict, result
         if not b or "fraction" not in b or not b["fraction"] < 1:
             continue
         c = declared.get(r.claim_id, {})
-        label = verdict_label(r.verdict, b["fraction"], r.estimate, c.get("expected_range"))
+        label = verdict_label(r.verdict, b["fraction"], r.estimate, c.get("expected_range"), b.get("binds", True))
         line = (f"- `{r.claim_id}` ({label}): ours {b['ours']:,.0f} {b['unit']}, the paper's {b['paper']:,.0f} "
                 f"({b['source']}): {b['fraction']:.2g} of it.")
         per_seed = b.get("cost_s")
@@ -123,6 +124,9 @@ def budget_section(claims_df: pd.DataFrame, budget: dict, declared: dict, result
                      f"{int(r.n_seeds)} seeds (linear in the budget).")
         if label == UNDER_BUDGET:
             line += " The estimate falls short of the claim: this verdict is about our budget, not the paper's."
+        elif not b.get("binds", True):
+            line += " No run was cut short by this budget (every run met its criterion before its last " \
+                    "episode), so the verdict is not an under-budget one."
         lines.append(line)
     return lines
 
@@ -194,7 +198,7 @@ def build(
         "",
         "## Claims",
         "",
-        claims_markdown(claims_df, ranges) if len(claims_df) else "_No claims were decided (no experiment ran)._\n",
+        claims_markdown(claims_df, ranges, budget) if len(claims_df) else "_No claims were decided (no experiment ran)._\n",
         "*robust*: share of the claim's robustness specifications (analyst choices varied in "
         "`config/claims.yaml`, every one in `results/claims/robustness.tsv`) whose verdict equals the primary "
         "one (a failure on the other side of the claimed range counts as a different verdict). *scale*: the "

@@ -329,8 +329,10 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
             f"({params['n_episodes']} episodes, a lower bound), censored blocks: {info.get('censored', {})}. "
             f"Censoring the baseline lowers the ratio, censoring the options agent raises it.")
     # training budget: episodes per goal (paper_budget in config/claims.yaml: the paper's Fig. 5 runs)
+    # it binds only where some block of the claim was censored at its last episode
+    binds = any(n > 0 for n in info.get("censored", {}).values())
     return Samples(values=vals, statistic=claim.get("statistic", "iqm"), note=note,
-                   budget=float(params["n_episodes"]))
+                   budget=float(params["n_episodes"]), extra={"budget_binds": binds})
 
 
 def oracle(params: dict) -> dict:
