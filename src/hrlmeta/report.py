@@ -80,6 +80,15 @@ def claims_markdown(df: pd.DataFrame, ranges: dict | None = None, budget: dict |
     return head + "\n".join(rows) + "\n"
 
 
+def _duration(seconds: float) -> str:
+    """Seconds in the unit a reader plans with: s, min or CPU-hours."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 3 * 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:,.1f} CPU-hours"
+
+
 def _benchmark_seconds(results_dir: Path, experiment: str, algos: list[str]) -> tuple[float, int] | None:
     """Wall seconds of the training jobs of ``algos`` (Snakemake benchmark files) and the number of
     seeds they trained; None when there are none."""
@@ -120,7 +129,7 @@ def budget_section(claims_df: pd.DataFrame, budget: dict, declared: dict, result
         if per_seed is not None and b["fraction"] > 0:
             need = per_seed / b["fraction"]
             line += (f" At the measured throughput ({per_seed:,.1f} {how}) the paper's budget needs about "
-                     f"{need / 3600:,.2f} CPU-hours per seed, {need * max(int(r.n_seeds), 1) / 3600:,.1f} for "
+                     f"{_duration(need)} of one core per seed, {_duration(need * max(int(r.n_seeds), 1))} for "
                      f"{int(r.n_seeds)} seeds (linear in the budget).")
         if label == UNDER_BUDGET:
             line += " The estimate falls short of the claim: this verdict is about our budget, not the paper's."
