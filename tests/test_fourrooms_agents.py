@@ -165,3 +165,52 @@ def test_episodes_to_criterion_rule():
     assert episodes_to_criterion(ep, v[::-1], reference=10, tolerance=0.0) == (8, True)
     # window 2: trailing means 100, 75, 29.5, 19.5, 19.5, 9, 9, 9
     assert episodes_to_criterion(ep, v, reference=10, tolerance=1.0, window=2) == (4, False)
+
+
+def test_full_window_criterion():
+    from hrlmeta.experiments.fourrooms_sutton import episodes_to_criterion
+
+    ep = np.arange(1, 9)
+    v = np.array([9, 9, 100, 9, 9, 9, 9, 9.0])
+    # partial windows: the mean of the first episode alone (9) is defined at episode 1
+    assert episodes_to_criterion(ep, v, reference=10, tolerance=1.0, window=3) == (6, False)
+    assert episodes_to_criterion(ep, [9.0] * 8, reference=10, tolerance=0.0, window=3) == (1, False)
+    # full windows: nothing is defined before episode 3
+    assert episodes_to_criterion(ep, [9.0] * 8, reference=10, tolerance=0.0, window=3, full_window=True) == (3, False)
+    assert episodes_to_criterion(ep, v, reference=10, tolerance=1.0, window=3, full_window=True) == (6, False)
+    # a window longer than the block is never full: censored
+    assert episodes_to_criterion(ep, [9.0] * 8, 10, 0.0, window=9, full_window=True) == (8, True)
+    assert episodes_to_criterion(ep, [9.0] * 8, 10, 0.0, window=1, full_window=True) == (1, False)
+
+
+def test_vectorised_criterion_table_equals_the_per_block_rule():
+    """criterion_table (matrix over blocks, cached per table) == episodes_to_criterion block by block."""
+    import pandas as pd
+
+    from hrlmeta.experiments import fourrooms_sutton as E
+
+    rng = np.random.default_rng(4)
+    rows = []
+    for algo in ("flat_q", "smdp_q_mixed"):
+        for seed in range(3):
+            for goal in ("G1", "G2"):
+                steps = np.maximum(5, (300 * np.exp(-np.arange(40) / (6 + 4 * seed)) * rng.lognormal(0, 0.5, 40)))
+                greedy = np.where(np.arange(40) % 5 == 0, steps * 0.8, np.nan)
+                rows.append(pd.DataFrame({"algo": algo, "seed": seed, "goal": goal, "phase": "first",
+                                          "episode": np.arange(1, 41), "steps": steps.round(), "greedy_steps": greedy,
+                                          "optimal_steps": 20.0, "option_set_optimal_steps": 22.0}))
+    table = pd.concat(rows, ignore_index=True)
+    for crit in ({"measure": "behaviour", "tolerance": 1.0, "window": 5, "full_window": False, "reference": "primitive"},
+                 {"measure": "behaviour", "tolerance": 0.5, "window": 10, "full_window": True, "reference": "own"},
+                 {"measure": "greedy", "tolerance": 0.1, "window": 5, "reference": "primitive"}):
+        ct = E.criterion_table(table, {"criterion": crit}).set_index(["algo", "seed", "goal"])
+        for (algo, seed, goal), g in table.groupby(["algo", "seed", "goal"]):
+            ref = 20.0 if crit["reference"] == "primitive" else 22.0
+            if crit["measure"] == "greedy":
+                s = g.dropna(subset=["greedy_steps"])
+                want = E.episodes_to_criterion(s["episode"], s["greedy_steps"], ref, crit["tolerance"])
+            else:
+                want = E.episodes_to_criterion(g["episode"], g["steps"], ref, crit["tolerance"], crit["window"],
+                                               crit["full_window"])
+            got = ct.loc[(algo, seed, goal)]
+            assert (int(got["etc"]), bool(got["censored"])) == want, (crit, algo, seed, goal)

@@ -69,3 +69,21 @@ def test_bad_shapes_and_names_are_errors():
         stats.stratified_bootstrap_ci(np.zeros((2, 2, 2)))
     with pytest.raises(KeyError, match="unknown statistic 'mode'"):
         stats.stratified_bootstrap_ci(np.zeros(5), "mode")
+
+
+def test_bootstrap_many_shares_draws_and_equals_one_at_a_time():
+    rng = np.random.default_rng(3)
+    a, b, c = rng.normal(size=(30, 2)), rng.normal(size=(30, 2)), rng.normal(size=12)
+    scores = [a, a, b, c, a, np.empty((0, 2))]
+    names = ["iqm", "mean", "median", "iqm", "iqm", "mean"]
+    got = stats.bootstrap_many(scores, names, reps=700, seed=5, chunk=300)
+    for x, s, g in zip(scores[:5], names[:5], got[:5]):
+        assert g == stats.stratified_bootstrap_ci(x, s, reps=700, seed=5, chunk=300)
+    assert got[0] == got[4]
+    assert all(np.isnan(got[5]))
+
+
+def test_side_of_a_failure():
+    assert stats.side(6, 7, 3, 5) == "above" and stats.side(1, 2, 3, 5) == "below"
+    assert stats.side(0.1, 0.2, None, 0.05) == "above" and stats.side(3.5, 4, 3, 5) == ""
+    assert stats.side(2, 4, 3, 5) == ""

@@ -37,14 +37,23 @@ def test_smoke_produces_every_output(smoke):
     claims = pd.read_csv(res / "claims" / "claims.tsv", sep="\t")
     assert list(claims.columns) == [
         "claim_id", "experiment", "source", "statement", "metric", "expected",
-        "estimate", "ci_low", "ci_high", "n_seeds", "verdict",
+        "estimate", "ci_low", "ci_high", "n_seeds", "verdict", "robust", "scale", "budget_fraction",
     ]
     assert set(claims["verdict"]) <= {"holds", "fails", "inconclusive"}
+    assert set(claims["scale"]) == {"smoke"}
+    rob = pd.read_csv(res / "claims" / "robustness.tsv", sep="\t")
+    assert list(rob.columns[:1]) == ["claim_id"] and list(rob.columns[-6:-2]) == ["estimate", "ci_low", "ci_high",
+                                                                                  "verdict"]
+    with_rob = set(rob["claim_id"])
+    assert "options_speedup_fourrooms" in with_rob
+    assert claims.set_index("claim_id").loc[sorted(with_rob), "robust"].between(0, 1).all()
+    assert (res / "figures" / "claims_robustness_options_speedup_fourrooms.png").exists()
     assert {"options_speedup_fourrooms", "options_speedup_seedblog", "options_reuse_goals"} <= set(
         claims["claim_id"]
     )
     report = (res / "REPORT.md").read_text()
     assert "## Claims" in report and "options_speedup_fourrooms" in report
+    assert report.splitlines()[0].startswith("**Smoke scale: these verdicts are not evidence**")
     for png in (res / "figures").glob("*.png"):
         assert png.stat().st_size > 5000, png
         assert f"figures/{png.name}" in report

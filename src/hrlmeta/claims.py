@@ -21,11 +21,32 @@ Each declared claim has::
       unit: "env steps per cell"
       source: "Duan et al. 2016, Sec. 5"
 
+``robustness.vary`` may also be a list of such mappings: the specifications are then the union of
+their grids (for choices that only make sense together, e.g. a window only for a moving-average
+criterion); a choice a sub-grid does not vary keeps the claim's own value (empty in robustness.tsv).
+
 Robustness: every combination of ``robustness.vary`` is set into a copy of the claim (``statistic``
 replaces the claim's statistic, ``params.x.y`` sets ``claim["params"]["x"]["y"]``), measured by the same
-``claim_samples`` on the same tables (never a new run) and decided with the same bootstrap.
+``claim_samples`` on the same tables (never a new run; specifications that differ only in ``statistic``
+are measured once) and decided with the same bootstrap: one index draw shared by every specification of
+a claim (:func:`hrlmeta.stats.bootstrap_many`). ``robust`` in claims.tsv is the share of specifications
+whose verdict equals the primary (the claim as declared) one, where a ``fails`` on the other side of
+the expected range (``side``: ``below`` / ``above``) counts as a different verdict;
+``results/claims/robustness.tsv`` has a row per specification (its choices, estimate, CI, verdict,
+side, and ``primary``: the specification measures exactly what the primary does).
+
 Budget: ``claim_samples`` may return ``Samples(budget=...)``, our training budget in the unit of
-``paper_budget``; ``budget_fraction`` = ours / the paper's.
+``paper_budget``; ``budget_fraction`` = ours / the paper's. It may also put ``cost_s`` (measured CPU or
+wall seconds one seed spent on that budget) in ``Samples.extra``; the report projects the paper's budget
+from it; and ``budget_binds: False`` where no run was cut short by the budget (e.g. every run met its
+criterion before its last episode), so that more training would not have been the remedy. Where ``budget_fraction < 1`` and the estimate falls short of the claim (see
+:func:`falls_short`), the report and README write the verdict ``fails (under budget)``; the tsv keeps
+``fails``.
+
+Scale (:func:`scale_of`): ``smoke``, ``default`` or ``paper`` when the experiment's block of the merged
+config equals that of ``config/config.yaml`` (merged with ``config/smoke.yaml`` / ``config/paper.yaml``)
+up to keys that do not change results (``enabled``, ``algos``, ``threads``, ``seeds_per_job``, ``device``,
+``torch_threads``); ``custom`` otherwise.
 
 Verdict (see :func:`hrlmeta.stats.verdict`): ``holds`` when the whole 95% CI lies in
 ``expected_range``, ``fails`` when the CI misses it entirely, ``inconclusive`` otherwise.
@@ -33,6 +54,9 @@ Verdict (see :func:`hrlmeta.stats.verdict`): ``holds`` when the whole 95% CI lie
 
 from __future__ import annotations
 
+import copy
+import itertools
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,8 +76,18 @@ COLUMNS = [
     "ci_high",
     "n_seeds",
     "verdict",
+    "robust",
+    "scale",
+    "budget_fraction",
 ]
+#: robustness.tsv: claim_id, one column per varied choice (dotted path), then these
+ROBUSTNESS_TAIL = ["estimate", "ci_low", "ci_high", "verdict", "side", "primary"]
 REQUIRED_KEYS = ("id", "experiment", "source", "statement", "metric", "expected", "expected_range")
+SCALES = ("smoke", "default", "paper")
+#: keys of an experiment's config block that do not change its results (ignored by :func:`scale_of`)
+EXECUTION_KEYS = frozenset({"enabled", "algos", "threads", "seeds_per_job"})
+EXECUTION_PARAM_KEYS = frozenset({"device", "torch_threads"})
+UNDER_BUDGET = "fails (under budget)"
 
 
 @dataclass
@@ -64,6 +98,7 @@ class Samples:
     ``statistic``: ``iqm``, ``mean`` or ``median`` (see :mod:`hrlmeta.stats`).
     ``note``: how the values were computed, anything censored or excluded (goes in the report).
     ``budget``: our training budget in the unit of the claim's ``paper_budget`` (see module doc).
+    ``extra``: anything else; ``extra["cost_s"]`` = measured seconds one seed spent on ``budget``.
     """
 
     values: np.ndarray
@@ -77,6 +112,42 @@ class Samples:
 
 class ClaimError(ValueError):
     pass
+
+
+# ----------------------------------------------------------------------------------------------
+# declarations
+# ----------------------------------------------------------------------------------------------
+
+
+def _check_robustness(path, c: dict) -> None:
+    rob = c["robustness"]
+    if not isinstance(rob, dict) or "vary" not in rob:
+        raise ClaimError(f"{path}: claim {c['id']!r}: robustness must be a mapping with a 'vary' key")
+    grids = rob["vary"] if isinstance(rob["vary"], list) else [rob["vary"]]
+    if not grids:
+        raise ClaimError(f"{path}: claim {c['id']!r}: robustness.vary is empty")
+    for grid in grids:
+        if not isinstance(grid, dict) or not grid:
+            raise ClaimError(f"{path}: claim {c['id']!r}: robustness.vary must map dotted paths to value lists")
+        for key, values in grid.items():
+            root = str(key).split(".")[0]
+            if root not in ("statistic", "params", "expected_range"):
+                raise ClaimError(f"{path}: claim {c['id']!r}: robustness.vary.{key}: only 'statistic', "
+                                 "'expected_range' and 'params.*' can be varied")
+            if not isinstance(values, list) or not values:
+                raise ClaimError(f"{path}: claim {c['id']!r}: robustness.vary.{key} must be a non-empty list")
+            if key == "statistic":
+                for v in values:
+                    stats.get_statistic(v)
+
+
+def _check_budget(path, c: dict) -> None:
+    pb = c["paper_budget"]
+    if not isinstance(pb, dict) or not {"value", "unit", "source"} <= set(pb):
+        raise ClaimError(f"{path}: claim {c['id']!r}: paper_budget needs value, unit and source")
+    v = pb["value"]
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+        raise ClaimError(f"{path}: claim {c['id']!r}: paper_budget.value must be a positive number, got {v!r}")
 
 
 def load_claims(path) -> list[dict]:
@@ -100,22 +171,168 @@ def load_claims(path) -> list[dict]:
         lo, hi = rng
         if lo is not None and hi is not None and lo > hi:
             raise ClaimError(f"{path}: claim {c['id']!r}: expected_range low {lo} > high {hi}")
+        if "robustness" in c:
+            _check_robustness(path, c)
+        if "paper_budget" in c:
+            _check_budget(path, c)
     return claims
 
 
+# ----------------------------------------------------------------------------------------------
+# specifications (robustness)
+# ----------------------------------------------------------------------------------------------
+
+
+def set_dotted(claim: dict, path: str, value) -> dict:
+    """A deep copy of ``claim`` with ``claim[a][b][c] = value`` for ``path = "a.b.c"`` (missing or
+    null intermediate mappings are created)."""
+    out = copy.deepcopy(claim)
+    keys = path.split(".")
+    node = out
+    for k in keys[:-1]:
+        if not isinstance(node.get(k), dict):
+            if node.get(k) is not None:
+                raise ClaimError(f"claim {claim.get('id', '?')!r}: cannot set {path}: {k} is not a mapping")
+            node[k] = {}
+        node = node[k]
+    node[keys[-1]] = copy.deepcopy(value)
+    return out
+
+
+def robustness_grid(claim: dict) -> list[dict]:
+    """The claim's specifications: one ``{dotted path: value}`` per combination of ``robustness.vary``
+    (the union over sub-grids when ``vary`` is a list), duplicates dropped, in declaration order."""
+    rob = claim.get("robustness")
+    if not rob:
+        return []
+    grids = rob["vary"] if isinstance(rob["vary"], list) else [rob["vary"]]
+    specs, seen = [], set()
+    for grid in grids:
+        keys = list(grid)
+        for combo in itertools.product(*(grid[k] for k in keys)):
+            spec = dict(zip(keys, combo))
+            key = json.dumps(spec, sort_keys=True, default=str)
+            if key not in seen:
+                seen.add(key)
+                specs.append(spec)
+    return specs
+
+
+def apply_spec(claim: dict, spec: dict) -> dict:
+    out = claim
+    for path, value in spec.items():
+        out = set_dotted(out, path, value)
+    return out
+
+
+def _measure_key(claim: dict) -> str:
+    """What claim_samples sees, minus the statistic (specifications differing only there share it)."""
+    c = {k: v for k, v in claim.items() if k not in ("statistic", "robustness", "paper_budget")}
+    return json.dumps(c, sort_keys=True, default=str)
+
+
+# ----------------------------------------------------------------------------------------------
+# scale and budget
+# ----------------------------------------------------------------------------------------------
+
+
+def _strip(block: dict) -> dict:
+    def clean(x):
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items() if k not in EXECUTION_PARAM_KEYS}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        return x
+
+    b = {k: v for k, v in (block or {}).items() if k not in EXECUTION_KEYS}
+    b.setdefault("first_seed", 0)
+    return json.loads(json.dumps(clean(b)))  # JSON round trip, as the workflow passes the config
+
+
+_REFERENCE_CACHE: dict = {}
+
+
+def reference_configs(config_dir=None) -> dict[str, dict]:
+    """{"default": config.yaml, "smoke": config.yaml + smoke.yaml, "paper": config.yaml + paper.yaml}
+    (unvalidated, merged as Snakemake merges them); missing files are left out."""
+    from pathlib import Path
+
+    from .config import DEFAULT_CONFIG, deep_merge, load_yaml
+
+    d = Path(config_dir) if config_dir else DEFAULT_CONFIG.parent
+    key = str(d.resolve())
+    if key not in _REFERENCE_CACHE:
+        refs = {}
+        if (d / "config.yaml").exists():
+            base = load_yaml(d / "config.yaml")
+            refs["default"] = base
+            for name in ("smoke", "paper"):
+                if (d / f"{name}.yaml").exists():
+                    refs[name] = deep_merge(base, load_yaml(d / f"{name}.yaml"))
+        _REFERENCE_CACHE[key] = refs
+    return _REFERENCE_CACHE[key]
+
+
+def scale_of(cfg: dict, experiment: str, refs: dict[str, dict] | None = None) -> str:
+    """``smoke`` / ``default`` / ``paper`` when the experiment's block of ``cfg`` equals that scale's
+    block (up to :data:`EXECUTION_KEYS`), ``custom`` otherwise."""
+    refs = reference_configs() if refs is None else refs
+    mine = _strip(cfg.get("experiments", {}).get(experiment, {}))
+    for name in ("default", "smoke", "paper"):  # default first: an overlay may leave a block unchanged
+        ref = refs.get(name, {}).get("experiments", {}).get(experiment)
+        if ref is not None and _strip(ref) == mine:
+            return name
+    return "custom"
+
+
+def falls_short(estimate: float, expected_range) -> bool:
+    """The estimate lies on the side of the claim that more training would move it away from: below
+    ``low`` where the claim has a lower bound, above ``high`` where it only has an upper bound
+    (e.g. a loss below 5%). An estimate beyond a two-sided range's upper end (faster than claimed)
+    does not fall short."""
+    if estimate is None or not np.isfinite(estimate):
+        return False
+    low, high = expected_range
+    if low is not None:
+        return bool(estimate < low)
+    return bool(high is not None and estimate > high)
+
+
+def verdict_label(verdict: str, budget_fraction, estimate=None, expected_range=None, binds: bool = True) -> str:
+    """How a verdict is written in the report and README: ``fails (under budget)`` where we trained
+    less than the paper (``budget_fraction < 1``), the estimate falls short of the claim (with no
+    ``expected_range`` given, every under-budget ``fails``) and the budget binds (``binds``, from
+    budget.json: False where the experiment reports that no run was cut short by it, e.g. every run met
+    its criterion before its last episode); the verdict itself otherwise."""
+    try:
+        bf = float(budget_fraction)
+    except (TypeError, ValueError):
+        bf = float("nan")
+    if verdict == "fails" and bf < 1 and binds and (expected_range is None or falls_short(estimate, expected_range)):
+        return UNDER_BUDGET
+    return verdict
+
+
+# ----------------------------------------------------------------------------------------------
+# deciding
+# ----------------------------------------------------------------------------------------------
+
+
+def _as_2d(values) -> np.ndarray:
+    v = np.asarray(values, dtype=float)
+    return v[:, None] if v.ndim == 1 else v
+
+
 def decide(claim: dict, samples: Samples, reps: int, confidence: float, seed: int) -> dict:
-    """One row of claims.tsv."""
-    values = np.asarray(samples.values, dtype=float)
-    if values.ndim == 1:
-        values = values[:, None]
+    """One row of claims.tsv (without robustness, scale and budget; see :func:`evaluate_all`)."""
+    values = _as_2d(samples.values)
     statistic = claim.get("statistic", samples.statistic)
+    (est, lo, hi), = stats.bootstrap_many([values], [statistic], reps=reps, confidence=confidence, seed=seed)
+    return _row(claim, samples, values, est, lo, hi)
+
+
+def _row(claim, samples, values, est, lo, hi) -> dict:
     n_seeds = samples.n_seeds if samples.n_seeds is not None else values.shape[0]
-    if values.size == 0:
-        est = lo = hi = float("nan")
-    else:
-        est, lo, hi = stats.stratified_bootstrap_ci(
-            values, statistic, reps=reps, confidence=confidence, seed=seed
-        )
     low, high = claim["expected_range"]
     return {
         "claim_id": claim["id"],
@@ -129,15 +346,34 @@ def decide(claim: dict, samples: Samples, reps: int, confidence: float, seed: in
         "ci_high": hi,
         "n_seeds": int(n_seeds),
         "verdict": stats.verdict(lo, hi, low, high),
+        "robust": float("nan"),
+        "scale": "",
+        "budget_fraction": float("nan"),
     }
 
 
-def evaluate(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict) -> tuple[pd.DataFrame, dict]:
-    """Decide every claim whose experiment has a table. Returns (claims frame, notes by claim id)."""
+def _cell_value(v):
+    if isinstance(v, (list, dict, tuple)):
+        return json.dumps(v)
+    return v
+
+
+@dataclass
+class Evaluation:
+    claims: pd.DataFrame
+    notes: dict
+    robustness: pd.DataFrame
+    budget: dict
+
+
+def evaluate_all(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict) -> Evaluation:
+    """Decide every claim whose experiment has a table, each of its robustness specifications, its
+    scale and its budget fraction."""
     from . import experiments as registry
 
     boot = {"reps": 2000, "confidence": 0.95, "seed": 20261121, **cfg.get("bootstrap", {})}
-    rows, notes = [], {}
+    rows, notes, rob_rows, budget = [], {}, [], {}
+    choice_cols: list[str] = []
     for claim in claims:
         exp = claim["experiment"]
         if exp not in tables:
@@ -146,14 +382,192 @@ def evaluate(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict) -> 
         if not hasattr(mod, "claim_samples"):
             raise ClaimError(f"experiment {exp!r} cannot measure claim {claim['id']!r} (no claim_samples)")
         params = cfg["experiments"][exp].get("params", {})
-        samples = mod.claim_samples(claim, tables[exp], params)
-        rows.append(decide(claim, samples, boot["reps"], boot["confidence"], boot["seed"]))
+        cache: dict[str, Samples] = {}
+
+        def measure(c):
+            k = _measure_key(c)
+            if k not in cache:
+                cache[k] = mod.claim_samples(c, tables[exp], params)
+            return cache[k]
+
+        samples = measure(claim)
+        specs = robustness_grid(claim)
+        variants = [apply_spec(claim, s) for s in specs]
+        spec_samples = [measure(v) for v in variants]
+        all_values = [_as_2d(samples.values)] + [_as_2d(s.values) for s in spec_samples]
+        all_stats = [claim.get("statistic", samples.statistic)] + [
+            v.get("statistic", s.statistic) for v, s in zip(variants, spec_samples)]
+        results = stats.bootstrap_many(all_values, all_stats, reps=boot["reps"],
+                                       confidence=boot["confidence"], seed=boot["seed"])
+        row = _row(claim, samples, all_values[0], *results[0])
+        for spec, v, vals, st, (est, lo, hi) in zip(specs, variants, all_values[1:], all_stats[1:], results[1:]):
+            for k in spec:
+                if k not in choice_cols:
+                    choice_cols.append(k)
+            low, high = v["expected_range"]
+            rob_rows.append({
+                "claim_id": claim["id"], **{k: _cell_value(x) for k, x in spec.items()},
+                "estimate": est, "ci_low": lo, "ci_high": hi, "verdict": stats.verdict(lo, hi, low, high),
+                "side": stats.side(lo, hi, low, high),
+                "primary": bool(st == all_stats[0] and vals.shape == all_values[0].shape
+                                and np.array_equal(vals, all_values[0], equal_nan=True)
+                                and v["expected_range"] == claim["expected_range"]),
+            })
+        if specs:
+            own = (row["verdict"], stats.side(row["ci_low"], row["ci_high"], *claim["expected_range"]))
+            row["robust"] = float(np.mean([(r["verdict"], r["side"]) == own for r in rob_rows[-len(specs):]]))
+        row["scale"] = scale_of(cfg, exp)
+        if "paper_budget" in claim:
+            pb = claim["paper_budget"]
+            info = {"paper": float(pb["value"]), "unit": pb["unit"], "source": pb["source"],
+                    "ours": samples.budget, "cost_s": samples.extra.get("cost_s"),
+                    "binds": bool(samples.extra.get("budget_binds", True))}
+            if samples.budget is not None:
+                info["fraction"] = row["budget_fraction"] = float(samples.budget) / float(pb["value"])
+                info["falls_short"] = falls_short(row["estimate"], claim["expected_range"])
+            budget[claim["id"]] = info
+        rows.append(row)
         if samples.note:
             notes[claim["id"]] = samples.note
-    return pd.DataFrame(rows, columns=COLUMNS), notes
+    rob = pd.DataFrame(rob_rows, columns=["claim_id", *choice_cols, *ROBUSTNESS_TAIL])
+    return Evaluation(pd.DataFrame(rows, columns=COLUMNS), notes, rob, budget)
+
+
+def evaluate(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict) -> tuple[pd.DataFrame, dict]:
+    """Decide every claim whose experiment has a table. Returns (claims frame, notes by claim id)."""
+    ev = evaluate_all(claims, tables, cfg)
+    return ev.claims, ev.notes
 
 
 def write_tsv(df: pd.DataFrame, path) -> None:
     from .tidy import atomic_write_text
 
     atomic_write_text(path, df.to_csv(sep="\t", index=False, float_format="%.6g"))
+
+
+# ----------------------------------------------------------------------------------------------
+# what a verdict depends on (one sentence per claim, from robustness.tsv)
+# ----------------------------------------------------------------------------------------------
+
+
+def _fmt_value(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _short(col: str) -> str:
+    return col.split(".")[-1]
+
+
+def _conditions(sub: pd.DataFrame, mask: np.ndarray, cols: list[str]) -> list[str]:
+    """Single-choice conditions (``col >= v``, ``col <= v`` for numeric choices, else ``col = v``) under
+    which ``mask`` holds for every specification that has the choice; trivial ones (all specifications)
+    are left out."""
+    out = []
+    for c in cols:
+        col = sub[c]
+        have = col.notna().to_numpy()
+        vals = list(dict.fromkeys(col[have]))
+        if len(vals) < 2:
+            continue
+        numeric = all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+                      for v in vals)
+        found = []
+        if numeric and len(vals) > 2:
+            x = col.to_numpy(dtype=float)
+            order = sorted(vals)
+            for v in order[1:]:
+                if mask[have & (x >= v)].all():
+                    found.append(f"{_short(c)} >= {_fmt_value(v)}" if v != order[-1] else
+                                 f"{_short(c)} = {_fmt_value(v)}")
+                    break
+            for v in reversed(order[:-1]):
+                if mask[have & (x <= v)].all():
+                    found.append(f"{_short(c)} <= {_fmt_value(v)}" if v != order[0] else
+                                 f"{_short(c)} = {_fmt_value(v)}")
+                    break
+        if not found:
+            for v in vals:
+                sel = have & (col == v).to_numpy()
+                if mask[sel].all():
+                    found.append(f"{_short(c)} = {_fmt_value(v)}")
+        out += found
+    return out
+
+
+def _necessary(sub: pd.DataFrame, mask: np.ndarray, cols: list[str]) -> list[str]:
+    """Single-choice conditions every specification in ``mask`` satisfies (and some outside do not)."""
+    out = []
+    if not mask.any():
+        return out
+    for c in cols:
+        col = sub[c]
+        if col[mask].isna().any():
+            continue
+        vals = list(dict.fromkeys(col.dropna()))
+        mine = list(dict.fromkeys(col[mask]))
+        numeric = all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+                      for v in vals)
+        if numeric and len(vals) > 2:
+            if min(mine) == max(mine):
+                out.append(f"{_short(c)} = {_fmt_value(mine[0])}")
+                continue
+            if min(mine) > min(vals):
+                out.append(f"{_short(c)} >= {_fmt_value(min(mine))}")
+            if max(mine) < max(vals):
+                out.append(f"{_short(c)} <= {_fmt_value(max(mine))}")
+        elif len(mine) == 1 and len(vals) > 1:
+            out.append(f"{_short(c)} = {_fmt_value(mine[0])}")
+    return out
+
+
+def outcome(verdict: str, side: str = "") -> str:
+    """A verdict with the side of a failure: ``fails (above)``, ``fails (below)``, ``holds``, ..."""
+    return f"{verdict} ({side})" if verdict == "fails" and isinstance(side, str) and side else verdict
+
+
+def dependence_sentence(rob: pd.DataFrame, claim_id: str, primary_verdict: str, primary_side: str = "") -> str:
+    """What the claim's verdict depends on, generated from its rows of robustness.tsv, e.g. "fails (above)
+    in 40/72 specifications (as the primary), fails (below) in 20/72, inconclusive in 12/72; fails (below)
+    whenever full_window = True"."""
+    sub = rob[rob["claim_id"] == claim_id].reset_index(drop=True)
+    if sub.empty:
+        return ""
+    cols = [c for c in sub.columns if c not in ("claim_id", *ROBUSTNESS_TAIL) and sub[c].notna().any()]
+    side_col = sub["side"] if "side" in sub else pd.Series([""] * len(sub))
+    out = pd.Series([outcome(v, s if isinstance(s, str) else "") for v, s in zip(sub["verdict"], side_col)])
+    primary = outcome(primary_verdict, primary_side)
+    n = len(sub)
+    counts = out.value_counts()
+    order = [primary] + sorted(o for o in counts.index if o != primary)
+    if counts.get(primary, 0) == n:
+        return (f"{primary} in all {n} specifications: the verdict does not depend on the choices varied "
+                f"({', '.join(_short(c) for c in cols)}).")
+    text = ", ".join(f"{o} in {int(counts[o])}/{n}" + (" (the primary's verdict)" if o == primary else "")
+                     for o in order if o in counts)
+    clauses = []
+    for o in order:
+        if o not in counts:
+            continue
+        mask = (out == o).to_numpy()
+        conds = _conditions(sub, mask, cols)
+        if conds:
+            clauses.append(f"{o} whenever {' or '.join(conds)}")
+        need = [c for c in _necessary(sub, mask, cols) if c not in conds]
+        if 0 < len(need) <= 2:
+            clauses.append(f"{o} only where {' and '.join(need)}")
+    # the primary's verdict, by value of each choice (the choices that move it, most first)
+    agree = (out == primary).to_numpy()
+    by_choice = []
+    for c in cols:
+        have = sub[c].notna().to_numpy()
+        share = pd.Series(agree[have]).groupby(sub[c][have].map(_fmt_value).to_numpy(), sort=False).agg(
+            ["sum", "count"])
+        if len(share) > 1:
+            spread = (share["sum"] / share["count"]).max() - (share["sum"] / share["count"]).min()
+            by_choice.append((spread, f"{_short(c)} " + ", ".join(
+                f"{v}: {int(r['sum'])}/{int(r['count'])}" for v, r in share.iterrows())))
+    by_choice = [t for sp, t in sorted(by_choice, key=lambda x: -x[0]) if sp > 0]
+    tail = f" Specifications with the primary's verdict, by choice: {'; '.join(by_choice)}." if by_choice else ""
+    return f"{text} specifications" + (f"; {'; '.join(clauses)}" if clauses else "") + "." + tail

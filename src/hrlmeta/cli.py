@@ -108,9 +108,20 @@ def cmd_claims(args) -> int:
     from . import pipeline
 
     cfg = _config(args)
-    df = pipeline.claims(cfg, _tables(args.table), args.out, args.notes)
+    df = pipeline.claims(cfg, _tables(args.table), args.out, args.notes, args.robustness, args.budget)
     for _, r in df.iterrows():
         print(f"{r.claim_id}: {r.verdict} (estimate {r.estimate:.4g}, CI [{r.ci_low:.4g}, {r.ci_high:.4g}])")
+    return 0
+
+
+def cmd_claims_figures(args) -> int:
+    from . import speccurve
+    from .claims import load_claims
+
+    cfg = _config(args)
+    declared = load_claims(cfg.get("claims", "config/claims.yaml"))
+    for p in speccurve.write_figures(args.robustness, args.claims, declared, args.outdir, args.ids):
+        print(f"wrote {p}")
     return 0
 
 
@@ -118,7 +129,8 @@ def cmd_report(args) -> int:
     from . import report
 
     cfg = _config(args)
-    report.build(cfg, args.claims, args.notes, _tables(args.table), args.figures_dir, args.out, args.config_files)
+    report.build(cfg, args.claims, args.notes, _tables(args.table), args.figures_dir, args.out, args.config_files,
+                 robustness_tsv=args.robustness, budget_json=args.budget)
     print(f"wrote {args.out}")
     return 0
 
@@ -200,13 +212,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", action="append", metavar="EXPERIMENT=PATH", default=[])
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--notes", type=Path, default=None)
+    p.add_argument("--robustness", type=Path, default=None, help="robustness.tsv: one row per specification")
+    p.add_argument("--budget", type=Path, default=None, help="budget.json: training budget vs the paper's")
     _add_config(p)
     p.set_defaults(fn=cmd_claims)
+
+    p = sub.add_parser("claims-figures", help="specification-curve figures from robustness.tsv")
+    p.add_argument("--robustness", required=True)
+    p.add_argument("--claims", required=True)
+    p.add_argument("--outdir", required=True, type=Path)
+    p.add_argument("--ids", nargs="*", default=None, help="claim ids to draw (default: every claim with robustness)")
+    _add_config(p)
+    p.set_defaults(fn=cmd_claims_figures)
 
     p = sub.add_parser("report", help="write REPORT.md")
     p.add_argument("--table", action="append", metavar="EXPERIMENT=PATH", default=[])
     p.add_argument("--claims", required=True)
     p.add_argument("--notes", default=None)
+    p.add_argument("--robustness", default=None)
+    p.add_argument("--budget", default=None)
     p.add_argument("--figures-dir", required=True)
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--config-files", nargs="*", default=None, help="config files named in the report")

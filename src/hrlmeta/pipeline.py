@@ -61,8 +61,10 @@ def figures(experiment: str, table: str | os.PathLike, params: dict, outdir: str
     return paths
 
 
-def claims(cfg: dict, tables: dict[str, str], out: str | os.PathLike, notes_out: str | os.PathLike | None = None):
-    """Decide every declared claim whose experiment has a table; write claims.tsv (+ notes)."""
+def claims(cfg: dict, tables: dict[str, str], out: str | os.PathLike, notes_out: str | os.PathLike | None = None,
+           robustness_out: str | os.PathLike | None = None, budget_out: str | os.PathLike | None = None):
+    """Decide every declared claim whose experiment has a table; write claims.tsv (+ notes, the
+    robustness specifications and the budget details)."""
     import json
 
     from . import claims as engine
@@ -70,8 +72,12 @@ def claims(cfg: dict, tables: dict[str, str], out: str | os.PathLike, notes_out:
 
     declared = engine.load_claims(cfg.get("claims", "config/claims.yaml"))
     frames = {e: tidy.read_parquet(p) for e, p in tables.items()}
-    df, notes = engine.evaluate(declared, frames, cfg)
-    engine.write_tsv(df, out)
+    ev = engine.evaluate_all(declared, frames, cfg)
+    engine.write_tsv(ev.claims, out)
     if notes_out:
-        atomic_write_text(notes_out, json.dumps(notes, indent=1, sort_keys=True))
-    return df
+        atomic_write_text(notes_out, json.dumps(ev.notes, indent=1, sort_keys=True))
+    if robustness_out:
+        engine.write_tsv(ev.robustness, robustness_out)
+    if budget_out:
+        atomic_write_text(budget_out, json.dumps(ev.budget, indent=1, sort_keys=True))
+    return ev.claims

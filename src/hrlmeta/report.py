@@ -33,16 +33,111 @@ def _cell(x) -> str:
     return _fmt(x).replace("|", "\\|").replace("\n", " ")
 
 
-def claims_markdown(df: pd.DataFrame) -> str:
-    cols = ["claim_id", "expected", "estimate", "ci_low", "ci_high", "n_seeds", "verdict"]
-    head = "| claim | expected | estimate | 95% CI | seeds | verdict |\n|---|---|---|---|---|---|\n"
+def verdict_text(r, ranges: dict | None = None, budget: dict | None = None) -> str:
+    """The verdict as the report writes it: ``fails (under budget)`` where we trained less than the paper
+    and the estimate falls short of the claim; a failure's side otherwise (see :mod:`hrlmeta.claims`)."""
+    from .claims import UNDER_BUDGET, verdict_label
+    from .stats import side
+
+    rng = (ranges or {}).get(r.claim_id)
+    binds = (budget or {}).get(r.claim_id, {}).get("binds", True)
+    label = verdict_label(r.verdict, getattr(r, "budget_fraction", None), r.estimate, rng, binds)
+    if label == UNDER_BUDGET:
+        return "❌ " + UNDER_BUDGET
+    text = VERDICT_MARK.get(r.verdict, r.verdict)
+    if r.verdict == "fails" and rng is not None:
+        text += f" ({side(r.ci_low, r.ci_high, *rng)} the claimed range)"
+    return text
+
+
+def _pct(x) -> str:
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return ""
+    return "" if x != x else f"{x:.0%}"
+
+
+def _frac(x) -> str:
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return ""
+    return "" if x != x else f"{x:.2g}"
+
+
+def claims_markdown(df: pd.DataFrame, ranges: dict | None = None, budget: dict | None = None) -> str:
+    head = ("| claim | expected | estimate | 95% CI | seeds | verdict | robust | scale | budget |\n"
+            "|---|---|---|---|---|---|---|---|---|\n")
     rows = []
-    for _, r in df[cols].iterrows():
+    for r in df.itertuples(index=False):
         rows.append(
             f"| `{r.claim_id}` | {_cell(r.expected)} | {_fmt(r.estimate)} | [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] "
-            f"| {r.n_seeds} | {VERDICT_MARK.get(r.verdict, r.verdict)} |"
+            f"| {r.n_seeds} | {verdict_text(r, ranges, budget)} | {_pct(getattr(r, 'robust', None))} "
+            f"| {getattr(r, 'scale', '') if isinstance(getattr(r, 'scale', ''), str) else ''} "
+            f"| {_frac(getattr(r, 'budget_fraction', None))} |"
         )
     return head + "\n".join(rows) + "\n"
+
+
+def _duration(seconds: float) -> str:
+    """Seconds in the unit a reader plans with: s, min or CPU-hours."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 3 * 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:,.1f} CPU-hours"
+
+
+def _benchmark_seconds(results_dir: Path, experiment: str, algos: list[str]) -> tuple[float, int] | None:
+    """Wall seconds of the training jobs of ``algos`` (Snakemake benchmark files) and the number of
+    seeds they trained; None when there are none."""
+    total, seeds = 0.0, 0
+    for algo in algos:
+        for f in sorted((results_dir / "benchmarks" / "train" / experiment / algo).glob("*.tsv")):
+            try:
+                total += float(pd.read_csv(f, sep="\t")["s"].sum())
+            except (OSError, ValueError, KeyError):
+                continue
+            tag = f.stem  # seedN or seedsA-B
+            a, _, b = tag.removeprefix("seeds").removeprefix("seed").partition("-")
+            seeds += (int(b) - int(a) + 1) if b else 1
+    return (total, seeds) if seeds else None
+
+
+def budget_section(claims_df: pd.DataFrame, budget: dict, declared: dict, results_dir: Path) -> list[str]:
+    """Claims decided on less training than the paper's: what each would need."""
+    from .claims import UNDER_BUDGET, verdict_label
+
+    lines = []
+    for r in claims_df.itertuples(index=False):
+        b = budget.get(r.claim_id)
+        if not b or "fraction" not in b or not b["fraction"] < 1:
+            continue
+        c = declared.get(r.claim_id, {})
+        label = verdict_label(r.verdict, b["fraction"], r.estimate, c.get("expected_range"), b.get("binds", True))
+        line = (f"- `{r.claim_id}` ({label}): ours {b['ours']:,.0f} {b['unit']}, the paper's {b['paper']:,.0f} "
+                f"({b['source']}): {b['fraction']:.2g} of it.")
+        per_seed = b.get("cost_s")
+        how = "measured training seconds per seed"
+        if per_seed is None:
+            cp = c.get("params", {}) or {}
+            algos = [cp[k] for k in ("algo", "baseline", "agent") if isinstance(cp.get(k), str)]
+            bench = _benchmark_seconds(results_dir, r.experiment, algos)
+            if bench:
+                per_seed, how = bench[0] / bench[1], f"wall seconds per seed of the {'/'.join(algos)} training jobs"
+        if per_seed is not None and b["fraction"] > 0:
+            need = per_seed / b["fraction"]
+            line += (f" At the measured throughput ({per_seed:,.1f} {how}) the paper's budget needs about "
+                     f"{_duration(need)} of one core per seed, {_duration(need * max(int(r.n_seeds), 1))} for "
+                     f"{int(r.n_seeds)} seeds (linear in the budget).")
+        if label == UNDER_BUDGET:
+            line += " The estimate falls short of the claim: this verdict is about our budget, not the paper's."
+        elif not b.get("binds", True):
+            line += " No run was cut short by this budget (every run met its criterion before its last " \
+                    "episode), so the verdict is not an under-budget one."
+        lines.append(line)
+    return lines
 
 
 def versions() -> dict[str, str]:
@@ -72,12 +167,35 @@ def build(
     figures_dir: str | os.PathLike,
     out: str | os.PathLike,
     config_files: list[str] | None = None,
+    robustness_tsv: str | os.PathLike | None = None,
+    budget_json: str | os.PathLike | None = None,
 ) -> str:
     out = Path(out)
     figures_dir = Path(figures_dir)
+    from .claims import ROBUSTNESS_TAIL, dependence_sentence, load_claims
+    from .speccurve import figure_path
+    from .stats import side
+
     claims_df = pd.read_csv(claims_tsv, sep="\t")
     notes = json.loads(Path(notes_json).read_text()) if notes_json and Path(notes_json).exists() else {}
-    parts = [
+    budget = json.loads(Path(budget_json).read_text()) if budget_json and Path(budget_json).exists() else {}
+    rob = pd.read_csv(robustness_tsv, sep="\t") if robustness_tsv and Path(robustness_tsv).exists() \
+        and Path(robustness_tsv).stat().st_size else pd.DataFrame(columns=["claim_id", *ROBUSTNESS_TAIL])
+    try:
+        declared = {c["id"]: c for c in load_claims(cfg.get("claims", "config/claims.yaml"))}
+    except (OSError, ValueError):
+        declared = {}
+    ranges = {k: c["expected_range"] for k, c in declared.items()}
+    scales = claims_df["scale"].fillna("").astype(str) if "scale" in claims_df else pd.Series(dtype=str)
+    smoke = sorted(set(claims_df.loc[scales == "smoke", "experiment"])) if len(scales) else []
+    opening = []
+    if smoke and len(smoke) == claims_df["experiment"].nunique():
+        opening = ["**Smoke scale: these verdicts are not evidence** (a few seeds and episodes, to test the "
+                   "pipeline end to end; run the default or paper scale to decide the claims).", ""]
+    elif smoke:
+        opening = [f"**Smoke scale for {', '.join(f'`{e}`' for e in smoke)}: those verdicts are not evidence** "
+                   "(a few seeds and episodes, to test the pipeline end to end).", ""]
+    parts = opening + [
         "# hrlmeta report",
         "",
         "Every number below was computed by the workflow from the tidy tables in `results/tables/`; "
@@ -89,8 +207,36 @@ def build(
         "",
         "## Claims",
         "",
-        claims_markdown(claims_df) if len(claims_df) else "_No claims were decided (no experiment ran)._\n",
+        claims_markdown(claims_df, ranges, budget) if len(claims_df) else "_No claims were decided (no experiment ran)._\n",
+        "*robust*: share of the claim's robustness specifications (analyst choices varied in "
+        "`config/claims.yaml`, every one in `results/claims/robustness.tsv`) whose verdict equals the primary "
+        "one (a failure on the other side of the claimed range counts as a different verdict). *scale*: the "
+        "config scale of the claim's experiment (smoke / default / paper / custom). *budget*: our training "
+        "budget over the paper's; **fails (under budget)** = the estimate falls short of the claim after "
+        "less training than the paper's.",
+        "",
     ]
+    rob_ids = [i for i in claims_df["claim_id"] if i in set(rob["claim_id"])]
+    if rob_ids:
+        parts += ["### What each verdict depends on", "",
+                  "Each claim decided again under every combination of the analyst choices in its robustness "
+                  "block (same runs, same bootstrap draws); the specification curve sorts them by estimate, "
+                  "the star is the primary specification, the shaded band the claimed range.", ""]
+        by_id = claims_df.set_index("claim_id")
+        for cid in rob_ids:
+            r = by_id.loc[cid]
+            sd = side(r.ci_low, r.ci_high, *ranges[cid]) if cid in ranges else ""
+            parts.append(f"- `{cid}`: {dependence_sentence(rob, cid, r.verdict, sd)}")
+        parts.append("")
+        for cid in rob_ids:
+            path = figure_path(figures_dir, cid)
+            if path.exists():
+                parts += [f"![{cid} specification curve]({os.path.relpath(path, out.parent)})", ""]
+    bl = budget_section(claims_df, budget, declared, Path(claims_tsv).resolve().parent.parent)
+    if bl:
+        parts += ["### Training budget", "",
+                  "Claims whose `paper_budget` is known and that we trained for less (`budget_fraction < 1`):",
+                  "", *bl, ""]
     detail = []
     for _, r in claims_df.iterrows():
         line = f"- `{r.claim_id}` ({r.source}): {r.statement} — *metric:* {r.metric}"

@@ -84,6 +84,68 @@ def stratified_bootstrap_ci(
     return est, float(lo), float(hi)
 
 
+def bootstrap_many(
+    scores: list[np.ndarray],
+    statistics: list[str],
+    reps: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    chunk: int = 500,
+) -> list[tuple[float, float, float]]:
+    """:func:`stratified_bootstrap_ci` of many specifications at once: ``scores[i]`` with ``statistics[i]``.
+
+    Specifications whose scores have the same shape share one index draw (the draws of
+    :func:`stratified_bootstrap_ci` with the same ``seed``), so each result is exactly what
+    ``stratified_bootstrap_ci(scores[i], statistics[i], reps, confidence, seed)`` returns, and a
+    specification that differs from another only in its statistic is resampled once.
+    Empty scores give ``(nan, nan, nan)``.
+    """
+    if len(scores) != len(statistics):
+        raise ValueError("scores and statistics must have the same length")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    xs = []
+    for s in scores:
+        x = np.asarray(s, dtype=float)
+        xs.append(x[:, None] if x.ndim == 1 else x)
+    out: list = [(float("nan"),) * 3] * len(xs)
+    # unique score arrays (by content) -> the statistics asked of them
+    groups: dict[tuple, dict[int, list[int]]] = {}
+    uniq: list[np.ndarray] = []
+    key_of: dict[bytes, int] = {}
+    for i, x in enumerate(xs):
+        if x.ndim != 2:
+            raise ValueError(f"scores must be shaped (runs, tasks), got {x.shape}")
+        if x.size == 0:
+            continue
+        k = key_of.setdefault(x.shape.__repr__().encode() + x.tobytes(), len(uniq))
+        if k == len(uniq):
+            uniq.append(x)
+        groups.setdefault(x.shape, {}).setdefault(k, []).append(i)
+    alpha = (1 - confidence) / 2
+    for (runs, tasks), members in groups.items():
+        rng = np.random.default_rng(seed)
+        cols = np.arange(tasks)
+        stats_of = {k: sorted({statistics[i] for i in idx}) for k, idx in members.items()}
+        boot = {(k, st): np.empty(reps) for k, sts in stats_of.items() for st in sts}
+        for start in range(0, reps, chunk):
+            b = min(chunk, reps - start)
+            idx = rng.integers(0, runs, size=(b, runs, tasks))
+            for k, sts in stats_of.items():
+                resampled = uniq[k][idx, cols]
+                for st in sts:
+                    boot[(k, st)][start : start + b] = get_statistic(st)(resampled)
+        for k, idx_list in members.items():
+            for st in stats_of[k]:
+                est = float(get_statistic(st)(uniq[k][None])[0])
+                with np.errstate(invalid="ignore"):
+                    lo, hi = np.quantile(boot[(k, st)], [alpha, 1 - alpha], method="linear")
+                for i in idx_list:
+                    if statistics[i] == st:
+                        out[i] = (est, float(lo), float(hi))
+    return out
+
+
 def verdict(ci_low: float, ci_high: float, low: float | None, high: float | None) -> str:
     """Decide a claim whose expected value is the interval [low, high] (None = unbounded).
 
@@ -100,3 +162,11 @@ def verdict(ci_low: float, ci_high: float, low: float | None, high: float | None
     if ci_high < lo or ci_low > hi:
         return "fails"
     return "inconclusive"
+
+
+def side(ci_low: float, ci_high: float, low: float | None, high: float | None) -> str:
+    """Where a failing CI lies: ``below`` or ``above`` the expected interval; ``""`` when the verdict
+    is not ``fails``."""
+    if verdict(ci_low, ci_high, low, high) != "fails":
+        return ""
+    return "below" if low is not None and ci_high < low else "above"

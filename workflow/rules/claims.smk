@@ -1,5 +1,5 @@
 rule claims:
-    """Decide every claim in config/claims.yaml from the tidy tables."""
+    """Decide every claim in config/claims.yaml from the tidy tables (and every robustness specification)."""
     input:
         tables=all_tables(),
         declared=config.get("claims", "config/claims.yaml"),
@@ -10,6 +10,8 @@ rule claims:
             caption="../report/claims.rst",
         ),
         notes="results/claims/notes.json",
+        robustness="results/claims/robustness.tsv",
+        budget="results/claims/budget.json",
     log:
         "results/logs/claims.log",
     conda:
@@ -19,4 +21,24 @@ rule claims:
         cfg=config_json(),
     shell:
         "hrlmeta claims {params.tables} --out {output.tsv} --notes {output.notes}"
+        " --robustness {output.robustness} --budget {output.budget}"
         " --config-json {params.cfg:q} > {log} 2>&1"
+
+
+rule claims_figures:
+    """A specification curve per claim with a robustness block."""
+    input:
+        robustness="results/claims/robustness.tsv",
+        claims="results/claims/claims.tsv",
+    output:
+        robustness_figures(),
+    log:
+        "results/logs/claims_figures.log",
+    conda:
+        "../envs/hrlmeta.yaml"
+    params:
+        ids=" ".join(robustness_claim_ids()),
+        cfg=config_json(),
+    shell:
+        "hrlmeta claims-figures --robustness {input.robustness} --claims {input.claims}"
+        " --outdir results/figures --ids {params.ids} --config-json {params.cfg:q} > {log} 2>&1"

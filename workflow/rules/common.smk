@@ -80,6 +80,24 @@ def all_figures():
     return [p for e in EXPERIMENTS for p in figure_paths(e)]
 
 
+def robustness_claim_ids():
+    """Claims with a robustness block whose experiment runs: each gets a specification curve."""
+    from hrlmeta.claims import load_claims
+
+    declared = load_claims(config.get("claims", "config/claims.yaml"))
+    return [
+        c["id"]
+        for c in declared
+        if "robustness" in c and c["experiment"] in EXPERIMENTS
+    ]
+
+
+def robustness_figures():
+    return expand(
+        "results/figures/claims_robustness_{claim}.png", claim=robustness_claim_ids()
+    )
+
+
 def table_args(tables):
     """--table EXPERIMENT=PATH for each experiment's tidy table."""
     return " ".join(f"--table {e}={p}" for e, p in zip(EXPERIMENTS, tables))

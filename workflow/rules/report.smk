@@ -3,8 +3,11 @@ rule report_md:
     input:
         claims="results/claims/claims.tsv",
         notes="results/claims/notes.json",
+        robustness="results/claims/robustness.tsv",
+        budget="results/claims/budget.json",
         tables=all_tables(),
         figures=all_figures(),
+        spec_curves=robustness_figures(),
     output:
         report("results/REPORT.md", category="Report", caption="../report/report.rst"),
     log:
@@ -17,5 +20,6 @@ rule report_md:
         files=config_files(),
     shell:
         "hrlmeta report {params.tables} --claims {input.claims} --notes {input.notes}"
+        " --robustness {input.robustness} --budget {input.budget}"
         " --figures-dir results/figures --out {output} --config-files {params.files}"
         " --config-json {params.cfg:q} > {log} 2>&1"

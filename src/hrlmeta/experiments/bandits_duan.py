@@ -145,11 +145,29 @@ def _eval(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["phase"] == "eval"]
 
 
+def rl2_budget(eval_rows: pd.DataFrame, train_rows: pd.DataFrame, steps_per_trial: int) -> dict:
+    """RL²'s training budget in one cell, for ``Samples``: ``budget`` = env steps per seed (iterations x
+    trials per iteration x steps per trial, from the eval rows' ``hparam``), ``cost_s`` = measured
+    training seconds per seed (sum of the meta_train rows' ``wall_s``, mean over seeds)."""
+    if eval_rows.empty or not str(eval_rows["hparam"].iloc[0]).startswith("iterations="):
+        return {}
+    hp = dict(kv.split("=") for kv in str(eval_rows["hparam"].iloc[0]).split(","))
+    out = {"budget": float(int(hp["iterations"]) * int(hp["batch_tasks"]) * int(steps_per_trial))}
+    if not train_rows.empty:
+        out["cost_s"] = float(train_rows.groupby("seed")["wall_s"].sum().mean())
+    return out
+
+
 def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.Samples:
     cp = claim.get("params", {})
     algo, n, k = cp["algo"], int(cp["n"]), int(cp["k"])
     ev = _eval(table)
     sub = ev[(ev["algo"] == algo) & (ev["n"] == n) & (ev["k"] == k)].sort_values("seed")
+    budget = {}
+    if algo == "rl2":
+        tr = table[(table["phase"] == "meta_train") & (table["algo"] == algo) & (table["n"] == n)
+                   & (table["k"] == k)]
+        budget = rl2_budget(sub, tr, n)
     vals = sub["return"].to_numpy(dtype=float)
     if vals.size == 0:
         note = f"{algo} was not run in cell n={n}, k={k} at this scale; no estimate"
@@ -160,7 +178,8 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.
             note += f"; tuned: {', '.join(sorted(set(sub['hparam'])))}"
         if algo == "gittins":
             note += f"; method: {sub['method'].iloc[0]}"
-    return claims_mod.Samples(values=vals, statistic="mean", note=note, n_seeds=int(vals.size))
+    return claims_mod.Samples(values=vals, statistic="mean", note=note, n_seeds=int(vals.size),
+                              budget=budget.get("budget"), extra={"cost_s": budget.get("cost_s")})
 
 
 def oracle(params: dict) -> dict:

@@ -166,6 +166,14 @@ def cost_sweep(table: pd.DataFrame) -> pd.DataFrame:
 def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.Samples:
     cp = claim.get("params", {}) or {}
     cid = claim["id"]
+    # training budget in meta-iterations (paper_budget in config/claims.yaml) and its measured cost
+    mt = table[table["phase"] == "meta_train"]
+    budget = float(mt["iteration"].max() + 1) if not mt.empty else None
+
+    def cost(*algos):
+        m = mt[mt["algo"].isin(algos)]
+        return float(m.groupby("seed")["wall_s"].sum().mean()) if not m.empty else None
+
     if cid == "fomaml_perf_gap":
         step = int(cp.get("adapt_step", 1))
         m, f = _pivot(table, "maml", step), _pivot(table, "fomaml", step)
@@ -174,7 +182,8 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.
         return claims_mod.Samples(
             gap.to_numpy(), statistic="mean",
             note=f"relative loss (R_maml - R_fomaml) / |R_maml| of the held-out return after {step} adaptation "
-                 f"step(s), paired by seed (positive = FOMAML worse); {len(seeds)} seeds")
+                 f"step(s), paired by seed (positive = FOMAML worse); {len(seeds)} seeds",
+            budget=budget, extra={"cost_s": cost("maml", "fomaml")})
     if cid == "fomaml_cost_ratio":
         source = cp.get("source", "interleaved")
         if source == "interleaved":
@@ -202,7 +211,8 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.
         gain = (after - before).dropna()
         return claims_mod.Samples(
             gain.to_numpy(), statistic="mean",
-            note=f"{algo}: held-out return after {k} adaptation steps minus before (per seed)")
+            note=f"{algo}: held-out return after {k} adaptation steps minus before (per seed)",
+            budget=budget, extra={"cost_s": cost(algo)})
     raise KeyError(f"nav2d_finn cannot measure claim {cid!r}")
 
 

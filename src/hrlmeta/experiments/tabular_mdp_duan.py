@@ -154,7 +154,16 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.
         if algo == "best_baseline":
             present = sorted(set(_eval(table)["algo"]) & set(LEARNERS))
             note += f"; per seed the best of {', '.join(present)} (paired on the same tasks)"
-    return claims_mod.Samples(values=vals, statistic="mean", note=note, n_seeds=int(vals.size))
+    budget = {}
+    if algo == "rl2":
+        from .bandits_duan import rl2_budget
+
+        ev = _eval(table)
+        rows = table[(table["algo"] == algo) & (table["n"] == n)]
+        budget = rl2_budget(ev[(ev["algo"] == algo) & (ev["n"] == n)], rows[rows["phase"] == "meta_train"],
+                            n * int(params["horizon"]))
+    return claims_mod.Samples(values=vals, statistic="mean", note=note, n_seeds=int(vals.size),
+                              budget=budget.get("budget"), extra={"cost_s": budget.get("cost_s")})
 
 
 def _summary(table):
