@@ -290,7 +290,8 @@ def run(move_k, landmark_cell, cell_landmark, rewards, fickle_prob, drop_elsewhe
         CI, VI, SV, n_c, n_v, n_steps, max_episodes, max_episode_steps, alpha, gamma, init,
         t0, cooling, t_floor, greedy_l0, greedy_dl, seed):
     """One MAXQ-Q training run. ``cooling``: (4,) rates of Root, Get, Put, Navigate; ``greedy_l0`` <= 0:
-    purely hierarchical execution. Returns (steps[e], returns[e], success[e], decisions[e], C, V)."""
+    purely hierarchical execution. Returns (steps[e], returns[e], success[e], decisions[e], C, V);
+    decisions = choices made by Get and Put (each is followed by at least one primitive step)."""
     np.random.seed(seed)
     C = np.full(n_c, init)
     V = np.full(n_v, init)
@@ -333,7 +334,7 @@ def run(move_k, landmark_cell, cell_landmark, rewards, fickle_prob, drop_elsewhe
                         avail[n] = k
                         n += 1
                 k = avail[boltzmann(qv, n, temp[node])]
-                if node != NAV:
+                if node == GET or node == PUT:  # decisions: Get / Put choosing a child
                     n_dec += 1
                 f_k[depth] = k
                 f_0[depth] = t
