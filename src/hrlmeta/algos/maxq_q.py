@@ -63,6 +63,8 @@ The whole run (``n_steps`` primitive steps) is one compiled call with an explici
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numba import njit
 
@@ -131,7 +133,13 @@ def v_index(a: int, s: int, abstract: bool, v_off, cell_landmark) -> int:
 
 def index_tables(abstract: bool, cell_landmark) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(CI[q, t, s], VI[a, s], SV[s]) for the compiled code: :func:`c_index` and :func:`v_index` for
-    every argument, and SV[s] = (landmark index of the taxi's cell or -1, passenger, destination)."""
+    every argument, and SV[s] = (landmark index of the taxi's cell or -1, passenger, destination).
+    Cached per process (read-only arrays)."""
+    return _index_tables(bool(abstract), tuple(int(x) for x in cell_landmark))
+
+
+@functools.lru_cache(maxsize=4)
+def _index_tables(abstract: bool, cell_landmark: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     c_sizes, v_sizes = table_sizes(abstract)
     c_off, v_off = _offsets(c_sizes), _offsets(v_sizes)
     S = np.arange(500)
@@ -139,6 +147,8 @@ def index_tables(abstract: bool, cell_landmark) -> tuple[np.ndarray, np.ndarray,
                   dtype=np.int64)
     VI = np.array([[v_index(a, s, abstract, v_off, cell_landmark) for s in S] for a in range(6)], dtype=np.int64)
     SV = np.stack([np.asarray(cell_landmark)[S // 20], (S // 4) % 5, S % 4], axis=1).astype(np.int64)
+    for a in (CI, VI, SV):
+        a.setflags(write=False)
     return CI, VI, SV
 
 

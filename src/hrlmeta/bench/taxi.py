@@ -3,6 +3,9 @@ training runs (learning updates included) of the compiled Taxi agents (flat Q, M
 abstraction) on the paper's noisy + fickle Taxi, single core, and the ratio against
 :class:`ReferenceMAXQQ`, a straightforward pure-Python recursive MAXQ-Q (the chapter's pseudo-code style),
 measured in the same process; medians over repeats after a warm-up (the warm-up also loads the JIT cache).
+Timings are CPU seconds of this (single-threaded) process (``time.process_time``), so that the rates and
+the ratio stay meaningful on a machine shared with other work; ``wall_env_steps_per_s`` gives the wall-clock
+rates for comparison.
 
 SLOW REFERENCE: :class:`ReferenceMAXQQ` is written for clarity, not speed -- one recursive Python call per
 Max node invocation (Table 4 of Dietterich 2000), values in dicts, V(i, s) of composite nodes recomputed by
@@ -15,10 +18,24 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
+import time
 
 import numpy as np
 
 from . import median_time
+
+
+def median_cpu_time(fn, repeats: int = 5, warmup: int = 1) -> float:
+    """Median CPU time (``time.process_time``) of ``fn()`` over ``repeats`` calls after ``warmup`` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        fn()
+        times.append(time.process_time() - t0)
+    return statistics.median(times)
 
 
 class ReferenceMAXQQ:
@@ -174,10 +191,11 @@ def main(argv: list[str]) -> dict:
         "maxq_q_abs_greedy": lambda seed: maxq_q.train(env, n, True, 0.25, 0.123, 50.0, abs_rates, 0.01,
                                                        greedy_l0=500, greedy_dl=10, seed=seed)["steps"],
     }
-    rate = {}
+    rate, wall = {}, {}
     for name, fn in runs.items():
         n_steps = int(fn(0).sum())  # warm-up (JIT cache load) and the step count of seed 0
-        rate[name] = n_steps / median_time(lambda: fn(0), repeats=args.repeats, warmup=0)
+        rate[name] = n_steps / median_cpu_time(lambda: fn(0), repeats=args.repeats, warmup=0)
+        wall[name] = n_steps / median_time(lambda: fn(0), repeats=args.repeats, warmup=0)
 
     def reference():
         ref = ReferenceMAXQQ(env, True, 0.25, 0.123, 50.0, abs_rates, 0.01)
@@ -185,9 +203,10 @@ def main(argv: list[str]) -> dict:
         return ref.n
 
     n_py = reference()
-    rate_py = n_py / median_time(reference, repeats=max(1, args.repeats // 2), warmup=0)
+    rate_py = n_py / median_cpu_time(reference, repeats=max(1, args.repeats // 2), warmup=0)
     return {
         "env_steps_per_s": rate,
+        "wall_env_steps_per_s": wall,
         "python_recursive_maxq_q_abs_steps_per_s": rate_py,
         "speed_ratio_vs_python_maxq_q_abs": rate["maxq_q_abs"] / rate_py,
         "config": {"variant": "noisy_fickle", "steps": n, "python_steps": args.python_steps,
