@@ -267,7 +267,7 @@ def params():
 
     p = copy.deepcopy(experiment_params(load_config(), "taxi_maxq"))
     p.update(variants=["deterministic"], n_steps=30_000)
-    p["criterion"] = {"reference": "recursive_optimal", "tolerance": 1.0, "window": 20}
+    p["criterion"] = {"reference": "recursive_optimal", "tolerance": 1.0, "window": 20, "rule": "first"}
     return p
 
 
@@ -294,7 +294,7 @@ def test_experiment_train_claims_and_oracle(params):
     s = E.claim_samples({"id": "y", "params": {"measure": "vs_random", "column": "final_hierarchical_return"}},
                         table, params)
     assert (s.values > 0.99).all()
-    s = E.claim_samples({"id": "z", "params": {"measure": "gap_to_recursive_optimum",
+    s = E.claim_samples({"id": "z", "params": {"measure": "gap", "reference": "recursive_optimal",
                                                "column": "final_hierarchical_return"}}, table, params)
     assert s.values.shape == (2, 1)
     bad = dict(params, maxq_q={**params["maxq_q"], "alpha": 0.0})
@@ -314,7 +314,11 @@ def test_steps_to_criterion_by_hand():
 
     cum = np.array([10, 20, 30, 40, 50])
     rets = np.array([-50.0, 5.0, 0.0, 6.0, 6.0])
-    # window 1, reference 6, tolerance 1: returns >= 5 from episode 4 on (cum 40)
-    assert steps_to_criterion(cum, rets, 6.0, 1.0, 1) == (40, False)
-    assert steps_to_criterion(cum, rets, 10.0, 1.0, 1) == (50, True)
-    assert steps_to_criterion(cum, rets, -3.0, 0.0, 2) == (30, False)
+    # window 1, reference 6, tolerance 1: returns >= 5 first at episode 2 (cum 20), for good from episode 4
+    assert steps_to_criterion(cum, rets, 6.0, 1.0, 1, "first") == (20, False)
+    assert steps_to_criterion(cum, rets, 6.0, 1.0, 1, "stays") == (40, False)
+    assert steps_to_criterion(cum, rets, 10.0, 1.0, 1, "first") == (50, True)
+    assert steps_to_criterion(cum, rets, 10.0, 1.0, 1, "stays") == (50, True)
+    # window 2: trailing means -50, -22.5, 2.5, 3, 6
+    assert steps_to_criterion(cum, rets, -3.0, 0.0, 2, "stays") == (30, False)
+    assert steps_to_criterion(cum, rets, 2.75, 0.0, 2, "first") == (40, False)

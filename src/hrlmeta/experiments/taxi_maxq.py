@@ -16,10 +16,10 @@ the ordered greedy hierarchical policy executed call-and-return; greedy-executio
 greedy policy it executes at the end), plus ``final_hierarchical_return`` / ``final_hg_return`` (MAXQ
 agents: both readings of the learned tables).
 
-Steps-to-criterion (``criterion``): the first cumulative primitive step count from which the trailing mean
-return over ``window`` episodes stays >= reference - ``tolerance`` until the end of the run, with reference
-the recursively optimal mean return (the paper's Fig. 8 level "hierarchically optimal"); a run that does not
-meet it at its last episode is censored at its length (a lower bound).
+Steps-to-criterion (``criterion``): the cumulative primitive steps until the trailing mean return over
+``window`` episodes first reaches reference - ``tolerance`` (``rule: first``; ``rule: stays``: from when it stays
+there to the end of the run), with reference the recursively optimal mean return (the paper's Fig. 8 level
+"hierarchically optimal"); a run that never meets it is censored at its length (a lower bound).
 """
 
 from __future__ import annotations
@@ -189,14 +189,26 @@ def cost_units(algo: str, params: dict) -> float:
 # ----------------------------------------------------------------------------------------------
 
 
-def steps_to_criterion(cum_steps, returns, reference: float, tolerance: float, window: int) -> tuple[int, bool]:
-    """First cumulative step count from which the trailing ``window``-episode mean return stays
-    >= reference - tolerance until the end. Returns (steps, censored); censored = the run's length."""
-    from .fourrooms_sutton import episodes_to_criterion
+def steps_to_criterion(cum_steps, returns, reference: float, tolerance: float, window: int,
+                       rule: str = "first") -> tuple[int, bool]:
+    """Primitive steps until the trailing ``window``-episode mean return is >= reference - tolerance:
+    ``rule="first"``: the first episode end at which it is (and at least ``window`` episodes were played);
+    ``rule="stays"``: the first from which it stays so to the end. Returns (steps, censored); a censored
+    run counts at its length."""
+    cum = np.asarray(cum_steps)
+    r = np.asarray(returns, dtype=float)
+    if rule == "stays":
+        from .fourrooms_sutton import episodes_to_criterion
 
-    # "trailing mean <= bound" (the Four Rooms rule, tolerance 0) on negated returns
-    return episodes_to_criterion(cum_steps, -np.asarray(returns, dtype=float), -(reference - tolerance), 0.0,
-                                 window)
+        # "trailing mean <= bound" (the Four Rooms rule, tolerance 0) on negated returns
+        return episodes_to_criterion(cum, -r, -(reference - tolerance), 0.0, window)
+    if rule != "first":
+        raise ValueError(f"criterion.rule: unknown rule {rule!r}; choose first or stays")
+    c = np.cumsum(np.r_[0.0, r])
+    n = np.arange(1, len(r) + 1)
+    mean = (c[n] - c[n - np.minimum(n, window)]) / np.minimum(n, window)
+    ok = np.flatnonzero((mean >= reference - tolerance) & (n >= window))
+    return (int(cum[ok[0]]), False) if ok.size else (int(cum[-1]), True)
 
 
 def _criterion(params: dict, claim_params: dict | None = None) -> dict:
@@ -213,7 +225,7 @@ def criterion_table(table: pd.DataFrame, params: dict, crit: dict | None = None)
         g = g.sort_values("episode")
         ref = float(g[f"{crit['reference']}_return"].iloc[0])
         stc, cens = steps_to_criterion(g["cum_steps"], g["return"], ref, float(crit["tolerance"]),
-                                       int(crit["window"]))
+                                       int(crit["window"]), crit.get("rule", "first"))
         rows.append({"algo": algo, "seed": int(seed), "variant": variant, "stc": stc, "censored": cens,
                      "reference": ref})
     return pd.DataFrame(rows, columns=["algo", "seed", "variant", "stc", "censored", "reference"])
@@ -221,8 +233,9 @@ def criterion_table(table: pd.DataFrame, params: dict, crit: dict | None = None)
 
 def _criterion_words(crit: dict) -> str:
     ref = {"recursive_optimal": "the recursively optimal mean return", "optimal": "the optimal mean return"}
-    return (f"first primitive step from which the trailing {crit['window']}-episode mean return stays >= "
-            f"{ref[crit['reference']]} - {crit['tolerance']} (oracle) to the end of the run")
+    when = "first reaches" if crit.get("rule", "first") == "first" else "stays (to the end of the run) at or above"
+    return (f"primitive steps until the trailing {crit['window']}-episode mean return {when} "
+            f"{ref[crit['reference']]} - {crit['tolerance']} (oracle)")
 
 
 def speedup_samples(table: pd.DataFrame, params: dict, baseline: str, agent: str, variants: list,
@@ -278,10 +291,12 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
     cols = [v for v in variants if v in rec.index][: m.shape[1]]
     rnd_v = rnd[cols].to_numpy()
     m = np.where(np.isneginf(m), rnd_v[None, :], m)  # an improper final policy scores as the random policy
-    if kind == "gap_to_recursive_optimum":
-        vals = m - rec[cols].to_numpy()[None, :]
-        what = (f"exact mean return of {LABELS[agent]}'s final greedy policy ({column}) minus the recursively "
-                f"optimal mean return (oracle: " + ", ".join(f"{v} {rec[v]:.3f}" for v in cols) + ")")
+    if kind == "gap":
+        level = rec if cp.get("reference", "recursive_optimal") == "recursive_optimal" else opt
+        name = "recursively optimal" if level is rec else "optimal"
+        vals = m - level[cols].to_numpy()[None, :]
+        what = (f"exact mean return of {LABELS[agent]}'s final greedy policy ({column}) minus the {name} "
+                f"mean return (oracle: " + ", ".join(f"{v} {level[v]:.3f}" for v in cols) + ")")
     elif kind == "vs_random":
         vals = (m - rnd_v[None, :]) / (opt[cols].to_numpy() - rnd_v)[None, :]
         what = (f"normalised score (R_final - R_random) / (R_optimal - R_random) of {LABELS[agent]}'s final "
