@@ -349,6 +349,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     from pathlib import Path
 
     import seaborn as sns
+    from matplotlib.ticker import FuncFormatter
 
     from ..plotting import curve_iqm_ci, savefig, setup
 
@@ -369,6 +370,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
             ax.axhline(opt, color="k", ls="--", lw=1, label=f"optimal (oracle) {opt:.2f}")
             ax.axhline(rec, color="k", ls=":", lw=1, label=f"recursively optimal (oracle) {rec:.2f}")
             ax.set_xlabel("primitive actions")
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1000:g}k"))
             ax.set_ylabel(f"mean reward per trial (last {params['figure_window']} trials)")
             if i == 0:
                 ax.set_yscale("symlog", linthresh=10)
