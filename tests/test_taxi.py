@@ -322,3 +322,21 @@ def test_steps_to_criterion_by_hand():
     # window 2: trailing means -50, -22.5, 2.5, 3, 6
     assert steps_to_criterion(cum, rets, -3.0, 0.0, 2, "stays") == (30, False)
     assert steps_to_criterion(cum, rets, 2.75, 0.0, 2, "first") == (40, False)
+
+
+@pytest.mark.parametrize("path,value,key", [
+    (("variants",), ["rainy"], "variants"),
+    (("fickle_prob",), -0.1, "fickle_prob"),
+    (("maxq_q_abs", "alpha"), 1.5, "maxq_q_abs.alpha"),
+    (("flat_q", "alpha"), 0.0, "flat_q.alpha"),
+])
+def test_config_validation_names_the_key(path, value, key):
+    from hrlmeta.config import ConfigError, load_config, validate_config
+
+    cfg = copy.deepcopy(load_config())
+    node = cfg["experiments"]["taxi_maxq"]["params"]
+    for k in path[:-1]:
+        node = node[k]
+    node[path[-1]] = value
+    with pytest.raises(ConfigError, match=f"experiments.taxi_maxq.params.{key}"):
+        validate_config(cfg)
