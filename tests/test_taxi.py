@@ -340,3 +340,17 @@ def test_config_validation_names_the_key(path, value, key):
     node[path[-1]] = value
     with pytest.raises(ConfigError, match=f"experiments.taxi_maxq.params.{key}"):
         validate_config(cfg)
+
+
+def test_recursive_value_by_hand_with_fickle_passenger():
+    """Deterministic moves, fickle passenger just picked up at R, destination G. The hierarchy drives to G
+    (8 moves; the first one triggers the fickle change w.p. 0.3), then puts down (+19) or, if the destination
+    changed to R, Y or B (8, 8 and 5 moves from G), drives on: -8 + 0.7 * 19 + 0.3 * (19 - 21 / 3) = 8.9."""
+    env = T.make_variant("fickle")
+    model = T.aug_model(env)
+    h = hierarchy_models(env, model)
+    s = T.encode(0, 0, T.IN_TAXI, 1)
+    x = int(np.flatnonzero((model.obs == s) & model.pending)[0])
+    assert h.root.r[x] == pytest.approx(-8 + 0.7 * 19 + 0.3 * (19 - 21 / 3))
+    # without the pending bit (the fickle change already happened or was skipped): -8 + 19
+    assert h.root.r[s] == pytest.approx(11.0)
