@@ -54,6 +54,7 @@ EXPERIMENTS: tuple[str, ...] = (
     "chain_hdqn",
     "fourrooms_optioncritic",
     "fourrooms_discovery",
+    "taxi_maxq",
 )
 
 
