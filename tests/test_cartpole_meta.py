@@ -207,3 +207,22 @@ def test_bad_parameters_are_named():
         D.DirectedConfig(medium="median")
     with pytest.raises(ValueError, match="meta.outer_lr"):
         D.DirectedConfig(outer_lr=0.0)
+
+
+def test_lunarlander_family_sets_the_task_and_is_seeded():
+    from hrlmeta.envs.lunarlander import LunarLanderFamily
+
+    fam = LunarLanderFamily(horizon=15)
+    g = torch.Generator().manual_seed(0)
+    tasks = fam.sample_tasks(2, g)
+    assert ((tasks[:, 0] > -11.0) & (tasks[:, 0] < -5.0)).all() and ((tasks[:, 1] >= 0) & (tasks[:, 1] <= 20)).all()
+    theta = M.init_policy(8, 4, (6,), g, distribution="categorical")
+    a = D.rollout_categorical(fam, theta, tasks, 3, torch.Generator().manual_seed(5))
+    sim = fam.start(tasks, 3, torch.Generator().manual_seed(9))
+    assert [e.gravity for e in sim.envs] == [float(tasks[0, 0])] * 3 + [float(tasks[1, 0])] * 3
+    assert all(e.enable_wind for e in sim.envs) and sim.envs[4].wind_power == float(tasks[1, 1])
+    assert sim.envs[4].world.gravity[1] == pytest.approx(float(tasks[1, 0]))
+    b = D.rollout_categorical(fam, theta, tasks, 3, torch.Generator().manual_seed(5))
+    assert torch.equal(a.obs, b.obs) and torch.equal(a.rew, b.rew) and torch.equal(a.act, b.act)
+    assert a.rew.abs().sum() > 0
+    torch.testing.assert_close(fam.medium_task(), torch.tensor([-8.0, 10.0], dtype=F64))

@@ -71,33 +71,35 @@ class DirectedConfig:
 @torch.no_grad()
 def rollout_categorical(env, params: Params, tasks: torch.Tensor, n_traj: int, generator: torch.Generator,
                         dtype=torch.float32) -> Batch:
-    """``n_traj`` trajectories in each of ``tasks.shape[0]`` tasks of a batched task family ``env``
-    (``reset(batch_shape, generator)``, ``step(state, action, task) -> (state, terminated)``, reward 1 per
-    step taken, as CartPole), all at once. ``params``: a categorical policy, shared or per task.
-    Actions are drawn by inverse CDF from uniforms drawn up front, so the same stream gives the same
-    trajectories however the batch is split. ``act`` is stored as integers (tasks, traj, horizon)."""
+    """``n_traj`` trajectories in each of ``tasks.shape[0]`` tasks of a batched task family ``env``, all at
+    once. The family's ``start(tasks, n_traj, generator)`` returns a simulator with ``obs()`` (tasks, traj,
+    obs_dim) and ``step(action, alive) -> (reward, terminated)``, both (tasks, traj); only ``alive``
+    episodes advance. ``params``: a categorical policy, shared or per task. Actions are drawn by inverse
+    CDF from uniforms drawn up front, so the same stream gives the same trajectories however the batch is
+    split. ``act`` is stored as integers (tasks, traj, horizon)."""
     T, N, H = tasks.shape[0], n_traj, env.horizon
     device = tasks.device
     u = torch.rand((T, N, H), generator=generator, dtype=torch.float64, device=device)
-    state = env.reset((T, N), generator, device=device)
+    sim = env.start(tasks, N, generator)
     obs = torch.zeros((T, N, H, env.obs_dim), dtype=dtype, device=device)
     act = torch.zeros((T, N, H), dtype=torch.long, device=device)
+    rew = torch.zeros((T, N, H), dtype=dtype, device=device)
     mask = torch.zeros((T, N, H), dtype=dtype, device=device)
     alive = torch.ones((T, N), dtype=torch.bool, device=device)
-    task = tasks[:, None, :]
     for t in range(H):
-        o = state.to(dtype)
+        o = sim.obs().to(dtype)
         cdf = torch.cumsum(torch.softmax(M.policy_mean(params, o), dim=-1).double(), dim=-1)
         a = (cdf[..., :-1] < u[:, :, t, None]).sum(-1)
         obs[:, :, t] = o
         act[:, :, t] = a
-        mask[:, :, t] = alive.to(dtype)
-        new_state, terminated = env.step(state, a, task)
-        state = torch.where(alive[..., None], new_state, state)
+        alive_f = alive.to(dtype)
+        mask[:, :, t] = alive_f
+        r, terminated = sim.step(a, alive)
+        rew[:, :, t] = r.to(dtype) * alive_f
         alive = alive & ~terminated
         if device == torch.device("cpu") and not bool(alive.any()):
             break
-    return Batch(obs, act, mask.clone(), mask)
+    return Batch(obs, act, rew, mask)
 
 
 def env_steps(batch: Batch) -> int:

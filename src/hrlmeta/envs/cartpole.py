@@ -83,6 +83,12 @@ class CartPoleFamily:
         u = torch.rand((*batch_shape, 4), generator=generator, dtype=torch.float64, device=device)
         return (2.0 * u - 1.0) * self.reset_bound
 
+    def start(self, tasks: torch.Tensor, n_traj: int, generator: torch.Generator) -> "CartPoleBatch":
+        """``n_traj`` carts per task, reset (the simulator interface of
+        :func:`hrlmeta.algos.directed_maml.rollout_categorical`)."""
+        return CartPoleBatch(self, self.reset((tasks.shape[0], n_traj), generator, device=tasks.device),
+                             tasks[:, None, :])
+
     def step(self, state: torch.Tensor, action: torch.Tensor, task: torch.Tensor):
         """Advance every cart one step, exactly as gymnasium's ``CartPoleEnv.step`` (Euler).
 
@@ -111,3 +117,18 @@ class CartPoleFamily:
             | (theta < -self.theta_threshold) | (theta > self.theta_threshold)
         )
         return new_state, terminated
+
+
+class CartPoleBatch:
+    """The carts of a batch of tasks: state (tasks, traj, 4) float64; finished episodes stay frozen."""
+
+    def __init__(self, family: CartPoleFamily, state: torch.Tensor, task: torch.Tensor):
+        self.family, self.state, self.task = family, state, task
+
+    def obs(self) -> torch.Tensor:
+        return self.state
+
+    def step(self, action: torch.Tensor, alive: torch.Tensor):
+        new_state, terminated = self.family.step(self.state, action, self.task)
+        self.state = torch.where(alive[..., None], new_state, self.state)
+        return torch.ones_like(terminated, dtype=self.state.dtype), terminated

@@ -51,6 +51,7 @@ EXPERIMENTS: tuple[str, ...] = (
     "bandits_duan",
     "tabular_mdp_duan",
     "cartpole_meta",
+    "lunarlander_meta",
 )
 
 
