@@ -113,7 +113,20 @@ def run(algo: str, seed: int, params: dict, experiment: str, env_name: str, env_
     ev = params.get("eval", {})
     learner = _learner("maml" if algo == "random_init" else algo, seed, params, env_factory=env_factory)
     rows: list[dict] = []
+    steps = [float(x) for x in ev.get("step_sizes", [0.1, 0.1, 0.1])]
+
+    def evaluate(iteration: int) -> None:
+        # held-out tasks and sampling noise from (task_seed, seed): the same for every algorithm and checkpoint
+        eval_gen = _generator(device, int(ev.get("task_seed", 20251001)), seed)
+        tasks = learner.env.sample_tasks(int(ev.get("n_tasks", 20)), eval_gen, device=device)
+        curve = M.evaluate_adaptation(M.detach(learner.theta), learner.env, tasks, int(ev.get("n_traj", 20)), steps,
+                                      eval_gen, learner.cfg, sampler=learner.sample)
+        for k, (task_returns, wall) in enumerate(curve):
+            rows.append(_row(iteration, f"adapt_{k}", env_name, float(task_returns.mean()), wall,
+                             n_tasks=int(tasks.shape[0])))
+
     if algo in TRAINED:
+        checkpoints = {int(c) for c in ev.get("checkpoints", []) if 0 < int(c) < n_iter}
         for it in progress(range(n_iter), desc=f"{algo} seed {seed}", unit="meta-iter", leave=False):
             t0 = time.perf_counter()
             st = learner.step()
@@ -121,16 +134,10 @@ def run(algo: str, seed: int, params: dict, experiment: str, env_name: str, env_
             rows.append(_row(it, "meta_train", env_name, st["return_post"], wall, return_pre=st["return_pre"],
                              return_medium=st["return_medium"], env_steps=int(st["env_steps"]),
                              loss=st["loss"], grad_norm=st["grad_norm"], n_tasks=learner.cfg.n_tasks))
+            if it + 1 in checkpoints:
+                evaluate(it + 1)
+    evaluate(n_iter if algo in TRAINED else 0)
     theta = M.detach(learner.theta)
-
-    eval_gen = _generator(device, int(ev.get("task_seed", 20251001)), seed)
-    tasks = learner.env.sample_tasks(int(ev.get("n_tasks", 20)), eval_gen, device=device)
-    steps = [float(x) for x in ev.get("step_sizes", [0.1, 0.1, 0.1])]
-    curve = M.evaluate_adaptation(theta, learner.env, tasks, int(ev.get("n_traj", 20)), steps, eval_gen,
-                                  learner.cfg, sampler=learner.sample)
-    for k, (task_returns, wall) in enumerate(curve):
-        rows.append(_row(n_iter if algo in TRAINED else 0, f"adapt_{k}", env_name, float(task_returns.mean()), wall,
-                         n_tasks=int(tasks.shape[0])))
 
     repeats = int(params.get("cost", {}).get("repeats", 2))
     if algo == "maml" and repeats > 0:
@@ -160,6 +167,16 @@ def cost_units(algo: str, params: dict) -> float:
 
 
 # --------------------------------------------------------------------------- analysis
+
+
+def adapt_at(table: pd.DataFrame, iteration="final") -> pd.DataFrame:
+    """Adaptation rows (with ``step``) evaluated after ``iteration`` meta-iterations; ``final``: each run's
+    last evaluation (random_init: its only one, before any training)."""
+    a = adapt_rows(table)
+    if iteration == "final":
+        last = a.groupby(["algo", "seed"])["iteration"].transform("max")
+        return a[a["iteration"] == last]
+    return a[(a["iteration"] == int(iteration)) | (a["algo"] == "random_init")]
 
 
 def convergence_table(table: pd.DataFrame, threshold: float, window: int) -> pd.DataFrame:
@@ -238,16 +255,17 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.
         return claims_mod.Samples(vals, statistic=stat, note=note, budget=budget)
     if cid == "meta_vs_transfer":
         k = int(cp.get("adapt_step", 1))
+        when = cp.get("iteration", "final")
         meta_algo, transfer = cp.get("agent", "maml"), cp.get("baseline", "pretrained")
-        a = adapt_rows(table)
+        a = adapt_at(table, when)
         piv = a[a["step"] == k].pivot_table(index="seed", columns="algo", values="return")
         if meta_algo not in piv or transfer not in piv:
             return claims_mod.Samples(np.empty(0), statistic=stat, note=f"no {meta_algo}/{transfer} runs")
         d = (piv[meta_algo] - piv[transfer]).dropna()
         return claims_mod.Samples(
             d.to_numpy(), statistic=stat,
-            note=f"per seed: held-out return after {k} adaptation step(s), {meta_algo} minus {transfer}; "
-                 f"{len(d)} seeds")
+            note=f"per seed: held-out return after {k} adaptation step(s), {meta_algo} minus {transfer}, both "
+                 f"meta-trained for {when} meta-iterations; {len(d)} seeds")
     raise KeyError(f"cartpole_meta cannot measure claim {cid!r}")
 
 
@@ -279,13 +297,19 @@ def figures(table: pd.DataFrame, params: dict, outdir, experiment: str = "cartpo
     ax.legend(fontsize=8)
     savefig(fig, outdir / f"{experiment}_meta_training.png")
 
-    fig, ax = plt.subplots(figsize=(6.5, 4))
     ad = adapt_rows(table)
-    curve_iqm_ci(ax, ad, "step", "return", order=present(ad, ALGOS), labels=LABELS)
-    ax.set_xlabel("adaptation steps on the held-out task")
-    ax.set_ylabel("average return per trajectory")
-    ax.set_title(f"{title}: adaptation on held-out tasks (IQM over seeds, 95% CI)")
-    ax.legend(fontsize=8)
+    whens = sorted(ad.loc[ad["algo"] != "random_init", "iteration"].unique()) or [0]
+    fig, axes = plt.subplots(1, len(whens), figsize=(4.2 * len(whens) + 1, 4), squeeze=False, sharey=True,
+                             constrained_layout=True)
+    for ax, when in zip(axes[0], whens):
+        sub = ad[(ad["iteration"] == when) | (ad["algo"] == "random_init")]
+        order = present(sub, ALGOS)
+        curve_iqm_ci(ax, sub, "step", "return", order=order, labels=LABELS)
+        ax.set_xlabel("adaptation steps on the held-out task")
+        ax.set_title(f"after {when} meta-iterations")
+    axes[0][0].set_ylabel("average return per trajectory")
+    axes[0][-1].legend(fontsize=7)
+    fig.suptitle(f"{title}: adaptation on held-out tasks (IQM over seeds, 95% CI; random init: untrained)")
     savefig(fig, outdir / f"{experiment}_adaptation.png")
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
@@ -323,7 +347,7 @@ PAPER_NOTE = ("Reconstructed from the abstract of Zhang, Yan & Liu (2025, arXiv 
 
 
 def report_section(table: pd.DataFrame, params: dict, threshold: float = 175.0, intro: str | None = None) -> str:
-    ad = adapt_rows(table)
+    ad = adapt_at(table)
     if intro is None:
         intro = (PAPER_NOTE + " The LunarLander figure (30% better sample efficiency) is the experiment "
                  "`lunarlander_meta` (LunarLander-v3: v2 is deprecated in gymnasium 1.x), enabled in "
@@ -336,6 +360,14 @@ def report_section(table: pd.DataFrame, params: dict, threshold: float = 175.0, 
     for a in present(ad, ALGOS):
         s = ad[ad["algo"] == a].groupby("step")["return"].mean().sort_index()
         lines.append(f"| {a} | " + " | ".join(f"{v:.1f}" for v in s.values) + " |")
+    ck = adapt_rows(table)
+    ck = ck[(ck["algo"] != "random_init") & (ck["step"] == 1)]
+    if ck["iteration"].nunique() > 1:
+        p = ck.pivot_table(index="algo", columns="iteration", values="return", aggfunc="mean")
+        lines += ["", "Held-out return after 1 adaptation step, by meta-iterations of training (mean over seeds):", "",
+                  "| algo | " + " | ".join(f"{c} it." for c in p.columns) + " |", "| --- |" + " --- |" * p.shape[1]]
+        lines += [f"| {a} | " + " | ".join(f"{v:.1f}" for v in p.loc[a].values) + " |"
+                  for a in present(ck, ALGOS)]
     mt = table[table["phase"] == "meta_train"]
     if not mt.empty:
         thr, win = _criterion({"criterion": {"threshold": threshold}})
