@@ -160,6 +160,7 @@ def cost_units(algo: str, params: dict) -> float:
     evaluation = int(ev.get("n_tasks", 20)) * int(ev.get("n_traj", 20)) * H * (len(ev.get("step_sizes", [0] * 3)) + 1)
     if algo == "random_init":
         return float(evaluation)
+    evaluation *= 1 + len(ev.get("checkpoints", []))
     adapt, second, directed = D.VARIANTS[algo]
     it = per_iter * (1 + adapt) * (1.5 if second else 1.0) + (int(dr.get("pre_n_traj", 20)) * H if directed else 0)
     extra = 4 * per_iter * 2 * (int(params.get("cost", {}).get("repeats", 2)) + 1) if algo == "maml" else 0
@@ -248,11 +249,7 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.
     if cid in measures:
         measure = measures[cid]
         vals, _, note = _reduction(table, cp, measure, base, agent)
-        budget = None
-        if measure == "iters":
-            mt = table[(table["phase"] == "meta_train") & (table["algo"] == agent)]
-            budget = float(mt.groupby("seed")["iteration"].max().mean() + 1) if not mt.empty else None
-        return claims_mod.Samples(vals, statistic=stat, note=note, budget=budget)
+        return claims_mod.Samples(vals, statistic=stat, note=note)
     if cid == "meta_vs_transfer":
         k = int(cp.get("adapt_step", 1))
         when = cp.get("iteration", "final")
