@@ -16,7 +16,8 @@ Run table (KIND "meta"): ``meta_train`` rows (one per meta-iteration: ``return``
 return of the post-adaptation trajectories (unadapted for ``pretrained``), ``env_steps`` = environment
 steps sampled in that iteration, the medium task's included, ``return_medium`` = the pre-step's return,
 ``wall_s`` = the whole iteration), ``adapt_0`` ... ``adapt_K`` rows on held-out tasks (``return`` after
-k first-order adaptation steps), and for ``maml`` runs ``cost_{variant}`` rows: seconds per meta-iteration
+k first-order adaptation steps; ``iteration`` = meta-iterations trained before: each of ``eval.checkpoints``
+and the end), and for ``maml`` runs ``cost_{variant}`` rows: seconds per meta-iteration
 of every meta-trained variant timed interleaved in one process from the run's final parameters
 (``wall_s`` = the median; ``return`` = the post-adaptation return of its last timed iteration). Every column except the measured ``wall_s`` is a deterministic function of
 (algo, seed, params). Held-out tasks and their sampling come from (``eval.task_seed``, seed), shared by all
@@ -275,6 +276,8 @@ def figures(table: pd.DataFrame, params: dict, outdir, experiment: str = "cartpo
     (default: CartPole's horizon, the highest return there is)."""
     from pathlib import Path
 
+    from matplotlib.ticker import MaxNLocator
+
     from ..plotting import curve_iqm_ci, savefig, setup
 
     plt = setup()
@@ -303,6 +306,7 @@ def figures(table: pd.DataFrame, params: dict, outdir, experiment: str = "cartpo
         order = present(sub, ALGOS)
         curve_iqm_ci(ax, sub, "step", "return", order=order, labels=LABELS)
         ax.set_xlabel("adaptation steps on the held-out task")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(f"after {when} meta-iterations")
     axes[0][0].set_ylabel("average return per trajectory")
     axes[0][-1].legend(fontsize=7)
