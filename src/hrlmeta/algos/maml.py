@@ -14,6 +14,9 @@ Policy
     biases zero (rllab/TensorFlow defaults). Parameters are a dict ``{"W0", "b0", ..., "log_std"}``; the
     same functions also take *per-task* parameters with a leading task axis (``W0`` shaped
     ``(tasks, in, out)``), which is how the adapted policies of a whole meta-batch are evaluated at once.
+    Categorical MLP (discrete actions, e.g. CartPole): the same network outputs logits, no ``log_std``;
+    :func:`log_prob` dispatches on that key, so the inner step, the adaptation and :func:`pg_meta_loss`
+    serve both (the TRPO code below is Gaussian only).
 
 Inner step (the "fast" adaptation), per task ``i``
     vanilla policy gradient (REINFORCE) on ``n_traj`` trajectories sampled with theta:
@@ -123,8 +126,14 @@ def init_policy(
     init_log_std: float = 0.0,
     dtype=torch.float32,
     device="cpu",
+    distribution: str = "gaussian",
 ) -> Params:
-    """Glorot-uniform weights, zero biases, constant log-std."""
+    """Glorot-uniform weights, zero biases, constant log-std.
+
+    ``distribution="categorical"``: a policy over ``act_dim`` discrete actions whose network output are
+    the logits; it has no ``log_std`` (that key's absence is what marks a categorical policy below)."""
+    if distribution not in ("gaussian", "categorical"):
+        raise ValueError(f"distribution must be 'gaussian' or 'categorical', got {distribution!r}")
     sizes = (obs_dim, *hidden, act_dim)
     params: Params = {}
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -132,7 +141,8 @@ def init_policy(
         u = torch.rand((fan_in, fan_out), generator=generator, dtype=dtype, device=device)
         params[f"W{i}"] = (2.0 * u - 1.0) * limit
         params[f"b{i}"] = torch.zeros(fan_out, dtype=dtype, device=device)
-    params["log_std"] = torch.full((act_dim,), float(init_log_std), dtype=dtype, device=device)
+    if distribution == "gaussian":
+        params["log_std"] = torch.full((act_dim,), float(init_log_std), dtype=dtype, device=device)
     return params
 
 
@@ -165,7 +175,15 @@ def gaussian_log_prob(mean: torch.Tensor, log_std: torch.Tensor, act: torch.Tens
     return (-0.5 * z * z - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
 
 
+def categorical_log_prob(logits: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
+    """log pi(a|s) of integer actions ``act`` (shape ``logits.shape[:-1]``) under softmax(logits)."""
+    return torch.log_softmax(logits, dim=-1).gather(-1, act.long().unsqueeze(-1)).squeeze(-1)
+
+
 def log_prob(params: Params, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
+    """log pi(a|s): Gaussian policy (params with ``log_std``) or categorical policy (without)."""
+    if "log_std" not in params:
+        return categorical_log_prob(policy_mean(params, obs), act)
     return gaussian_log_prob(policy_mean(params, obs), log_std_of(params), act)
 
 
@@ -311,7 +329,7 @@ def fit_linear_baseline(features: torch.Tensor, targets: torch.Tensor, mask: tor
 @torch.no_grad()
 def process(batch: Batch, params: Params, cfg: MamlConfig) -> Batch:
     """Attach advantages (per-task linear baseline, standardised per task) and the sampling policy's
-    log-likelihoods / distribution (for the TRPO ratio and KL)."""
+    log-likelihoods / distribution (for the TRPO ratio and KL; a categorical policy gets ``logp_old`` only)."""
     T = batch.n_tasks
     R = discounted_returns(batch.rew, cfg.gamma)
     feats = baseline_features(batch.obs)
@@ -326,6 +344,9 @@ def process(batch: Batch, params: Params, cfg: MamlConfig) -> Batch:
         adv = (adv - mu) / (var.sqrt() + 1e-8) * mask
     batch.adv = adv.reshape(batch.rew.shape)
     obs, act = batch.flat("obs"), batch.flat("act")
+    if "log_std" not in params:
+        batch.logp_old = log_prob(params, obs, act).reshape(batch.rew.shape)
+        return batch
     mean = policy_mean(params, obs)
     batch.mean_old = mean.reshape(batch.act.shape)
     batch.log_std_old = log_std_of(params).expand_as(mean).reshape(batch.act.shape)
@@ -410,6 +431,14 @@ def inner_step(phi_T: Params, batch: Batch, lr: float) -> Params:
 
 
 # --------------------------------------------------------------------------- TRPO on the meta-objective
+
+
+def pg_meta_loss(theta: Params, pre: Batch | None, post: Batch, lr: float, second_order: bool) -> torch.Tensor:
+    """The policy-gradient meta-objective for a first-order outer optimiser (e.g. Adam): the mean over
+    tasks of the vanilla policy-gradient loss of the adapted parameters phi_i(theta) on their own
+    post-adaptation trajectories; its gradient w.r.t. theta is the MAML (``second_order``) or FOMAML
+    meta-gradient. ``pre=None``: no adaptation (the pretrained multi-task objective)."""
+    return inner_loss(adapted_params(theta, pre, post.n_tasks, lr, second_order), post).mean()
 
 
 def meta_objective(theta: Params, pre: Batch | None, post: Batch, cfg: MamlConfig, second_order: bool):
@@ -555,13 +584,19 @@ def evaluate_adaptation(
     generator: torch.Generator,
     cfg: MamlConfig,
     clock=None,
+    sampler=None,
 ):
     """Average return per trajectory after 0..K first-order adaptation steps on each task in ``goals``.
 
+    ``sampler(params, tasks, n_traj, generator) -> Batch`` samples the trajectories (default: the 2D
+    navigation :func:`rollout`); ``goals`` are then whatever task descriptions it takes, one row per task.
     Returns a list of (per-task mean returns tensor (tasks,), seconds spent on that evaluation point)."""
     import time
 
     clock = clock or time.perf_counter
+    if sampler is None:
+        def sampler(p, tasks, n, gen):
+            return rollout(env, p, tasks, n, gen)
     T = goals.shape[0]
     phi = {k: v.detach().expand(T, *v.shape).contiguous() for k, v in theta.items()}
     out = []
@@ -570,6 +605,6 @@ def evaluate_adaptation(
         t0 = clock()
         if k > 0:  # the k-th adaptation step, on the trajectories sampled at step k-1
             phi = inner_step(phi, batch, step_sizes[k - 1])
-        batch = process(rollout(env, phi, goals, n_traj, generator), phi, cfg)
+        batch = process(sampler(phi, goals, n_traj, generator), phi, cfg)
         out.append((batch.returns().mean(1), clock() - t0))
     return out

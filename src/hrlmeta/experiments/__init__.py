@@ -55,6 +55,8 @@ EXPERIMENTS: tuple[str, ...] = (
     "fourrooms_optioncritic",
     "fourrooms_discovery",
     "taxi_maxq",
+    "cartpole_meta",
+    "lunarlander_meta",
 )
 
 
