@@ -377,6 +377,13 @@ def evaluate_all(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict)
     for claim in claims:
         exp = claim["experiment"]
         if exp not in tables:
+            if cfg.get("experiments", {}).get(exp, {}).get("enabled", True) is False:
+                # declared but not run at this scale: say so in the table instead of leaving it out
+                row = _row(claim, Samples(values=np.empty((0, 1))), np.empty((0, 1)), *(float("nan"),) * 3)
+                row["scale"] = scale_of(cfg, exp)
+                rows.append(row)
+                notes[claim["id"]] = (f"experiment {exp} is not run at this scale (enabled: false in the "
+                                      f"merged config): no seeds, so inconclusive")
             continue
         mod = registry.get(exp)
         if not hasattr(mod, "claim_samples"):
