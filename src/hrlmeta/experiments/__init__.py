@@ -50,6 +50,7 @@ EXPERIMENTS: tuple[str, ...] = (
     "nav2d_seedblog",
     "bandits_duan",
     "tabular_mdp_duan",
+    "pointmaze_hiro",
 )
 
 
