@@ -123,6 +123,7 @@ def schedule(params: dict) -> dict:
     warm = int(tr.get("warmup_steps", 0))
     return {"n_envs": n_envs, "horizon": horizon, "total": total, "every": every, "warmup": warm,
             "episodes": int(ev.get("episodes", 10)), "goal": np.asarray(ev.get("goal", [0.0, 8.0]), float),
+            "goal_str": "(" + ", ".join(f"{float(v):g}" for v in ev.get("goal", [0.0, 8.0])) + ")",
             "radius": float(ev.get("success_radius", 2.5)),
             "goal_low": float(env.get("train_goal_low", -2.0)), "goal_high": float(env.get("train_goal_high", 10.0))}
 
@@ -287,7 +288,7 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.
         h, o = _paired(final_success(table, "hiro", window), final_success(table, other, window))
         return claims_mod.Samples(
             (h - o).to_numpy(), statistic="mean", budget=budget,
-            note=f"per seed: HIRO minus {other} evaluation success rate (goal {list(schedule(params)['goal'])}, "
+            note=f"per seed: HIRO minus {other} evaluation success rate (goal {schedule(params)['goal_str']}, "
                  f"final distance < {schedule(params)['radius']}), mean over the last {window} evaluations "
                  f"at {budget:.0f} env steps; paired by seed; {len(h)} seeds")
     if cid == "hiro_vs_feudal_sample_efficiency":
@@ -333,13 +334,20 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     order = present(table, ALGOS)
     sc = schedule(params)
 
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    curve_iqm_ci(ax, eval_curve(table), "env_steps", "success_rate", order=order, labels=LABELS)
-    ax.set_xlabel("environment steps")
-    ax.set_ylabel(f"evaluation success rate (goal {tuple(sc['goal'])})")
-    ax.set_ylim(-0.05, 1.05)
-    ax.set_title("Point maze: success vs environment steps (IQM over seeds, 95% CI)")
-    ax.legend(fontsize=8)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), constrained_layout=True)
+    curve = eval_curve(table)
+    curve_iqm_ci(axes[0], curve, "env_steps", "success_rate", order=order, labels=LABELS)
+    axes[0].set_ylabel(f"evaluation success rate (goal {sc['goal_str']})")
+    axes[0].set_ylim(-0.05, 1.05)
+    axes[0].set_title("success rate (IQM over seeds, 95% CI)")
+    curve_iqm_ci(axes[1], curve, "env_steps", "final_dist", order=order, labels=LABELS)
+    axes[1].axhline(sc["radius"], ls="--", color="grey", lw=1, label="success radius")
+    axes[1].set_ylabel("final distance to the goal")
+    axes[1].set_title("final distance (IQM over seeds, 95% CI)")
+    for ax in axes:
+        ax.set_xlabel("environment steps")
+    axes[1].legend(fontsize=8)
+    fig.suptitle("Point maze, evaluation at the corridor's far end")
     savefig(fig, outdir / "pointmaze_hiro_success.png")
 
     env = make_env(params)
@@ -371,17 +379,25 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
     sc = schedule(params)
     budget = _budget(table) or 0
     window = int(params.get("analysis", {}).get("final_window", 3))
-    lines = [f"Point maze (released HIRO layout, scaling 4), evaluation goal {tuple(sc['goal'])}, success = final "
+    lines = [f"Point maze (released HIRO layout, scaling 4), evaluation goal {sc['goal_str']}, success = final "
              f"distance < {sc['radius']}; {budget:.0f} environment steps per run (the paper: 10M per run on the "
              f"Ant tasks); {table['seed'].nunique()} seeds.", "",
              f"| algo | final success (mean of last {window} evals), mean over seeds | std over seeds | "
-             "steps to 50% success (median; censored = never) |", "| --- | --- | --- | --- |"]
+             "final distance to the goal (last evaluation, mean) | training episodes: final distance to their own "
+             "goal (last 10%, mean) | steps to 50% success (median; censored = never) |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    trn = table[table["phase"] == "train"]
+    curve = eval_curve(table)
     for a in present(table, ALGOS):
         f = final_success(table, a, window)
         st, cens = steps_to_threshold(table, a, 0.5, math.inf)
         med = "never" if cens.mean() >= 0.5 else f"{np.median(st):.0f}"
+        ca = curve[curve["algo"] == a]
+        last = ca[ca["env_steps"] == ca["env_steps"].max()]["final_dist"].mean()
+        ta = trn[trn["algo"] == a]
+        late = ta[ta["episode"] >= 0.9 * ta["episode"].max()]["final_dist"].mean() if not ta.empty else math.nan
         lines.append(f"| {LABELS.get(a, a)} | {f.mean():.2f} | {f.std(ddof=1) if len(f) > 1 else 0:.2f} | "
-                     f"{med} ({int(cens.sum())}/{len(cens)} censored) |")
+                     f"{last:.2f} | {late:.2f} | {med} ({int(cens.sum())}/{len(cens)} censored) |")
     lines += ["", "**Published, not re-run** (Nachum et al. 2018, Table 1: best policy within 10M steps, mean ± "
               "standard error over 10 seeds; Ant Gather = reward, others = success rate; MuJoCo Ant):", "",
               "| method | Ant Gather | Ant Maze | Ant Push | Ant Fall |", "| --- | --- | --- | --- | --- |"]
