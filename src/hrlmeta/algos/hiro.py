@@ -118,7 +118,7 @@ def candidate_goals(orig: torch.Tensor, delta: torch.Tensor, n: int, std: float,
                     gen: torch.Generator) -> torch.Tensor:
     """(B, 2 + n, 2): the original goal, s_{t+c} - s_t, and n Gaussian samples around the latter (std in
     goal units), all clipped to [-limit, limit]."""
-    noise = torch.randn((delta.shape[0], n, delta.shape[1]), generator=gen, dtype=delta.dtype) * std
+    noise = torch.randn((delta.shape[0], n, delta.shape[1]), generator=gen, dtype=delta.dtype, device=delta.device) * std
     cand = torch.cat([orig[:, None], delta[:, None], delta[:, None] + noise], dim=1)
     return cand.clamp(-limit, limit)
 
@@ -130,7 +130,7 @@ def relabel_goals(actor, seq_obs, seq_act, end_xy, orig, cfg: HiroConfig, gen: t
     if cfg.relabel == "none":
         return orig
     if cfg.relabel == "tpg":  # FuN transition policy gradient analogue (App. D.1): goal ~ N(s_{t+c} - s_t, .)
-        noise = torch.randn(delta.shape, generator=gen, dtype=delta.dtype) * (cfg.tpg_std * half)
+        noise = torch.randn(delta.shape, generator=gen, dtype=delta.dtype, device=delta.device) * (cfg.tpg_std * half)
         return (delta + noise).clamp(-half, half)
     cand = candidate_goals(orig, delta, cfg.n_candidates, cfg.candidate_std * half, half, gen)
     ll = action_log_likelihood(actor, seq_obs, seq_act, cand, cfg.input_scale)

@@ -118,11 +118,14 @@ class TD3:
         self.cfg = cfg
         self.obs_dim, self.act_dim = obs_dim, act_dim
         self.device = device
-        self.gen = gen
-        self.actor = Actor(obs_dim, act_dim, cfg.hidden, gen).to(device)
-        self.critic = TwinCritic(obs_dim + act_dim, cfg.hidden, gen).to(device)
-        self.actor_t = Actor(obs_dim, act_dim, cfg.hidden, gen).to(device)
-        self.critic_t = TwinCritic(obs_dim + act_dim, cfg.hidden, gen).to(device)
+        self.gen = gen  # on ``device``: target-smoothing noise
+        # parameters are initialised on the CPU from a generator seeded by ``gen`` (any device), then moved
+        seed = int(torch.randint(0, 2**62, (1,), generator=gen, device=gen.device).item())
+        init = torch.Generator().manual_seed(seed)
+        self.actor = Actor(obs_dim, act_dim, cfg.hidden, init).to(device)
+        self.critic = TwinCritic(obs_dim + act_dim, cfg.hidden, init).to(device)
+        self.actor_t = Actor(obs_dim, act_dim, cfg.hidden, init).to(device)
+        self.critic_t = TwinCritic(obs_dim + act_dim, cfg.hidden, init).to(device)
         self.actor_t.load_state_dict(self.actor.state_dict())
         self.critic_t.load_state_dict(self.critic.state_dict())
         for p in (*self.actor_t.parameters(), *self.critic_t.parameters()):

@@ -38,6 +38,7 @@ from ..algos.td3 import TD3Config
 from ..envs.pointmaze import ACT_DIM, OBS_DIM, PointMaze
 from ..progress import progress
 from ..tidy import present
+from .nav2d_finn import _device, _generator  # the device check and seeded generators of the torch experiments
 
 KIND = "episodic"
 ALGOS = ("td3", "hiro", "hiro_no_correction", "feudal")
@@ -63,15 +64,6 @@ TABLE1 = {
 
 
 # ----------------------------------------------------------------------------- configuration
-
-
-def _device(params: dict) -> str:
-    dev = params.get("device", "cpu")
-    if dev not in ("cpu", "cuda"):
-        raise ValueError(f"params.device: expected 'cpu' or 'cuda', got {dev!r}")
-    if dev == "cuda" and not torch.cuda.is_available():
-        raise ValueError("params.device: 'cuda' requested but torch.cuda.is_available() is False")
-    return dev
 
 
 def make_env(params: dict) -> PointMaze:
@@ -134,11 +126,6 @@ def cost_units(algo: str, params: dict) -> float:
 
 
 # ----------------------------------------------------------------------------- running
-
-
-def _generator(device: str, *key: int) -> torch.Generator:
-    state = np.random.SeedSequence(list(key)).generate_state(2)
-    return torch.Generator(device="cpu").manual_seed(int(state[0]) << 32 | int(state[1]))
 
 
 def rollout(agent, env: PointMaze, goals: np.ndarray, horizon: int, rng: np.random.Generator, *, train: bool,
