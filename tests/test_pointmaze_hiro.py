@@ -275,5 +275,12 @@ def test_claims_on_a_constructed_table():
     assert sorted(s.values)[1] == math.inf
     s = E.claim_samples({"id": "hiro_vs_flat"}, t, params)
     np.testing.assert_allclose(sorted(s.values), [0.8, 1.0])
+    s = E.claim_samples({"id": "hiro_vs_feudal_stability"}, t, params)
+    # final (last) success: feudal [0.5, 0, 0] (median 0) -> |dev| [0.5, 0, 0]; hiro [1, 1, 0] (median 1) -> [0, 0, 1]
+    np.testing.assert_allclose(s.values, [0.5, 0.0, -1.0])
+    floor = t[t["algo"] == "td3"].assign(success=False)
+    floor = pd.concat([floor, floor.assign(algo="hiro")])
+    s = E.claim_samples({"id": "hiro_vs_flat"}, floor, params)
+    assert s.values.size == 0 and s.n_seeds == 0 and "floor" in s.note
     s = E.claim_samples({"id": "hiro_table1_hiro", "params": {"published": "HIRO"}}, t, params)
     assert s.values.size == 0 and s.n_seeds == 0
