@@ -167,7 +167,6 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
     device = _device(params)
     sc = schedule(params)
     env = make_env(params)
-    torch.manual_seed(int(np.random.SeedSequence([seed, 7]).generate_state(1)[0]))
     gen = _generator(device, seed, 0)
     agent = make_agent(algo, params, gen, device)
     rng = np.random.default_rng([seed, 1])
