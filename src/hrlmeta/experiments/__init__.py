@@ -57,6 +57,7 @@ EXPERIMENTS: tuple[str, ...] = (
     "taxi_maxq",
     "cartpole_meta",
     "lunarlander_meta",
+    "pointmaze_hiro",
 )
 
 
