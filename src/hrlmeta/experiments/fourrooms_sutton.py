@@ -236,9 +236,13 @@ def _blocks(table: pd.DataFrame) -> dict | None:
                                       "goal": head["goal"].to_numpy(), "phase": head["phase"].to_numpy()}),
                 "episodes": ep[0],
                 "steps": t["steps"].to_numpy(dtype=float).reshape(len(sizes), n_ep),
-                "greedy": t["greedy_steps"].to_numpy(dtype=float).reshape(len(sizes), n_ep),
+                # tables of other experiments measured with this criterion may lack the greedy snapshots
+                # or the option-set optimum: None, and the criterion that needs them says so
+                "greedy": (t["greedy_steps"].to_numpy(dtype=float).reshape(len(sizes), n_ep)
+                           if "greedy_steps" in t.columns else None),
                 "primitive": head["optimal_steps"].to_numpy(dtype=float),
-                "own": head["option_set_optimal_steps"].to_numpy(dtype=float),
+                "own": (head["option_set_optimal_steps"].to_numpy(dtype=float)
+                        if "option_set_optimal_steps" in t.columns else None),
             }
     if len(_BLOCKS) >= 4:
         _BLOCKS.clear()
@@ -267,6 +271,10 @@ def criterion_table(table: pd.DataFrame, params: dict) -> pd.DataFrame:
                          "etc": e, "censored": cens, "reference": ref})
         return pd.DataFrame(rows, columns=["algo", "seed", "goal", "phase", "etc", "censored", "reference"])
     ref = b["primitive"] if crit["reference"] == "primitive" else b["own"]
+    need = {"greedy_steps": crit["measure"] == "greedy" and b["greedy"] is None,
+            "option_set_optimal_steps": ref is None}
+    if any(need.values()):
+        raise ValueError(f"criterion {crit}: the table has no {[k for k, v in need.items() if v]} column")
     if crit["measure"] == "greedy":
         cols = ~np.isnan(b["greedy"]).all(axis=0)
         vals, eps = b["greedy"][:, cols], b["episodes"][cols]
