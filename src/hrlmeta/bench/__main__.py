@@ -6,7 +6,7 @@ import importlib
 import json
 import sys
 
-NAMES = ("fourrooms", "maml", "rl2")
+NAMES = ("fourrooms", "maml", "rl2", "determinism")
 
 
 def main(argv: list[str] | None = None) -> int:
