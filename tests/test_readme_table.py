@@ -38,7 +38,7 @@ def _row(cid, est, lo, hi, verdict, **extra):
 
 
 def test_render_verdicts_with_and_without_budget_columns():
-    ranges = {"a": (6.5, 6.9), "b": (6.5, 6.9), "c": (6.5, 6.9), "d": (None, 0.05)}
+    ranges = {"a": (6.5, 6.9), "b": (6.5, 6.9), "c": (6.5, 6.9), "d": (0.5, None)}
     listing = [{"id": k} for k in ranges]
     plain = pd.DataFrame([_row("a", 6.4, 6.3, 6.45, "fails"), _row("b", 7.5, 7.2, 7.8, "fails"),
                           _row("c", 6.6, 6.45, 6.7, "inconclusive"), _row("d", 0.1, 0.06, 0.2, "fails")])
@@ -51,7 +51,7 @@ def test_render_verdicts_with_and_without_budget_columns():
     rows = [ln for ln in readme.render(budget, listing, ranges).splitlines() if ln.startswith("| `")]
     assert rows[0].endswith("| fails (under budget) |")         # short of the claim at 3% of the budget
     assert rows[1].endswith("| fails (above the claimed range) |")  # above: the budget excuses nothing
-    assert rows[3].endswith("| fails |")                         # unknown budget
+    assert rows[3].endswith("| fails |")                         # short of the claim, unknown budget
     full = budget.assign(budget_fraction=[1.0, 1.0, 1.0, 1.0])
     assert [ln for ln in readme.render(full, listing, ranges).splitlines() if ln.startswith("| `")][0].endswith(
         "| fails |")
