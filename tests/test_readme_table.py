@@ -13,7 +13,7 @@ from hrlmeta import readme
 
 def test_readme_table_is_the_rendering_of_the_snapshot():
     text = readme.README.read_text()
-    want = readme.render(readme.read_claims(readme.SNAPSHOT), readme.load_listing())
+    want = readme.render_snapshot()
     assert readme.current_block(text) == want, (
         "README.md's claims table differs from docs/claims_default.tsv; regenerate it from a default-scale "
         "run with `hrlmeta readme-table --claims results/claims/claims.tsv` (never edit it by hand)")
@@ -78,5 +78,13 @@ def test_command_writes_what_render_gives_and_is_idempotent(tmp_path):
     want = readme.render(readme.read_claims(readme.SNAPSHOT), readme.load_listing())
     assert text == "# title\n\nbefore\n\n" + want + "\n\nafter\n"
     assert snap.read_text() == readme.SNAPSHOT.read_text()
+    assert not snap.with_suffix(".note.md").exists()
     subprocess.run(cmd, capture_output=True, text=True, check=True)
     assert rd.read_text() == text
+    # a provenance note goes under the table and beside the snapshot; a later run without it drops it
+    subprocess.run(cmd + ["--note", "Partial: rows X from run Y."], capture_output=True, text=True, check=True)
+    assert "Partial: rows X from run Y.\n\n" + readme.END in rd.read_text()
+    assert snap.with_suffix(".note.md").read_text() == "Partial: rows X from run Y.\n"
+    assert readme.render_snapshot(snap, snap.with_suffix(".note.md")) == readme.current_block(rd.read_text())
+    subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert rd.read_text() == text and not snap.with_suffix(".note.md").exists()

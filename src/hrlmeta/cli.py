@@ -152,7 +152,8 @@ def cmd_golden(args) -> int:
 def cmd_readme_table(args) -> int:
     from . import readme
 
-    block = readme.write(args.claims, args.readme, args.listing, None if args.no_snapshot else args.snapshot)
+    note = Path(args.note_file).read_text() if args.note_file else (args.note or "")
+    block = readme.write(args.claims, args.readme, args.listing, None if args.no_snapshot else args.snapshot, note)
     print(block)
     print(f"wrote the claims table of {args.readme}" + ("" if args.no_snapshot else f" and {args.snapshot}"))
     return 0
@@ -220,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--snapshot", type=Path, default=SNAPSHOT,
                    help="where the listed rows are saved (the tests compare the README with it)")
     p.add_argument("--no-snapshot", action="store_true", help="do not update the snapshot")
+    p.add_argument("--note", default=None, help="provenance note under the table (e.g. which rows are partial)")
+    p.add_argument("--note-file", default=None, help="the note, from a file")
     p.set_defaults(fn=cmd_readme_table)
 
     p = sub.add_parser("golden", help="train the golden smoke runs and compare their table hashes with "
