@@ -26,10 +26,11 @@ HASHES = ROOT / "tests" / "golden" / "hashes.json"
 REGENERATE = "hrlmeta golden --write"
 
 #: (experiment, algo, seed) of every golden run: the torch experiments (MAML, FOMAML, RL^2 in both of its
-#: experiments) plus one numba tabular agent and numpy bandit/MDP baselines
+#: experiments, the chapter's MAML listing) plus one numba tabular agent and numpy bandit/MDP baselines
 RUNS: tuple[tuple[str, str, int], ...] = (
     ("nav2d_finn", "maml", 0),
     ("nav2d_finn", "fomaml", 0),
+    ("nav2d_seedblog", "maml_as_written", 0),
     ("bandits_duan", "rl2", 0),
     ("tabular_mdp_duan", "rl2", 0),
     ("bandits_duan", "ucb1", 0),
