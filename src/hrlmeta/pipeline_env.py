@@ -45,7 +45,9 @@ PINNED: dict[str, str] = {
 }
 # Not pinned, because measured to make no difference: numba's target CPU (the tabular agents compile
 # without fastmath, so LLVM neither contracts a*b+c into FMA nor reorders sums; host, "haswell" and
-# "generic" targets give identical tables), and intra-op threads beyond the workflow's 1 per job.
+# "generic" targets give identical tables). The intra-op thread count DOES change torch results (2 vs 1
+# thread: different tables), so the torch experiments train on 1 thread (configure_torch(1); RL^2 on
+# its ``torch_threads`` parameter, 1 by default) whatever ``--threads`` says.
 
 #: what ``torch.backends.cpu.get_cpu_capability()`` reports under the pinned ATEN_CPU_CAPABILITY
 _TORCH_CAPABILITY = {"default": "DEFAULT", "avx2": "AVX2", "avx512": "AVX512"}
