@@ -163,6 +163,42 @@ def cmd_plan(args) -> int:
     return 0
 
 
+def cmd_golden(args) -> int:
+    from . import golden
+
+    got = golden.compute(overlays=("config/smoke.yaml", *args.overlay))
+    for key, h in got.items():
+        print(f"{key}: {h}")
+    if args.json:
+        print(json.dumps({"golden": got}, sort_keys=True))
+        return 0
+    if args.write:
+        if args.overlay:
+            raise SystemExit("--write takes no --overlay: the committed hashes are of the smoke scale")
+        golden.write(got)
+        print(f"wrote {golden.HASHES}")
+        return 0
+    if not golden.HASHES.exists():
+        print(f"no committed hashes at {golden.HASHES}; create them with `{golden.REGENERATE}`", file=sys.stderr)
+        return 1
+    bad = golden.compare(got, golden.load())
+    if bad:
+        print("golden hash mismatch:\n" + "\n".join(bad) + "\n\n" + golden.DRIFT_HELP, file=sys.stderr)
+        return 1
+    print(f"all {len(got)} golden run tables match {golden.HASHES.relative_to(golden.ROOT)}")
+    return 0
+
+
+def cmd_readme_table(args) -> int:
+    from . import readme
+
+    note = Path(args.note_file).read_text() if args.note_file else (args.note or "")
+    block = readme.write(args.claims, args.readme, args.listing, None if args.no_snapshot else args.snapshot, note)
+    print(block)
+    print(f"wrote the claims table of {args.readme}" + ("" if args.no_snapshot else f" and {args.snapshot}"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="hrlmeta", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -236,6 +272,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config-files", nargs="*", default=None, help="config files named in the report")
     _add_config(p)
     p.set_defaults(fn=cmd_report)
+
+    from .readme import LISTING, README, SNAPSHOT
+
+    p = sub.add_parser("readme-table", help="rewrite README.md's claims table from a claims.tsv "
+                                            "(the claims listed in docs/readme_claims.yaml)")
+    p.add_argument("--claims", default="results/claims/claims.tsv", help="claims.tsv of a default-scale run")
+    p.add_argument("--readme", type=Path, default=README)
+    p.add_argument("--listing", type=Path, default=LISTING, help="which claims, in which order, with labels")
+    p.add_argument("--snapshot", type=Path, default=SNAPSHOT,
+                   help="where the listed rows are saved (the tests compare the README with it)")
+    p.add_argument("--no-snapshot", action="store_true", help="do not update the snapshot")
+    p.add_argument("--note", default=None, help="provenance note under the table (e.g. which rows are partial)")
+    p.add_argument("--note-file", default=None, help="the note, from a file")
+    p.set_defaults(fn=cmd_readme_table)
+
+    p = sub.add_parser("golden", help="train the golden smoke runs and compare their table hashes with "
+                                      "tests/golden/hashes.json (--write: regenerate it)")
+    p.add_argument("--write", action="store_true", help="write tests/golden/hashes.json from this machine")
+    p.add_argument("--json", action="store_true", help="only print the hashes, as JSON on the last line")
+    p.add_argument("--overlay", nargs="*", default=[], help="extra config overlays (probes; not with --write)")
+    p.set_defaults(fn=cmd_golden)
     return ap
 
 

@@ -1,13 +1,101 @@
-"""Process-level settings that must happen before numpy, numba or torch are imported."""
+"""Process-level settings that must happen before numpy, numba or torch are imported (or, for torch,
+before its first numerical operation).
+
+Two kinds:
+
+- :func:`limit_threads`: BLAS / OpenMP / numba pools (the workflow runs single-threaded jobs side by side).
+- :func:`pin_numerics`: the numerical kernels. Same-machine determinism is not enough for "the same seed
+  gives the same table on any machine": torch, MKL, oneDNN and numpy pick their kernels from the CPU's
+  instruction sets at run time (AVX-512 vs AVX2 vs SSE code paths sum in different orders and round
+  differently), so two x86-64 CPUs of different generations give different bits, and after hundreds of
+  training iterations different numbers. :data:`PINNED` fixes every such choice to a code path every
+  x86-64 CPU runs (measured: ``docs/determinism.md``). ``hrlmeta`` applies it when the package is imported
+  (``hrlmeta/__init__.py``), i.e. before any hrlmeta code can import numpy/numba/torch.
+
+``HRLMETA_PIN_NUMERICS=0`` in the environment turns the pinning off (each library then picks the fastest
+code path this CPU has: runs are still deterministic on one machine, but not across CPU generations).
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+#: environment settings that make every numerical kernel independent of the CPU model: every library runs
+#: its AVX2 code path, which every x86-64 CPU with AVX2 (x86-64-v3: Intel since 2013, AMD since 2015) runs
+#: bit for bit the same, with or without AVX-512. Measured with ``python -m hrlmeta.bench determinism``
+#: (docs/determinism.md): ATen's and MKL's choices change the bits; the pins cost ~0-10% vs this CPU's own
+#: AVX-512 choice, where the fully portable SSE paths (ATen "default", MKL "COMPATIBLE") cost 1.3-2x.
+PINNED: dict[str, str] = {
+    # PyTorch's own vectorised kernels (elementwise, reductions, softmax, GRU gates, ...) are compiled
+    # for DEFAULT / AVX2 / AVX512 and picked by CPU; reductions sum in vector-width-sized chunks, so
+    # they give different bits.
+    "ATEN_CPU_CAPABILITY": "avx2",
+    # MKL (torch's BLAS/LAPACK: every matmul, linalg.solve) dispatches sgemm/dgemm per CPU; Conditional
+    # Numerical Reproducibility fixes the code path (same results on every CPU that supports it).
+    "MKL_CBWR": "AVX2",
+    # oneDNN (mkldnn convolutions / some matmuls and RNN primitives) JIT-compiles for the best ISA; cap it.
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
+    "DNNL_MAX_CPU_ISA": "AVX2",
+    # numpy's run-time dispatch (AVX-512 loops for exp, log, sort, ... on top of the AVX2 ones): up to
+    # x86-64-v3 (numpy >= 2.4 names; older numpy ignores an unknown name with a warning).
+    "NPY_ENABLE_CPU_FEATURES": "X86_V3",
+}
+# Not pinned, because measured to make no difference: numba's target CPU (the tabular agents compile
+# without fastmath, so LLVM neither contracts a*b+c into FMA nor reorders sums; host, "haswell" and
+# "generic" targets give identical tables). The intra-op thread count DOES change torch results (2 vs 1
+# thread: different tables), so the torch experiments train on 1 thread (configure_torch(1); RL^2 on
+# its ``torch_threads`` parameter, 1 by default) whatever ``--threads`` says.
+
+#: what ``torch.backends.cpu.get_cpu_capability()`` reports under the pinned ATEN_CPU_CAPABILITY
+_TORCH_CAPABILITY = {"default": "DEFAULT", "avx2": "AVX2", "avx512": "AVX512"}
 
 
 def limit_threads(n: int) -> None:
     """Limit BLAS / OpenMP / numba pools to ``n`` threads unless the user already set them."""
     for var in THREAD_VARS:
         os.environ.setdefault(var, str(int(n)))
+
+
+def pinning_enabled() -> bool:
+    return os.environ.get("HRLMETA_PIN_NUMERICS", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def pin_numerics() -> dict[str, str]:
+    """Set :data:`PINNED` in ``os.environ`` (overriding other values: a stray shell setting must not
+    silently change the numbers) unless ``HRLMETA_PIN_NUMERICS=0``. Returns what was set.
+
+    Effective only for libraries that have not loaded yet (numpy, numba) or have not run a kernel yet
+    (torch, MKL, oneDNN); :func:`configure_torch` checks torch's actual choice."""
+    if not pinning_enabled():
+        return {}
+    late = [m for m in ("numpy", "numba") if m in sys.modules]
+    for var, value in PINNED.items():
+        if var.startswith("NPY_") and "numpy" in late:
+            continue  # numpy read its dispatch settings at import; changing the variable now misleads
+        if var.startswith("NUMBA_") and "numba" in late:
+            continue
+        os.environ[var] = value
+    return dict(PINNED)
+
+
+def configure_torch(threads: int | None = None) -> None:
+    """Torch settings of a training run: ``threads`` intra-op threads (None: leave as set by
+    :func:`limit_threads`), deterministic algorithms, and a check that the pinned kernel dispatch is in
+    effect (torch decides it at its first operation). Results are reproducible for a fixed thread count
+    (the workflow's jobs use 1): parallel reductions split their work by thread."""
+    import torch
+
+    if threads is not None:
+        torch.set_num_threads(int(threads))
+    torch.use_deterministic_algorithms(True)
+    if pinning_enabled():
+        want = _TORCH_CAPABILITY.get(PINNED["ATEN_CPU_CAPABILITY"])
+        got = torch.backends.cpu.get_cpu_capability()
+        if want is not None and got != want:
+            raise RuntimeError(
+                f"torch runs its {got} kernels, not the pinned {want}: torch ran an operation before "
+                "hrlmeta.pipeline_env.pin_numerics() set ATEN_CPU_CAPABILITY. Import hrlmeta before using "
+                "torch (or set HRLMETA_PIN_NUMERICS=0 to accept CPU-dependent results).")

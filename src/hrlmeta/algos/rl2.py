@@ -46,6 +46,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..pipeline_env import configure_torch
 from ..progress import progress
 
 
@@ -256,7 +257,7 @@ def ppo_update(policy: RL2Policy, opt: torch.optim.Optimizer, ro: dict, stats: R
 
 def train(env: MetaEnv, cfg: PPOConfig, seed: int, log=None) -> tuple[RL2Policy, list[dict]]:
     """Train an RL^2 policy on tasks from ``env``. Returns (policy, per-iteration log rows)."""
-    torch.set_num_threads(cfg.torch_threads)
+    configure_torch(cfg.torch_threads)
     gen = torch.Generator().manual_seed(seed + 1)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)  # parameter initialisation (nn.Module init uses the default generator)

@@ -34,6 +34,7 @@ import torch
 from .. import claims as claims_mod
 from ..algos import maml as M
 from ..envs.nav2d import Nav2D
+from ..pipeline_env import configure_torch
 from ..progress import progress
 from ..tidy import present
 
@@ -83,6 +84,7 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
     if algo not in ALGOS:
         raise KeyError(f"nav2d_finn has no algorithm {algo!r}; its algorithms: {', '.join(ALGOS)}")
     device = _device(params)
+    configure_torch(1)  # pinned kernels, deterministic algorithms, 1 intra-op thread (results depend on it)
     env = make_env(params)
     cfg = make_config(params)
     n_iter = int(params.get("meta", {}).get("n_iterations", 100))

@@ -50,6 +50,7 @@ import torch
 
 from .. import claims as claims_mod
 from ..algos import seedblog_maml as S
+from ..pipeline_env import configure_torch
 from ..progress import progress
 from .nav2d_finn import adapt_rows
 from ..tidy import present
@@ -226,6 +227,7 @@ def _evaluate_tasks(maml, rng, n_tasks: int, k: int, curves: list) -> None:
 def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
     if algo not in ALGOS:
         raise KeyError(f"nav2d_seedblog has no algorithm {algo!r}; its algorithms: {', '.join(ALGOS)}")
+    configure_torch(1)  # pinned kernels, deterministic algorithms, 1 intra-op thread (results depend on it)
     maml = _make(algo, seed, params)
     n_iter = int(params.get("n_iterations", 500)) if algo != "random_init" else 0
     batch = int(params.get("task_batch_size", 10))

@@ -1,0 +1,37 @@
+"""Pinned numerical kernels (hrlmeta.pipeline_env): set on import, checked before torch training."""
+
+import json
+import os
+import subprocess
+import sys
+
+from hrlmeta.pipeline_env import PINNED
+
+
+def _py(code, **env):
+    e = {k: v for k, v in os.environ.items() if k not in PINNED and k != "HRLMETA_PIN_NUMERICS"}
+    e.update(env)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=e)
+
+
+def test_importing_hrlmeta_pins_the_kernels_over_other_values():
+    r = _py("import json, os, hrlmeta\nfrom hrlmeta.pipeline_env import PINNED\n"
+            "print(json.dumps({k: os.environ.get(k) for k in PINNED}))", ATEN_CPU_CAPABILITY="avx512")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == PINNED
+
+
+def test_torch_runs_the_pinned_kernels_and_a_late_pin_is_refused():
+    ok = _py("import hrlmeta, torch\nfrom hrlmeta.pipeline_env import configure_torch\n"
+             "torch.ones(40).sum()\nconfigure_torch(1)\nprint(torch.backends.cpu.get_cpu_capability())")
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip() == {"default": "DEFAULT", "avx2": "AVX2"}[PINNED["ATEN_CPU_CAPABILITY"]]
+    # torch computed something (and chose its kernels) before hrlmeta could pin them: refuse to train
+    late = _py("import torch\ntorch.ones(40).sum()\nimport hrlmeta\nfrom hrlmeta.pipeline_env import configure_torch\n"
+               "configure_torch(1)")
+    if "RuntimeError" not in late.stderr:  # only where this CPU's own choice differs from the pinned one
+        assert late.returncode == 0
+    else:
+        assert "pinned" in late.stderr
+    off = _py("import hrlmeta, os\nprint(os.environ.get('MKL_CBWR'))", HRLMETA_PIN_NUMERICS="0")
+    assert off.stdout.strip() == "None"

@@ -1,0 +1,90 @@
+"""README.md's claims table is generated from a claims.tsv (docs/claims_default.tsv, the default-scale
+snapshot it was made from) by `hrlmeta readme-table`; it must equal what that renders."""
+
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from hrlmeta import readme
+
+
+def test_readme_table_is_the_rendering_of_the_snapshot():
+    text = readme.README.read_text()
+    want = readme.render_snapshot()
+    assert readme.current_block(text) == want, (
+        "README.md's claims table differs from docs/claims_default.tsv; regenerate it from a default-scale "
+        "run with `hrlmeta readme-table --claims results/claims/claims.tsv` (never edit it by hand)")
+
+
+def test_snapshot_lists_exactly_the_readme_claims_with_their_declared_expectations():
+    snap = readme.read_claims(readme.SNAPSHOT)
+    ids = [it["id"] for it in readme.load_listing()]
+    assert list(snap["claim_id"]) == ids
+    from hrlmeta.claims import load_claims
+
+    declared = {c["id"]: c for c in load_claims(readme.CLAIMS_YAML)}
+    for _, r in snap.iterrows():
+        assert r["expected"] == str(declared[r["claim_id"]]["expected"]), r["claim_id"]
+        assert r["verdict"] in ("holds", "fails", "inconclusive")
+
+
+def _row(cid, est, lo, hi, verdict, **extra):
+    return {"claim_id": cid, "experiment": "x", "source": "s", "statement": "st", "metric": "m",
+            "expected": "6.7 (+-2.5%)", "estimate": est, "ci_low": lo, "ci_high": hi, "n_seeds": 4,
+            "verdict": verdict, **extra}
+
+
+def test_render_verdicts_with_and_without_budget_columns():
+    ranges = {"a": (6.5, 6.9), "b": (6.5, 6.9), "c": (6.5, 6.9), "d": (0.5, None)}
+    listing = [{"id": k} for k in ranges]
+    plain = pd.DataFrame([_row("a", 6.4, 6.3, 6.45, "fails"), _row("b", 7.5, 7.2, 7.8, "fails"),
+                          _row("c", 6.6, 6.45, 6.7, "inconclusive"), _row("d", 0.1, 0.06, 0.2, "fails")])
+    out = readme.render(plain, listing, ranges)
+    rows = [ln for ln in out.splitlines() if ln.startswith("| `")]
+    assert rows[0].endswith("| fails |")                        # no budget column: plain verdict
+    assert rows[1].endswith("| fails (above the claimed range) |")
+    assert rows[2].endswith("| inconclusive |")
+    budget = plain.assign(robust=[1.0, 0.5, None, None], scale="default", budget_fraction=[0.03, 0.03, 0.03, None])
+    rows = [ln for ln in readme.render(budget, listing, ranges).splitlines() if ln.startswith("| `")]
+    assert rows[0].endswith("| fails (under budget) |")         # short of the claim at 3% of the budget
+    assert rows[1].endswith("| fails (above the claimed range) |")  # above: the budget excuses nothing
+    assert rows[3].endswith("| fails |")                         # short of the claim, unknown budget
+    full = budget.assign(budget_fraction=[1.0, 1.0, 1.0, 1.0])
+    assert [ln for ln in readme.render(full, listing, ranges).splitlines() if ln.startswith("| `")][0].endswith(
+        "| fails |")
+    assert "Scale of these runs: default." in readme.render(budget, listing, ranges)
+
+
+def test_render_refuses_a_claims_tsv_without_a_listed_claim():
+    with pytest.raises(KeyError, match="lacks"):
+        readme.render(pd.DataFrame([_row("a", 1, 0, 2, "holds")]), [{"id": "a"}, {"id": "zz"}], {"a": (0, 3)})
+
+
+def test_command_writes_what_render_gives_and_is_idempotent(tmp_path):
+    """`hrlmeta readme-table` on the snapshot rewrites a stale README block into exactly render(snapshot)."""
+    rd = tmp_path / "README.md"
+    stale = readme.BEGIN + "\n| old | table |\n" + readme.END
+    rd.write_text("# title\n\nbefore\n\n" + stale + "\n\nafter\n")
+    snap = tmp_path / "snap.tsv"
+    shutil.copy(readme.SNAPSHOT, tmp_path / "claims.tsv")
+    cmd = [sys.executable, "-m", "hrlmeta", "readme-table", "--claims", str(tmp_path / "claims.tsv"),
+           "--readme", str(rd), "--snapshot", str(snap)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    text = rd.read_text()
+    want = readme.render(readme.read_claims(readme.SNAPSHOT), readme.load_listing())
+    assert text == "# title\n\nbefore\n\n" + want + "\n\nafter\n"
+    assert snap.read_text() == readme.SNAPSHOT.read_text()
+    assert not snap.with_suffix(".note.md").exists()
+    subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert rd.read_text() == text
+    # a provenance note goes under the table and beside the snapshot; a later run without it drops it
+    subprocess.run(cmd + ["--note", "Partial: rows X from run Y."], capture_output=True, text=True, check=True)
+    assert "Partial: rows X from run Y.\n\n" + readme.END in rd.read_text()
+    assert snap.with_suffix(".note.md").read_text() == "Partial: rows X from run Y.\n"
+    assert readme.render_snapshot(snap, snap.with_suffix(".note.md")) == readme.current_block(rd.read_text())
+    subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert rd.read_text() == text and not snap.with_suffix(".note.md").exists()
