@@ -193,9 +193,11 @@ def cmd_readme_table(args) -> int:
     from . import readme
 
     note = Path(args.note_file).read_text() if args.note_file else (args.note or "")
-    block = readme.write(args.claims, args.readme, args.listing, None if args.no_snapshot else args.snapshot, note)
+    snapshot = args.snapshot or readme.BLOCKS[args.block][2]
+    block = readme.write(args.claims, args.readme, args.listing, None if args.no_snapshot else snapshot, note,
+                         block=args.block)
     print(block)
-    print(f"wrote the claims table of {args.readme}" + ("" if args.no_snapshot else f" and {args.snapshot}"))
+    print(f"wrote the {args.block} claims table of {args.readme}" + ("" if args.no_snapshot else f" and {snapshot}"))
     return 0
 
 
@@ -273,15 +275,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(p)
     p.set_defaults(fn=cmd_report)
 
-    from .readme import LISTING, README, SNAPSHOT
+    from .readme import LISTING, README
 
     p = sub.add_parser("readme-table", help="rewrite README.md's claims table from a claims.tsv "
                                             "(the claims listed in docs/readme_claims.yaml)")
     p.add_argument("--claims", default="results/claims/claims.tsv", help="claims.tsv of a default-scale run")
     p.add_argument("--readme", type=Path, default=README)
     p.add_argument("--listing", type=Path, default=LISTING, help="which claims, in which order, with labels")
-    p.add_argument("--snapshot", type=Path, default=SNAPSHOT,
-                   help="where the listed rows are saved (the tests compare the README with it)")
+    p.add_argument("--snapshot", type=Path, default=None,
+                   help="where the listed rows are saved (the tests compare the README with it); default "
+                        "docs/claims_default.tsv, or docs/claims_paper.tsv with --block paper")
+    p.add_argument("--block", choices=("default", "paper"), default="default",
+                   help="which table: the default scale's, or the paper scale's (its decided claims)")
     p.add_argument("--no-snapshot", action="store_true", help="do not update the snapshot")
     p.add_argument("--note", default=None, help="provenance note under the table (e.g. which rows are partial)")
     p.add_argument("--note-file", default=None, help="the note, from a file")
