@@ -88,3 +88,15 @@ def test_command_writes_what_render_gives_and_is_idempotent(tmp_path):
     assert readme.render_snapshot(snap, snap.with_suffix(".note.md")) == readme.current_block(rd.read_text())
     subprocess.run(cmd, capture_output=True, text=True, check=True)
     assert rd.read_text() == text and not snap.with_suffix(".note.md").exists()
+
+
+def test_paper_scale_table_is_the_rendering_of_its_snapshot():
+    begin, _, snapshot = readme.BLOCKS["paper"]
+    text = readme.README.read_text()
+    assert begin in text and snapshot.exists()
+    want = readme.render_snapshot(snapshot, snapshot.with_suffix(".note.md"), block="paper")
+    assert readme.current_block(text, "paper") == want, (
+        "README.md's paper-scale table differs from docs/claims_paper.tsv; regenerate it with "
+        "`hrlmeta readme-table --block paper --claims results/claims/claims.tsv` after a paper-scale run")
+    snap = readme.read_claims(snapshot)
+    assert set(snap["scale"]) == {"paper"} and (snap["n_seeds"] > 0).all()
