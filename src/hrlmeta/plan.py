@@ -29,9 +29,10 @@ UNMEASURED_MINUTES = 120
 #: CPU seconds of one training job's process start-up (Python, numpy/numba/torch imports, JIT cache
 #: loads): `python -c "import hrlmeta.cli, torch, numba, pandas"` took 1.8 CPU-s on 2-core x86-64; 3 with JIT cache loads
 STARTUP_CPU_S = 3.0
-#: jobs outside training: one table + one figures job per experiment, then claims and report
+#: jobs outside training: one table + one figures job per experiment, then claims, the claims'
+#: specification-curve figures and the report
 EXTRA_JOBS_PER_EXPERIMENT = 2
-EXTRA_JOBS = 2
+EXTRA_JOBS = 3
 
 
 def units(experiment: str, algo: str, params: dict) -> float:
