@@ -1,35 +1,15 @@
 """The smoke workflow end to end: whole DAG, resume after an interrupt, byte-identical reruns."""
 
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-
-
-def _sm(cwd, *args, check=True):
-    r = subprocess.run(
-        [*SNAKEMAKE, "--cores", "2", "--configfile", "config/smoke.yaml", *args],
-        cwd=cwd, capture_output=True, text=True,
-    )
-    if check and r.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{r.stdout[-4000:]}\n{r.stderr[-4000:]}")
-    return r
+from conftest import run_snakemake as _sm
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
-    work = tmp_path_factory.mktemp("smoke")
-    for item in ("Snakefile", "workflow", "config", "profiles"):
-        src = ROOT / item
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, work / item)
-    _sm(work)
-    return work
+def smoke(smoke_local):
+    """The session's smoke run (tests/conftest.py), shared with the Slurm test's comparison."""
+    return smoke_local
 
 
 def test_smoke_produces_every_output(smoke):
