@@ -48,12 +48,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import claims as claims_mod
-from ..algos import seedblog_maml as S
-from ..pipeline_env import configure_torch
-from ..progress import progress
-from .nav2d_finn import adapt_rows
-from ..tidy import present
+from ... import claims as claims_mod
+from ...algos import seedblog_maml as S
+from ...pipeline_env import configure_torch
+from ...progress import progress
+from ..nav2d_finn import adapt_rows
+from ...tidy import present
 
 KIND = "meta"
 ALGOS = ("maml_as_written", "maml_lossfix", "random_init")
@@ -324,7 +324,7 @@ def audit_summary(table: pd.DataFrame) -> pd.DataFrame:
 def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     from pathlib import Path
 
-    from ..plotting import curve_iqm_ci, savefig, setup
+    from ...plotting import curve_iqm_ci, savefig, setup
 
     plt = setup()
     outdir = Path(outdir)

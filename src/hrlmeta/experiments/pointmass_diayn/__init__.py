@@ -35,11 +35,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import claims as claims_mod
-from ..algos import diayn as D
-from ..envs.pointmass import PointMass, coverage
-from ..progress import progress
-from ..tidy import present
+from ... import claims as claims_mod
+from ...algos import diayn as D
+from ...envs.pointmass import PointMass, coverage
+from ...progress import progress
+from ...tidy import present
 
 KIND = "episodic"
 ALGOS = ("diayn", "random_skills")
@@ -264,7 +264,7 @@ def _draw_walls(ax, params: dict, layout: str) -> None:
 def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     from pathlib import Path
 
-    from ..plotting import curve_iqm_ci, savefig, setup
+    from ...plotting import curve_iqm_ci, savefig, setup
 
     plt = setup()
     outdir = Path(outdir)

@@ -28,11 +28,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import claims as claims_mod
-from ..algos import bandit_baselines as bb
-from ..algos import rl2 as rl2_mod
-from ..envs.bandits import sample_means
-from ..tidy import present
+from ... import claims as claims_mod
+from ...algos import bandit_baselines as bb
+from ...algos import rl2 as rl2_mod
+from ...envs.bandits import sample_means
+from ...tidy import present
 
 KIND = "meta"
 BASELINES = ("random", "gittins", "gittins_approx", "thompson", "ots", "ucb1", "eps_greedy", "greedy")
@@ -194,7 +194,7 @@ def oracle(params: dict) -> dict:
 
 def _published(experiment: str) -> dict:
     """Published values (algo, cell) -> value, read from the claims declared in config/claims.yaml."""
-    from ..config import ROOT
+    from ...config import ROOT
 
     path = ROOT / "config" / "claims.yaml"
     out = {}
@@ -209,7 +209,7 @@ def _published(experiment: str) -> dict:
 
 
 def _ci(vals: np.ndarray, reps: int = 1000, seed: int = 0) -> tuple[float, float, float]:
-    from ..stats import stratified_bootstrap_ci
+    from ...stats import stratified_bootstrap_ci
 
     if vals.size == 1:
         return float(vals[0]), float(vals[0]), float(vals[0])
@@ -232,7 +232,7 @@ def _cells(table) -> list[tuple[int, int]]:
 
 
 def figures(table: pd.DataFrame, params: dict, outdir) -> None:
-    from .. import plotting
+    from ... import plotting
 
     plt = plotting.setup()
     outdir = Path(outdir)

@@ -32,7 +32,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from ..tidy import present
+from ...tidy import present
 
 KIND = "episodic"
 ALGOS = ("flat_q", "smdp_q_options", "smdp_q_mixed", "intra_option_q")
@@ -53,7 +53,7 @@ LABELS = {
 
 @functools.lru_cache(maxsize=4)
 def _env(success_prob: float):
-    from ..envs.fourrooms import make_fourrooms, option_set
+    from ...envs.fourrooms import make_fourrooms, option_set
 
     env = make_fourrooms(success_prob)
     return env, {k: option_set(env, k) for k in ("A", "H", "AH")}
@@ -62,7 +62,7 @@ def _env(success_prob: float):
 @functools.lru_cache(maxsize=64)
 def _task(success_prob: float, gamma: float, cell: tuple, start: tuple, set_name: str):
     """(goal state, start state, oracle optimum over primitives, models of the option set)."""
-    from .. import oracle as orc
+    from ... import oracle as orc
 
     env, sets = _env(success_prob)
     goal, s0 = env.state(cell), env.state(start)
@@ -119,8 +119,8 @@ def snapshot_episodes(n_episodes: int, greedy_eval: dict) -> np.ndarray:
 
 
 def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
-    from .. import oracle as orc
-    from ..algos import flat_q, intra_option_q, smdp_q
+    from ... import oracle as orc
+    from ...algos import flat_q, intra_option_q, smdp_q
 
     if algo not in ALGOS:
         raise KeyError(f"{EXPERIMENT} has no algorithm {algo!r}; its algorithms: {', '.join(ALGOS)}")
@@ -317,7 +317,7 @@ def speedup_samples(table: pd.DataFrame, params: dict, baseline: str, agent: str
 
 
 def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
-    from ..claims import Samples
+    from ...claims import Samples
 
     cp = claim.get("params", {})
     baseline, agent = cp.get("baseline", "flat_q"), cp.get("agent", "smdp_q_mixed")
@@ -344,7 +344,7 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
 
 
 def oracle(params: dict) -> dict:
-    from ..oracle import fourrooms_oracle
+    from ...oracle import fourrooms_oracle
 
     goals = {g: tuple(params["goals"][g]) for g in params["main_goals"]}
     for g in params.get("reuse_goals", []):
@@ -362,7 +362,7 @@ def oracle(params: dict) -> dict:
 def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     from pathlib import Path
 
-    from ..plotting import curve_iqm_ci, savefig, setup
+    from ...plotting import curve_iqm_ci, savefig, setup
 
     plt = setup()
     outdir = Path(outdir)
@@ -465,7 +465,7 @@ def floor_effect_lines(table: pd.DataFrame, params: dict) -> list[str]:
 
 
 def report_section(table: pd.DataFrame, params: dict) -> str:
-    from ..stats import iqm
+    from ...stats import iqm
 
     goals = list(params["main_goals"])
     lines = [f"Rooms gridworld, start {tuple(params['start'])}, {params['n_episodes']} episodes per goal, "
@@ -499,7 +499,7 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from ..config import experiment_params, load_config
+    from ...config import experiment_params, load_config
 
     print(json.dumps(oracle(experiment_params(load_config(), EXPERIMENT))))
 

@@ -30,15 +30,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import claims as claims_mod
-from ..algos.feudal import Feudal
-from ..algos.flat_td3 import FlatConfig, FlatTD3
-from ..algos.hiro import Hiro, HiroConfig
-from ..algos.td3 import TD3Config
-from ..envs.pointmaze import ACT_DIM, OBS_DIM, PointMaze
-from ..progress import progress
-from ..tidy import present
-from .nav2d_finn import _device, _generator  # the device check and seeded generators of the torch experiments
+from ... import claims as claims_mod
+from ...algos.feudal import Feudal
+from ...algos.flat_td3 import FlatConfig, FlatTD3
+from ...algos.hiro import Hiro, HiroConfig
+from ...algos.td3 import TD3Config
+from ...envs.pointmaze import ACT_DIM, OBS_DIM, PointMaze
+from ...progress import progress
+from ...tidy import present
+from ..nav2d_finn import _device, _generator  # the device check and seeded generators of the torch experiments
 
 KIND = "episodic"
 ALGOS = ("td3", "hiro", "hiro_no_correction", "feudal")
@@ -329,7 +329,7 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.
 def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     from pathlib import Path
 
-    from ..plotting import curve_iqm_ci, savefig, setup
+    from ...plotting import curve_iqm_ci, savefig, setup
 
     plt = setup()
     outdir = Path(outdir)

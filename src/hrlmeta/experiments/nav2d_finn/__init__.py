@@ -31,12 +31,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import claims as claims_mod
-from ..algos import maml as M
-from ..envs.nav2d import Nav2D
-from ..pipeline_env import configure_torch
-from ..progress import progress
-from ..tidy import present
+from ... import claims as claims_mod
+from ...algos import maml as M
+from ...envs.nav2d import Nav2D
+from ...pipeline_env import configure_torch
+from ...progress import progress
+from ...tidy import present
 
 KIND = "meta"
 ALGOS = ("maml", "fomaml", "pretrained", "random_init")
@@ -115,7 +115,7 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
 
     cost = params.get("cost", {})
     if algo == "maml" and int(cost.get("repeats", 2)) > 0:
-        from ..bench.maml import time_variants
+        from ...bench.maml import time_variants
 
         # the configured width for every seed (the cost claim), the sweep widths for cost.seeds only
         widths = [cfg.hidden[0]] + (list(cost.get("widths", [])) if seed in cost.get("seeds", []) else [])
@@ -224,7 +224,7 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.
 def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     from pathlib import Path
 
-    from ..plotting import curve_iqm_ci, savefig, setup
+    from ...plotting import curve_iqm_ci, savefig, setup
 
     plt = setup()
     outdir = Path(outdir)

@@ -30,7 +30,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from ..tidy import present
+from ...tidy import present
 
 KIND = "episodic"
 ALGOS = ("primitives", "handmade_options", "bottleneck_options", "random_subgoal_options")
@@ -46,7 +46,7 @@ LABELS = {
 
 def _env(success_prob: float):
     """(rooms gridworld, primitives A, A u H): fourrooms_sutton's cached environment and option sets."""
-    from .fourrooms_sutton import _env as sutton_env
+    from ..fourrooms_sutton import _env as sutton_env
 
     env, sets = sutton_env(success_prob)
     return env, sets["A"], sets["AH"]
@@ -55,7 +55,7 @@ def _env(success_prob: float):
 @functools.lru_cache(maxsize=2)
 def known_graph(success_prob: float):
     """(graph, betweenness) of the known dynamics."""
-    from ..algos import bottleneck as B
+    from ...algos import bottleneck as B
 
     env = _env(success_prob)[0]
     G = B.graph_from_dynamics(env.P)
@@ -68,7 +68,7 @@ def _rng_seed(seed: int, stream: int) -> int:
 
 def subgoals_for(algo: str, seed: int, params: dict):
     """(graph, subgoal states best first) the run of ``algo`` with ``seed`` builds its options from."""
-    from ..algos import bottleneck as B
+    from ...algos import bottleneck as B
 
     sp = float(params["success_prob"])
     env = _env(sp)[0]
@@ -93,7 +93,7 @@ def subgoals_for(algo: str, seed: int, params: dict):
 
 def options_for(algo: str, seed: int, params: dict):
     """(OptionSet, subgoal states): the option set the run learns over (primitives first)."""
-    from ..algos import bottleneck as B
+    from ...algos import bottleneck as B
 
     env, A, AH = _env(float(params["success_prob"]))
     if algo == "primitives":
@@ -110,9 +110,9 @@ def cost_units(algo: str, params: dict) -> float:
 
 
 def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
-    from .. import oracle as orc
-    from ..algos import smdp_q
-    from .fourrooms_sutton import _task
+    from ... import oracle as orc
+    from ...algos import smdp_q
+    from ..fourrooms_sutton import _task
 
     if algo not in ALGOS:
         raise KeyError(f"{EXPERIMENT} has no algorithm {algo!r}; its algorithms: {', '.join(ALGOS)}")
@@ -166,7 +166,7 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
 
 def near_hallway(params: dict, radius: int) -> set[tuple[int, int]]:
     """Cells within ``radius`` deterministic moves of a hallway."""
-    from ..envs.fourrooms import states_within
+    from ...envs.fourrooms import states_within
 
     env = _env(float(params["success_prob"]))[0]
     return {tuple(int(c) for c in env.cells[s]) for s in states_within(env, env.hallways, radius)}
@@ -182,8 +182,8 @@ def doorway_fraction(table: pd.DataFrame, params: dict, top_k: int, radius: int,
 
 
 def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
-    from ..claims import Samples
-    from .fourrooms_sutton import _criterion_words, speedup_samples
+    from ...claims import Samples
+    from ..fourrooms_sutton import _criterion_words, speedup_samples
 
     cp = claim.get("params", {})
     budget = float(params["n_episodes"])
@@ -209,8 +209,8 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
 
 def oracle(params: dict) -> dict:
     """fourrooms_sutton's exact optimum for the goals, and the known-dynamics graph's subgoals."""
-    from ..algos import bottleneck as B
-    from ..oracle import fourrooms_oracle
+    from ...algos import bottleneck as B
+    from ...oracle import fourrooms_oracle
 
     sp = float(params["success_prob"])
     env = _env(sp)[0]
@@ -231,8 +231,8 @@ def oracle(params: dict) -> dict:
 def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     from pathlib import Path
 
-    from ..algos import bottleneck as B
-    from ..plotting import curve_iqm_ci, savefig, setup
+    from ...algos import bottleneck as B
+    from ...plotting import curve_iqm_ci, savefig, setup
 
     plt = setup()
     outdir = Path(outdir)
@@ -293,9 +293,9 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
 
 
 def report_section(table: pd.DataFrame, params: dict) -> str:
-    from ..algos import bottleneck as B
-    from ..stats import iqm
-    from .fourrooms_sutton import _criterion_words, criterion_table
+    from ...algos import bottleneck as B
+    from ...stats import iqm
+    from ..fourrooms_sutton import _criterion_words, criterion_table
 
     sp = float(params["success_prob"])
     env = _env(sp)[0]

@@ -26,7 +26,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from ..tidy import present
+from ...tidy import present
 
 KIND = "episodic"
 ALGOS = ("sarsa0", "ac_pg", "option_critic_4", "option_critic_8")
@@ -46,7 +46,7 @@ _RELEASED_EXTRA = ((10, 6),)  # the authors' released list of next goals also ho
 
 @functools.lru_cache(maxsize=4)
 def _env(success_prob: float, dynamics: str):
-    from ..envs.fourrooms import make_fourrooms
+    from ...envs.fourrooms import make_fourrooms
 
     return make_fourrooms(success_prob, dynamics)
 
@@ -91,7 +91,7 @@ def cost_units(algo: str, params: dict) -> float:
 
 
 def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
-    from ..algos import ac_pg, option_critic, sarsa0
+    from ...algos import ac_pg, option_critic, sarsa0
 
     if algo not in ALGOS:
         raise KeyError(f"{EXPERIMENT} has no algorithm {algo!r}; its algorithms: {', '.join(ALGOS)}")
@@ -170,7 +170,7 @@ def final_terminations(table: pd.DataFrame, n_states: int | None = None) -> pd.D
 
 def doorway_cells(params: dict, radius: int) -> set[int]:
     """States within ``radius`` moves (deterministic, 4-neighbourhood) of a hallway."""
-    from ..envs.fourrooms import states_within
+    from ...envs.fourrooms import states_within
 
     env = _env(float(params["success_prob"]), params["dynamics"])
     return states_within(env, env.hallways, radius)
@@ -210,7 +210,7 @@ def recovery_ratio(table: pd.DataFrame, params: dict, baseline: str, agent: str,
 
 
 def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
-    from ..claims import Samples
+    from ...claims import Samples
 
     cp = claim.get("params", {})
     kind = cp.get("kind", "recovery")
@@ -241,7 +241,7 @@ def oracle(params: dict) -> dict:
     """Exact optimum over primitive actions for the first goal (the east doorway), under the paper's
     dynamics and discount: expected steps per episode from the uniform start distribution (all non-goal
     cells), of the optimal policy (value iteration; greedy ties uniform)."""
-    from .. import oracle as orc
+    from ... import oracle as orc
 
     env = _env(float(params["success_prob"]), params["dynamics"])
     goal = env.state(tuple(params["first_goal"]))
@@ -268,7 +268,7 @@ def _beta_grid(env, beta_row: np.ndarray) -> np.ndarray:
 def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     from pathlib import Path
 
-    from ..plotting import curve_iqm_ci, savefig, setup
+    from ...plotting import curve_iqm_ci, savefig, setup
 
     plt = setup()
     outdir = Path(outdir)
@@ -319,7 +319,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
 
 
 def report_section(table: pd.DataFrame, params: dict) -> str:
-    from ..stats import iqm
+    from ...stats import iqm
 
     algos = present(table, ALGOS)
     k, w = int(params["switch_episode"]), int(params["recovery_window"])
@@ -354,7 +354,7 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
                          f"{float(iqm(t.to_numpy()[:, None])):.2f} over {t.size} seeds")
     ft = final_terminations(table)
     if not ft.empty:
-        from ..envs.fourrooms import states_within
+        from ...envs.fourrooms import states_within
 
         env = _env(float(params["success_prob"]), params["dynamics"])
         r = int(params["doorway_radius"])

@@ -33,14 +33,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import claims as claims_mod
-from ..algos import directed_maml as D
-from ..algos import maml as M
-from ..envs.cartpole import CartPoleFamily
-from ..progress import progress
-from ..tidy import present
-from .fourrooms_sutton import episodes_to_criterion
-from .nav2d_finn import _device, _generator, adapt_rows
+from ... import claims as claims_mod
+from ...algos import directed_maml as D
+from ...algos import maml as M
+from ...envs.cartpole import CartPoleFamily
+from ...progress import progress
+from ...tidy import present
+from ..fourrooms_sutton import episodes_to_criterion
+from ..nav2d_finn import _device, _generator, adapt_rows
 
 KIND = "meta"
 ALGOS = ("maml", "fomaml", "directed_maml", "directed_fomaml", "pretrained", "random_init")
@@ -278,7 +278,7 @@ def figures(table: pd.DataFrame, params: dict, outdir, experiment: str = "cartpo
 
     from matplotlib.ticker import MaxNLocator
 
-    from ..plotting import curve_iqm_ci, savefig, setup
+    from ...plotting import curve_iqm_ci, savefig, setup
 
     plt = setup()
     outdir = Path(outdir)

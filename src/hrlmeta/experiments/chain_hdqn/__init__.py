@@ -29,7 +29,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from ..tidy import present
+from ...tidy import present
 
 KIND = "episodic"
 ALGOS = ("q_learning", "hdqn", "hdqn_tabular")
@@ -42,7 +42,7 @@ PAPER_VALUES = {"hdqn": 0.13, "q_learning": 0.01}
 
 def check_params(params: dict) -> None:
     """Runtime range checks beyond the schema; ValueError naming the key."""
-    from ..envs.chain import check_params as env_check
+    from ...envs.chain import check_params as env_check
 
     env = params["env"]
     env_check(env["p_right"], env["reward_visited"], env["reward_unvisited"])
@@ -64,7 +64,7 @@ def check_params(params: dict) -> None:
 
 
 def optimal_return(params: dict) -> float:
-    from ..envs.chain import value_iteration
+    from ...envs.chain import value_iteration
 
     env = params["env"]
     V, _ = value_iteration(env["p_right"], env["reward_visited"], env["reward_unvisited"], gamma=1.0)
@@ -72,7 +72,7 @@ def optimal_return(params: dict) -> float:
 
 
 def _greedy_value(algo: str, res: dict, i: int, env: dict) -> float:
-    from ..envs import chain
+    from ...envs import chain
 
     kw = dict(p_right=env["p_right"], reward_visited=env["reward_visited"],
               reward_unvisited=env["reward_unvisited"])
@@ -94,18 +94,18 @@ def run_algo(algo: str, seed: int, params: dict, snapshots=(), log_meta: int = 0
     sched = dict(eps_start=float(eps["start"]), eps_end=float(eps["end"]), anneal_steps=int(eps["anneal_steps"]))
     n_ep, gamma = int(params["n_episodes"]), float(params["gamma"])
     if algo == "q_learning":
-        from ..algos import q_learning
+        from ...algos import q_learning
 
         return q_learning.train(n_ep, float(params["tabular"]["alpha"]), gamma, seed=run_seed,
                                 snapshots=snapshots, **sched, **common)
     if algo == "hdqn_tabular":
-        from ..algos import hdqn_tabular
+        from ...algos import hdqn_tabular
 
         tab = params["tabular"]
         return hdqn_tabular.train(n_ep, float(tab["alpha"]), float(tab["alpha_meta"]), gamma,
                                   ctrl_eps_mode=eps["controller"], success_window=int(eps["success_window"]),
                                   seed=run_seed, snapshots=snapshots, log_meta=log_meta, **sched, **common)
-    from ..algos import hdqn
+    from ...algos import hdqn
 
     nn = params["neural"]
     cfg = hdqn.HDQNConfig(n_episodes=n_ep, hidden=int(nn["hidden"]), lr=float(nn["lr"]), gamma=gamma,
@@ -117,7 +117,7 @@ def run_algo(algo: str, seed: int, params: dict, snapshots=(), log_meta: int = 0
 
 
 def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
-    from ..envs.chain import ENV_NAME
+    from ...envs.chain import ENV_NAME
 
     n_ep = int(params["n_episodes"])
     every = int(params["eval_every"])
@@ -177,7 +177,7 @@ def final_greedy(table: pd.DataFrame, algo: str) -> pd.Series:
 
 
 def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
-    from ..claims import Samples
+    from ...claims import Samples
 
     cp = claim.get("params", {})
     kind = cp.get("kind", "difference")
@@ -217,7 +217,7 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
 
 
 def _iqm(s: pd.Series) -> str:
-    from ..stats import iqm
+    from ...stats import iqm
 
     return f"{float(iqm(s.to_numpy()[:, None])):.4g}" if len(s) else "–"
 
@@ -231,7 +231,7 @@ def oracle(params: dict) -> dict:
     """Exact optimum of the task (undiscounted expected extrinsic return from s2, the quantity the paper
     plots), by value iteration on (state, visited-s6), with the closed form, the discounted problem's
     optimal policy and the best two-level epsilon-greedy behaviour at the final epsilon for reference."""
-    from ..envs import chain
+    from ...envs import chain
 
     env = params["env"]
     kw = dict(p_right=env["p_right"], reward_visited=env["reward_visited"], reward_unvisited=env["reward_unvisited"])
@@ -276,7 +276,7 @@ def _blocks(table: pd.DataFrame, column: str, block: int) -> pd.DataFrame:
 def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     from pathlib import Path
 
-    from ..plotting import curve_iqm_ci, savefig, setup
+    from ...plotting import curve_iqm_ci, savefig, setup
 
     plt = setup()
     outdir = Path(outdir)
@@ -330,7 +330,7 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
         f"| share of runs with an optimal greedy policy | env steps per run |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    from ..stats import iqm
+    from ...stats import iqm
 
     for a in algos:
         fr = final_reward(table, a, final)
@@ -340,7 +340,7 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
         g = float(iqm(gr.to_numpy()[:, None])) if len(gr) else float("nan")
         share = float((gr > opt - 1e-9).mean()) if len(gr) else float("nan")
         lines.append(f"| {LABELS[a]} | {r:.4f} | {r / opt:.3f} | {g:.4f} | {share:.2f} | {steps:.0f} |")
-    from ..envs import chain
+    from ...envs import chain
 
     env = params["env"]
     always_right = chain.flat_policy_return(np.tile([0.0, 1.0], (chain.N_STATES, 1)), p_right=env["p_right"],
@@ -379,7 +379,7 @@ def tabular_sensitivity(params: dict, alphas=(0.00025, 0.001, 0.01, 0.1), budget
     """Final reward (last ``final_episodes`` episodes) and greedy policy's exact return of the two tabular
     agents over step sizes and episode budgets (the evidence behind the config's tabular.alpha CHOICE and
     the report's budget caveat). Cheap: numba runs only."""
-    from ..envs import chain
+    from ...envs import chain
 
     env = params["env"]
     kw = dict(p_right=env["p_right"], reward_visited=env["reward_visited"], reward_unvisited=env["reward_unvisited"])
@@ -403,7 +403,7 @@ def tabular_sensitivity(params: dict, alphas=(0.00025, 0.001, 0.01, 0.1), budget
 if __name__ == "__main__":  # pragma: no cover
     import sys
 
-    from ..config import experiment_params, load_config
+    from ...config import experiment_params, load_config
 
     _params = experiment_params(load_config(), EXPERIMENT)
     if "--sensitivity" in sys.argv:

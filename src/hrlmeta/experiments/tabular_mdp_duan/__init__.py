@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import claims as claims_mod
-from ..algos import mdp_baselines as mb
-from ..algos import rl2 as rl2_mod
-from ..envs.tabular_mdp import sample_mdps
-from ..tidy import present
+from ... import claims as claims_mod
+from ...algos import mdp_baselines as mb
+from ...algos import rl2 as rl2_mod
+from ...envs.tabular_mdp import sample_mdps
+from ...tidy import present
 
 KIND = "meta"
 BASELINES = ("random", "optimal", "greedy", "psrl", "opsrl", "beb")
@@ -156,7 +156,7 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.
             note += f"; per seed the best of {', '.join(present)} (paired on the same tasks)"
     budget = {}
     if algo == "rl2":
-        from .bandits_duan import rl2_budget
+        from ..bandits_duan import rl2_budget
 
         ev = _eval(table)
         rows = table[(table["algo"] == algo) & (table["n"] == n)]
@@ -167,7 +167,7 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.
 
 
 def _summary(table):
-    from ..stats import stratified_bootstrap_ci
+    from ...stats import stratified_bootstrap_ci
 
     rows = []
     ev = _eval(table)
@@ -183,13 +183,13 @@ def _summary(table):
 
 
 def _published():
-    from .bandits_duan import _published as pub
+    from ..bandits_duan import _published as pub
 
     return pub("tabular_mdp_duan")
 
 
 def figures(table: pd.DataFrame, params: dict, outdir) -> None:
-    from .. import plotting
+    from ... import plotting
 
     plt = plotting.setup()
     outdir = Path(outdir)

@@ -30,7 +30,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from ..tidy import present
+from ...tidy import present
 
 KIND = "episodic"
 ALGOS = ("flat_q", "maxq_q", "maxq_q_abs", "maxq_q_abs_greedy")
@@ -57,7 +57,7 @@ def _env_kwargs(params: dict) -> dict:
 
 
 def _variant_probs(variant: str, params: dict) -> tuple[float, float]:
-    from ..envs.taxi import VARIANTS
+    from ...envs.taxi import VARIANTS
 
     if variant not in VARIANTS:
         raise ValueError(f"variants: unknown Taxi variant {variant!r}; choose from {', '.join(VARIANTS)}")
@@ -77,7 +77,7 @@ def _env_key(variant: str, params: dict) -> tuple:
 
 @functools.lru_cache(maxsize=8)
 def _env(key: tuple):
-    from ..envs.taxi import aug_model, make_taxi
+    from ...envs.taxi import aug_model, make_taxi
 
     ms, fp, *kw = key
     env = make_taxi(move_success=ms, fickle_prob=fp, **dict(kw))
@@ -86,7 +86,7 @@ def _env(key: tuple):
 
 @functools.lru_cache(maxsize=8)
 def _oracle(key: tuple) -> dict:
-    from ..oracle_taxi import taxi_oracle
+    from ...oracle_taxi import taxi_oracle
 
     return taxi_oracle(_env(key)[0])
 
@@ -97,7 +97,7 @@ def _oracle(key: tuple) -> dict:
 
 
 def _agent_params(algo: str, params: dict) -> dict:
-    from ..algos.boltzmann import check_rate, check_temperature
+    from ...algos.boltzmann import check_rate, check_temperature
 
     p = params[algo]
     check_rate(f"{algo}.alpha", p["alpha"])
@@ -112,8 +112,8 @@ def _agent_params(algo: str, params: dict) -> dict:
 
 def final_values(algo: str, result: dict, env, model) -> dict:
     """Exact mean returns of the final greedy policies of one run (see module doc)."""
-    from ..algos import maxq_q
-    from ..oracle_taxi import evaluate_flat, hierarchy_models, mean_over_starts
+    from ...algos import maxq_q
+    from ...oracle_taxi import evaluate_flat, hierarchy_models, mean_over_starts
 
     if algo == "flat_q":
         Q = result["Q"]
@@ -129,8 +129,8 @@ def final_values(algo: str, result: dict, env, model) -> dict:
 
 
 def _run_one(algo: str, env, params: dict, seed: int) -> dict:
-    from ..algos import maxq_q, taxi_flat_q
-    from ..envs.taxi import step_args
+    from ...algos import maxq_q, taxi_flat_q
+    from ...envs.taxi import step_args
 
     p = _agent_params(algo, params)
     n_steps = int(params["n_steps"])
@@ -198,7 +198,7 @@ def steps_to_criterion(cum_steps, returns, reference: float, tolerance: float, w
     cum = np.asarray(cum_steps)
     r = np.asarray(returns, dtype=float)
     if rule == "stays":
-        from .fourrooms_sutton import episodes_to_criterion
+        from ..fourrooms_sutton import episodes_to_criterion
 
         # "trailing mean <= bound" (the Four Rooms rule, tolerance 0) on negated returns
         return episodes_to_criterion(cum, -r, -(reference - tolerance), 0.0, window)
@@ -265,7 +265,7 @@ def _per_seed_final(table: pd.DataFrame, algo: str, variants: list, column: str)
 
 
 def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
-    from ..claims import Samples
+    from ...claims import Samples
 
     cp = claim.get("params", {})
     kind = cp.get("measure", "speedup")
@@ -312,7 +312,7 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
 
 
 def oracle(params: dict) -> dict:
-    from ..envs.taxi import VARIANTS
+    from ...envs.taxi import VARIANTS
 
     out = {v: _oracle(_env_key(v, params)) for v in VARIANTS}
     return {"experiment": EXPERIMENT,
@@ -351,7 +351,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     import seaborn as sns
     from matplotlib.ticker import FuncFormatter
 
-    from ..plotting import curve_iqm_ci, savefig, setup
+    from ...plotting import curve_iqm_ci, savefig, setup
 
     plt = setup()
     outdir = Path(outdir)
@@ -404,7 +404,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
 
 def value_counts() -> dict:
     """Stored values of each representation, from the agents' own table layouts."""
-    from ..algos.maxq_q import table_sizes
+    from ...algos.maxq_q import table_sizes
 
     c0, v0 = table_sizes(False)
     c1, v1 = table_sizes(True)
@@ -412,7 +412,7 @@ def value_counts() -> dict:
 
 
 def report_section(table: pd.DataFrame, params: dict) -> str:
-    from ..stats import iqm
+    from ...stats import iqm
 
     crit = params["criterion"]
     counts = value_counts()
@@ -464,6 +464,6 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from ..config import experiment_params, load_config
+    from ...config import experiment_params, load_config
 
     print(json.dumps(oracle(experiment_params(load_config(), EXPERIMENT))))

@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..algos import seedblog_fourrooms as sb
-from ..tidy import present
+from ...algos import seedblog_fourrooms as sb
+from ...tidy import present
 
 KIND = "episodic"
 ALGOS = ("flat_q", "intra_option_q")
@@ -256,7 +256,7 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
     * ``seedblog_options_learn``: options agent, mean steps of the last ``final_episodes``
       episodes over the mean steps of the first ``final_episodes`` (< 1: steps fall with training).
     """
-    from ..claims import Samples
+    from ...claims import Samples
 
     cid = claim["id"]
     cp = claim.get("params", {}) or {}
@@ -339,7 +339,7 @@ def audit_summary(table: pd.DataFrame, params: dict) -> pd.DataFrame:
 
 
 def figures(table: pd.DataFrame, params: dict, outdir: Path) -> None:
-    from .. import plotting
+    from ... import plotting
 
     plt = plotting.setup()
     p = _p(params)
@@ -409,7 +409,7 @@ def figures(table: pd.DataFrame, params: dict, outdir: Path) -> None:
 
 
 def _ratio_ci(values: np.ndarray) -> tuple[float, float, float]:
-    from ..stats import stratified_bootstrap_ci
+    from ...stats import stratified_bootstrap_ci
 
     return stratified_bootstrap_ci(np.asarray(values, dtype=float), "iqm", reps=1000, seed=0)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import cartpole_meta as base
-from ..envs.lunarlander import LunarLanderFamily
+from .. import cartpole_meta as base
+from ...envs.lunarlander import LunarLanderFamily
 
 KIND = "meta"
 ALGOS = base.ALGOS
