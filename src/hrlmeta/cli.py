@@ -69,10 +69,8 @@ def cmd_train(args) -> int:
     seeds = args.seed
     if len(seeds) > 1 and "{seed}" not in str(args.out):
         raise ConfigError(f"--out {args.out}: several seeds need a '{{seed}}' placeholder in the path")
-    from .progress import progress
-
-    for seed in progress(seeds, desc=f"{args.experiment}/{args.algo}", unit="seed", disable=len(seeds) < 2):
-        pipeline.train(args.experiment, args.algo, seed, params, str(args.out).replace("{seed}", str(seed)))
+    # an experiment with train_batch trains the seeds as one batch, else in turn
+    pipeline.train_seeds(args.experiment, args.algo, seeds, params, str(args.out))
     return 0
 
 
@@ -211,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="one training run (or several seeds in turn) -> tidy parquet")
     p.add_argument("--experiment", required=True)
     p.add_argument("--algo", required=True)
-    p.add_argument("--seed", type=int, nargs="+", required=True, help="seed(s); one run per seed")
+    p.add_argument("--seed", type=int, nargs="+", required=True, help="seed(s); one run (one table) per seed, trained as one batch where the experiment can")
     p.add_argument("--out", required=True, help="output path; with several seeds it must contain {seed}")
     p.add_argument("--threads", type=int, default=1, help="cores for this run (BLAS/OpenMP/numba/torch pools)")
     p.add_argument("--params-json", default=None, help="the experiment's params block as JSON (workflow)")

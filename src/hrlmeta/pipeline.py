@@ -13,13 +13,8 @@ from . import experiments as registry
 from . import tidy
 
 
-def train(experiment: str, algo: str, seed: int, params: dict, out: str | os.PathLike) -> pd.DataFrame:
-    """One training run -> validated tidy table written atomically to ``out``."""
-    registry.check_algo(experiment, algo)
-    mod = registry.get(experiment)
-    t0, c0 = time.perf_counter(), time.process_time()
-    df = mod.train(algo, int(seed), params)
-    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+def _finish(mod, experiment: str, algo: str, seed: int, df, out, elapsed: float, cpu: float) -> pd.DataFrame:
+    """Check one run's table against the run's keys, order its columns, validate and write it atomically."""
     if not isinstance(df, pd.DataFrame) or df.empty:
         raise RuntimeError(f"{experiment}/{algo}/seed{seed}: train() returned no rows")
     for col, val in (("experiment", experiment), ("algo", algo), ("seed", int(seed))):
@@ -32,6 +27,46 @@ def train(experiment: str, algo: str, seed: int, params: dict, out: str | os.Pat
     # `hrlmeta plan --calibrate` reads the CPU seconds from this line in the job's log
     print(f"{experiment}/{algo}/seed{seed}: {len(df)} rows in {elapsed:.2f}s ({cpu:.3f} CPU-s) -> {out}")
     return df
+
+
+def train(experiment: str, algo: str, seed: int, params: dict, out: str | os.PathLike) -> pd.DataFrame:
+    """One training run -> validated tidy table written atomically to ``out``."""
+    registry.check_algo(experiment, algo)
+    mod = registry.get(experiment)
+    t0, c0 = time.perf_counter(), time.process_time()
+    df = mod.train(algo, int(seed), params)
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return _finish(mod, experiment, algo, seed, df, out, elapsed, cpu)
+
+
+def train_seeds(experiment: str, algo: str, seeds: list[int], params: dict, out_pattern: str) -> list[pd.DataFrame]:
+    """Several seeds -> one table each, written to ``out_pattern`` with ``{seed}`` replaced.
+
+    An experiment with ``train_batch(algo, seeds, params) -> list[DataFrame]`` trains the seeds as one batch
+    (a seed's table does not depend on which seeds share the batch); otherwise they are trained in turn.
+    The CPU time printed per seed is then the batch's share (total / number of seeds)."""
+    registry.check_algo(experiment, algo)
+    mod = registry.get(experiment)
+    seeds = [int(s) for s in seeds]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"--seed: repeated seed(s) in {seeds}")
+    paths = [str(out_pattern).replace("{seed}", str(s)) for s in seeds]
+    if len(seeds) > 1 and len(set(paths)) != len(paths):
+        raise ValueError(f"--out {out_pattern}: several seeds need a '{{seed}}' placeholder in the path")
+    batch = getattr(mod, "train_batch", None)
+    if batch is None or len(seeds) == 1:
+        from .progress import progress
+
+        return [train(experiment, algo, s, params, p)
+                for s, p in zip(progress(seeds, desc=f"{experiment}/{algo}", unit="seed", disable=len(seeds) < 2),
+                                paths)]
+    t0, c0 = time.perf_counter(), time.process_time()
+    dfs = batch(algo, seeds, params)
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    if len(dfs) != len(seeds):
+        raise RuntimeError(f"{experiment}/{algo}: train_batch returned {len(dfs)} tables for {len(seeds)} seeds")
+    n = len(seeds)
+    return [_finish(mod, experiment, algo, s, df, p, elapsed / n, cpu / n) for s, df, p in zip(seeds, dfs, paths)]
 
 
 def build_table(experiment: str, runs: list[str], out: str | os.PathLike) -> pd.DataFrame:

@@ -164,6 +164,120 @@ class Diayn:
                 next_eval += eval_every
 
 
+class DiaynSeeds:
+    """``S`` independent DIAYN (or zero-reward) agents, one per seed, trained as one batch.
+
+    Every network (actor, twin critics, discriminator) carries a leading seed dimension
+    (:class:`hrlmeta.algos.sac.SACSeeds`), the replay memories are one ``(S, capacity, .)`` tensor, and all
+    agents take their gradient steps together: one backward pass over the sum of the per-seed losses and one
+    fused Adam step (Adam is elementwise, so each seed's step is its own). Every random draw of seed ``k``
+    (initialisation, skills, actions, minibatch indices, noise) comes from ``generators[k]`` in the same
+    order as :class:`Diayn`, so a seed's run is the same whether it is trained alone or inside a batch.
+    The environments of all seeds are stepped as one batch of ``S * n_envs`` points (the point mass holds
+    no random state)."""
+
+    def __init__(self, cfg: DiaynConfig, env: PointMass, generators: list[torch.Generator]):
+        self.cfg, self.env, self.gens = cfg, env, list(generators)
+        self.S = len(self.gens)
+        K = cfg.num_skills
+        sac_cfg = S.SACConfig(obs_dim=env.obs_dim + K, act_dim=env.act_dim, hidden=tuple(cfg.hidden),
+                              lr=cfg.lr, gamma=cfg.gamma, tau=cfg.tau, alpha=cfg.alpha)
+        self.sac, self.disc = S.SACSeeds.init(
+            sac_cfg, self.gens, extra=lambda g: S.mlp_init([env.obs_dim, *cfg.hidden, K], g))
+        # one Adam over every parameter of every seed (one flat lane-padded tensor; elementwise per seed)
+        self.opt = S.SeedAdam(self.sac.parameters() + self.disc, self.S, lr=cfg.lr)
+        cap = min(cfg.buffer_size, 10**7)
+        self.cap, self.size, self.ptr = int(cap), 0, 0
+        self.rs = torch.zeros((self.S, self.cap, env.obs_dim))
+        self.rs2 = torch.zeros((self.S, self.cap, env.obs_dim))
+        self.ra = torch.zeros((self.S, self.cap, env.act_dim))
+        self.rz = torch.zeros((self.S, self.cap), dtype=torch.long)
+        self._rows = torch.arange(self.S).unsqueeze(1)
+        self.updates = 0
+
+    def _add(self, s, z, a, s2) -> None:
+        n = s.shape[1]
+        idx = (self.ptr + torch.arange(n)) % self.cap
+        self.rs[:, idx], self.rz[:, idx], self.ra[:, idx], self.rs2[:, idx] = s, z, a, s2
+        self.ptr = (self.ptr + n) % self.cap
+        self.size = min(self.size + n, self.cap)
+
+    def update(self) -> None:
+        c, K, B = self.cfg, self.cfg.num_skills, self.cfg.batch_size
+        idx = torch.stack([torch.randint(0, self.size, (B,), generator=g) for g in self.gens])
+        eps = torch.stack([torch.randn((2 * B, self.env.act_dim), generator=g) for g in self.gens])
+        rows = self._rows
+        s, z, a, s2 = self.rs[rows, idx], self.rz[rows, idx], self.ra[rows, idx], self.rs2[rows, idx]
+        logits = S.mlp(self.disc, s2)  # (S, B, K)
+        lq = torch.log_softmax(logits, dim=-1)
+        if c.reward == "diayn":
+            r = lq.detach().gather(-1, z.unsqueeze(-1)).squeeze(-1) + math.log(K)
+        else:
+            r = torch.zeros(self.S, B)
+        critic_loss, actor_loss = self.sac.losses(skill_obs(s, z, K), a, r, skill_obs(s2, z, K), eps)
+        disc_loss = -lq.gather(-1, z.unsqueeze(-1)).squeeze(-1).mean(dim=1)
+        self.opt.zero_grad()
+        (critic_loss + actor_loss + disc_loss).sum().backward()
+        self.opt.step()
+        self.sac.update_target()
+        self.updates += 1
+
+    def agent(self, k: int) -> "SeedView":
+        """Seed ``k``'s current networks, for evaluation."""
+        return SeedView(self, k)
+
+    def train(self, total_steps: int, on_eval=None, eval_every: int | None = None, progress=None) -> None:
+        """As :meth:`Diayn.train`, for every seed at once; ``on_eval(env_steps)`` is called for the batch."""
+        c, env, K = self.cfg, self.env, self.cfg.num_skills
+        n, Sd = c.n_envs, self.S
+        pos = env.reset(Sd * n).reshape(Sd, n, -1)
+        z = torch.stack([torch.randint(0, K, (n,), generator=g) for g in self.gens])
+        t, steps, owed = 0, 0, 0.0
+        if on_eval is not None:
+            on_eval(0)
+        next_eval = eval_every if eval_every else None
+        while steps < total_steps:
+            a = self.sac.act(skill_obs(pos, z, K), self.gens)
+            nxt = env.step(pos.reshape(Sd * n, -1), a.reshape(Sd * n, -1)).reshape(Sd, n, -1)
+            self._add(pos, z, a, nxt)
+            pos, t, steps = nxt, t + 1, steps + n
+            if t == env.horizon:
+                pos, t = env.reset(Sd * n).reshape(Sd, n, -1), 0
+                z = torch.stack([torch.randint(0, K, (n,), generator=g) for g in self.gens])
+            if self.size >= c.min_pool:
+                owed += n * c.updates_per_step
+                while owed >= 1.0:
+                    self.update()
+                    owed -= 1.0
+            if progress is not None:
+                progress(n)
+            if next_eval is not None and steps >= next_eval:
+                on_eval(steps)
+                next_eval += eval_every
+
+
+class SeedView:
+    """One seed of a :class:`DiaynSeeds` batch with :class:`Diayn`'s evaluation interface (``cfg``,
+    ``disc``, ``rollout``); acting noise comes from the caller's generator."""
+
+    def __init__(self, batch: DiaynSeeds, k: int):
+        self.cfg, self.env = batch.cfg, batch.env
+        self.actor = batch.sac.actor_of(k)
+        self.disc = [p[k].detach() for p in batch.disc]
+
+    @torch.no_grad()
+    def rollout(self, z: torch.Tensor, deterministic: bool, generator: torch.Generator) -> torch.Tensor:
+        K, A = self.cfg.num_skills, self.env.act_dim
+
+        def act(pos, t):
+            o = skill_obs(pos, z, K)
+            if deterministic:
+                return S.policy_mean_action(self.actor, o)
+            return S.policy_sample(self.actor, o, torch.randn((o.shape[0], A), generator=generator))[0]
+
+        return self.env.rollout(act, z.shape[0])
+
+
 # --------------------------------------------------------------------------- evaluation
 
 

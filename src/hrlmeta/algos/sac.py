@@ -149,4 +149,182 @@ class SAC:
         if deterministic:
             return policy_mean_action(self.actor, obs)
         eps = torch.randn((obs.shape[0], self.cfg.act_dim), generator=generator)
-        return policy_sample(self.actor, obs, eps)[0]
+        return policy_sample_seeds(self.actor, obs, eps)[0]
+
+
+# --------------------------------------------------------------------------- S independent agents as one batch
+
+
+def stack_seeds(per_seed: list[list[torch.Tensor]]) -> list[torch.Tensor]:
+    """Stack the parameter lists of ``S`` networks with the same shapes into one list with a leading seed
+    dimension: weights ``(S, in, out)``, biases ``(S, 1, out)``; parameters already stacked (twin critics,
+    ``(C, in, out)``) become ``(S * C, in, out)``, seed-major."""
+    out = []
+    for group in zip(*per_seed):
+        ps = [p.detach() for p in group]
+        if ps[0].dim() == 1:  # bias (out,) -> (1, out)
+            ps = [p.unsqueeze(0) for p in ps]
+        t = torch.cat(ps) if group[0].dim() == 3 else torch.stack(ps)
+        out.append(t.contiguous().requires_grad_())
+    return out
+
+
+#: per-seed rows of elementwise work are padded to a multiple of this many floats (a multiple of every CPU
+#: SIMD width torch uses, two AVX-512 vectors): torch's elementwise kernels run a vectorised body and a
+#: scalar tail whose transcendental functions (exp, tanh, log1p) and fused multiply-adds round differently,
+#: so an element's result would otherwise depend on where it falls in the whole batch, i.e. on the batch size.
+LANE = 64
+
+
+def lanes(fn, x: torch.Tensor) -> torch.Tensor:
+    """``fn(x)`` for an elementwise ``fn``, computed on a ``(S, padded)`` copy of ``x`` (leading seed
+    dimension) whose rows start and end on :data:`LANE` boundaries, so every seed's elements take the same
+    vectorised code path whatever the number of seeds. Differentiable (the backward pass runs on the same
+    padded layout)."""
+    S = x.shape[0]
+    flat = x.reshape(S, -1)
+    n = flat.shape[1]
+    pad = (-n) % LANE
+    y = fn(torch.nn.functional.pad(flat, (0, pad)) if pad else flat)
+    return (y[:, :n] if pad else y).reshape(x.shape)
+
+
+def policy_sample_seeds(actor: list[torch.Tensor], obs: torch.Tensor, eps: torch.Tensor):
+    """:func:`policy_sample` for ``S`` stacked actors, ``obs`` ``(S, B, o)``, ``eps`` ``(S, B, A)``, with
+    every transcendental function applied lane-aligned per seed (:func:`lanes`)."""
+    out = mlp(actor, obs)
+    mean, log_std = out.chunk(2, dim=-1)
+    log_std = log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
+    u = mean + lanes(torch.exp, log_std) * eps
+    log_n = -0.5 * eps.pow(2) - log_std - 0.5 * math.log(2 * math.pi)
+    log_det = 2.0 * (_LOG2 - u - lanes(lambda v: torch.nn.functional.softplus(-2.0 * v), u))
+    return lanes(torch.tanh, u), (log_n - log_det).sum(-1)
+
+
+class SeedAdam:
+    """Adam with torch.optim.Adam's update (defaults betas (0.9, 0.999), eps 1e-8) over parameters with a
+    leading seed dimension, computed on one ``(S, P)`` tensor whose rows are padded to :data:`LANE`
+    floats: one handful of kernels for every parameter of every seed, and each seed's arithmetic identical
+    whatever the batch size (the gradients are gathered into the padded rows, the new values copied back)."""
+
+    def __init__(self, params: list[torch.Tensor], n_seeds: int, lr: float, betas=(0.9, 0.999),
+                 eps: float = 1e-8):
+        self.params, self.S = list(params), int(n_seeds)
+        self.lr, self.b1, self.b2, self.eps = lr, betas[0], betas[1], eps
+        self.theta = flat_seeds(self.params, self.S)
+        self.m, self.v = torch.zeros_like(self.theta), torch.zeros_like(self.theta)
+        self.t = 0
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        g = flat_seeds([p.grad for p in self.params], self.S)
+        self.t += 1
+        self.m.lerp_(g, 1 - self.b1)
+        self.v.mul_(self.b2).addcmul_(g, g, value=1 - self.b2)
+        c1, c2 = 1 - self.b1 ** self.t, 1 - self.b2 ** self.t
+        denom = (self.v.sqrt() / math.sqrt(c2)).add_(self.eps)
+        self.theta.addcdiv_(self.m, denom, value=-self.lr / c1)
+        unflat_seeds(self.theta, self.params, self.S)
+
+
+def flat_seeds(params: list[torch.Tensor], n_seeds: int) -> torch.Tensor:
+    """Parameters (leading dimension a multiple of ``n_seeds``, seed-major) as one ``(S, P)`` tensor, each
+    row padded with zeros to a multiple of :data:`LANE`."""
+    rows = [p.detach().reshape(n_seeds, -1) for p in params]
+    n = sum(r.shape[1] for r in rows)
+    pad = (-n) % LANE
+    if pad:
+        rows.append(torch.zeros((n_seeds, pad), dtype=rows[0].dtype, device=rows[0].device))
+    return torch.cat(rows, dim=1)
+
+
+def unflat_seeds(flat: torch.Tensor, params: list[torch.Tensor], n_seeds: int) -> None:
+    """Copy the rows of :func:`flat_seeds` back into ``params`` (in place)."""
+    views, srcs, off = [], [], 0
+    for p in params:
+        v = p.detach().view(n_seeds, -1)
+        views.append(v)
+        srcs.append(flat[:, off:off + v.shape[1]])
+        off += v.shape[1]
+    torch._foreach_copy_(views, srcs)
+
+
+def q_values_seeds(critic: list[torch.Tensor], obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
+    """Twin critics of ``S`` agents in one call: ``critic`` stacked ``(S * C, ...)``, ``obs`` ``(S, B, o)``,
+    ``act`` ``(S, B, a)`` -> ``(S, C, B)``."""
+    S, B = obs.shape[0], obs.shape[1]
+    C = critic[0].shape[0] // S
+    x = torch.cat([obs, act], dim=-1).unsqueeze(1).expand(S, C, B, -1).reshape(S * C, B, -1)
+    return mlp(critic, x).reshape(S, C, B)
+
+
+class SACSeeds:
+    """``S`` independent SAC agents (one per seed) as one batch: every network carries a leading seed
+    dimension and is evaluated with one ``baddbmm`` per layer. Seed ``k``'s networks are initialised from
+    its own generator exactly as :class:`SAC` would, and every loss is a per-seed quantity (means over that
+    seed's minibatch only) summed over seeds, so the gradient a seed receives is the gradient of its own loss
+    and its run does not depend on which other seeds share the batch."""
+
+    def __init__(self, cfg: SACConfig, actor: list[torch.Tensor], critic: list[torch.Tensor]):
+        self.cfg = cfg
+        self.actor, self.critic = actor, critic
+        self.S = actor[0].shape[0]
+        self.target = [p.detach().clone() for p in self.critic]
+        self._target_flat = flat_seeds(self.target, self.S)
+
+    @classmethod
+    def init(cls, cfg: SACConfig, generators: list[torch.Generator], extra=None) -> "SACSeeds":
+        """Seed ``k``'s actor, then critics, initialised from ``generators[k]`` (as :class:`SAC`); ``extra(g)``,
+        if given, is called right after with the same generator (e.g. to draw a discriminator) and its
+        parameter lists are returned stacked as the second value."""
+        h = list(cfg.hidden)
+        actors, critics, extras = [], [], []
+        for g in generators:
+            actors.append(mlp_init([cfg.obs_dim, *h, 2 * cfg.act_dim], g))
+            critics.append(mlp_init([cfg.obs_dim + cfg.act_dim, *h, 1], g, stack=cfg.n_critics))
+            if extra is not None:
+                extras.append(extra(g))
+        agent = cls(cfg, stack_seeds(actors), stack_seeds(critics))
+        return agent, (stack_seeds(extras) if extra is not None else None)
+
+    def parameters(self) -> list[torch.Tensor]:
+        return self.actor + self.critic
+
+    def actor_of(self, k: int) -> list[torch.Tensor]:
+        """Seed ``k``'s actor as an unstacked parameter list (weights (in, out), biases (1, out))."""
+        return [p[k].detach() for p in self.actor]
+
+    def losses(self, obs, act, reward, next_obs, eps: torch.Tensor):
+        """Per-seed critic and actor losses ``(S,)`` on one minibatch per seed: ``obs`` ``(S, B, o)``,
+        ``act`` ``(S, B, a)``, ``reward`` ``(S, B)``, ``eps`` ``(S, 2B, a)`` (as :meth:`SAC.losses`)."""
+        c = self.cfg
+        b = obs.shape[1]
+        a_all, logp_all = policy_sample_seeds(self.actor, torch.cat([next_obs, obs], dim=1), eps)
+        a_next, logp_next = a_all[:, :b].detach(), logp_all[:, :b].detach()
+        a_pi, logp_pi = a_all[:, b:], logp_all[:, b:]
+        with torch.no_grad():
+            q_next = q_values_seeds(self.target, next_obs, a_next)
+            y = reward + c.gamma * (q_next.min(dim=1).values - c.alpha * logp_next)
+        q = q_values_seeds(self.critic, obs, act)
+        critic_loss = 0.5 * (q - y.unsqueeze(1)).pow(2).mean(dim=2).sum(dim=1)
+        q_pi = q_values_seeds([p.detach() for p in self.critic], obs, a_pi).min(dim=1).values
+        actor_loss = (c.alpha * logp_pi - q_pi).mean(dim=1)
+        return critic_loss, actor_loss
+
+    @torch.no_grad()
+    def update_target(self) -> None:
+        """Polyak step ``target <- target + tau (critic - target)`` on lane-padded rows (see :class:`SeedAdam`)."""
+        self._target_flat.lerp_(flat_seeds(self.critic, self.S), self.cfg.tau)
+        unflat_seeds(self._target_flat, self.target, self.S)
+
+    @torch.no_grad()
+    def act(self, obs: torch.Tensor, generators: list[torch.Generator]) -> torch.Tensor:
+        """Stochastic actions ``(S, n, a)`` for observations ``(S, n, o)``, seed ``k``'s noise from
+        ``generators[k]``."""
+        n = obs.shape[1]
+        eps = torch.stack([torch.randn((n, self.cfg.act_dim), generator=g) for g in generators])
+        return policy_sample_seeds(self.actor, obs, eps)[0]

@@ -90,15 +90,16 @@ def cost_units(algo: str, params: dict) -> float:
     return float(int(a.get("total_steps", 50000)) * float(a.get("updates_per_step", 1.0)) * len(layouts(params)))
 
 
-def _evaluate(agent: D.Diayn, env: PointMass, ev: dict, gen: torch.Generator, final: bool, fresh: dict):
-    """Rows (without run columns) of one evaluation point, both evaluation modes."""
+def _evaluate(agent, env: PointMass, ev: dict, gen: torch.Generator, final: bool, fresh: dict):
+    """Rows (without run columns) of one evaluation point, both evaluation modes; ``agent`` is one seed's
+    view of the batch (:class:`hrlmeta.algos.diayn.SeedView`), its acting noise from ``gen``."""
     K = agent.cfg.num_skills
     per = int(ev.get("episodes_per_skill", 10))
     grid = int(ev.get("coverage_grid", 10))
     z = D.eval_skills(K, per)
     out = []
     for mode in ("stochastic", "deterministic"):
-        P = agent.rollout(z, deterministic=(mode == "deterministic"))  # (T+1, n, 2)
+        P = agent.rollout(z, deterministic=(mode == "deterministic"), generator=gen)  # (T+1, n, 2)
         with torch.no_grad():
             lq = D.log_q(agent.disc, P[1:])  # (T, n, K)
             r = lq.gather(-1, z.view(1, -1, 1).expand(P.shape[0] - 1, -1, 1)).squeeze(-1) + math.log(K)
@@ -118,48 +119,60 @@ def _evaluate(agent: D.Diayn, env: PointMass, ev: dict, gen: torch.Generator, fi
 
 
 def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
+    """One seed: a batch of one (:func:`train_batch`)."""
+    return train_batch(algo, [seed], params)[0]
+
+
+def train_batch(algo: str, seeds: list[int], params: dict) -> list[pd.DataFrame]:
+    """Train ``seeds`` as one batch (:class:`hrlmeta.algos.diayn.DiaynSeeds`); one table per seed, each the
+    same as the seed's run alone (every random draw of a seed comes from its own generators)."""
     if algo not in ALGOS:
         raise KeyError(f"pointmass_diayn has no algorithm {algo!r}; its algorithms: {', '.join(ALGOS)}")
     dev = _device(params)
     if dev != "cpu":  # pragma: no cover - the agent is small; GPU offers nothing here
         raise ValueError("params.device: the point-mass agent runs on 'cpu' only (networks of 32 units)")
     torch.set_num_threads(int(params.get("torch_threads", 1)))
+    seeds = [int(s) for s in seeds]
     a = params.get("agent", {})
     total = int(a.get("total_steps", 50000))
     ev = params.get("eval", {})
     every = int(ev.get("every", max(total // 5, 1)))
     fresh = ev.get("fresh_classifier", {})
-    rows: list[dict] = []
-    episode = 0
+    rows: list[list[dict]] = [[] for _ in seeds]
+    episode = [0] * len(seeds)
     for layout in layouts(params):
         env = make_env(params, layout)
         cfg = make_config(params, algo)
         cfg.buffer_size = min(cfg.buffer_size, total)
         lid = LAYOUT_IDS[layout]
-        agent = D.Diayn(cfg, env, _generator(seed, lid, 0))
-        eval_gen = _generator(seed, lid, 1)
+        batch = D.DiaynSeeds(cfg, env, [_generator(s, lid, 0) for s in seeds])
+        eval_gens = [_generator(s, lid, 1) for s in seeds]
         points = []
 
         def on_eval(steps: int) -> None:
-            nonlocal episode
             final = steps >= total
-            for r in _evaluate(agent, env, ev, eval_gen, final, fresh):
-                rows.append({"env": f"pointmass_{layout}", "layout": layout, "eval_point": len(points),
-                             "env_steps": int(steps), "episode": episode, "steps": env.horizon,
-                             "decisions": 1, "num_skills": cfg.num_skills, **r})
-                episode += 1
+            for k in range(len(seeds)):
+                for r in _evaluate(batch.agent(k), env, ev, eval_gens[k], final, fresh):
+                    rows[k].append({"env": f"pointmass_{layout}", "layout": layout, "eval_point": len(points),
+                                    "env_steps": int(steps), "episode": episode[k], "steps": env.horizon,
+                                    "decisions": 1, "num_skills": cfg.num_skills, **r})
+                    episode[k] += 1
             points.append(steps)
 
-        bar = progress(total=total, desc=f"{algo} seed {seed} {layout}", unit="step", leave=False)
-        agent.train(total, on_eval=on_eval, eval_every=every, progress=bar.update)
+        desc = f"{algo} seed{'s' if len(seeds) > 1 else ''} {','.join(map(str, seeds))} {layout}"
+        bar = progress(total=total, desc=desc, unit="step", leave=False)
+        batch.train(total, on_eval=on_eval, eval_every=every, progress=bar.update)
         bar.close()
         if points[-1] < total:  # total not a multiple of eval.every
             on_eval(total)
-    df = pd.DataFrame(rows)
-    df.insert(0, "experiment", EXPERIMENT)
-    df.insert(2, "algo", algo)
-    df.insert(3, "seed", int(seed))
-    return df
+    out = []
+    for seed, r in zip(seeds, rows):
+        df = pd.DataFrame(r)
+        df.insert(0, "experiment", EXPERIMENT)
+        df.insert(2, "algo", algo)
+        df.insert(3, "seed", int(seed))
+        out.append(df)
+    return out
 
 
 # --------------------------------------------------------------------------- analysis
