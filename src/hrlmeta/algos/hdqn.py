@@ -163,64 +163,202 @@ def _argmax_ties(q: np.ndarray, rng: np.random.Generator) -> int:
     return int(best[0] if best.size == 1 else best[rng.integers(best.size)])
 
 
+class OneHotMLPSeeds:
+    """:class:`OneHotMLP` for ``S`` seeds at once: the parameters are views ``(S, *shape)`` of the rows of
+    one ``(S, P)`` tensor (row ``k`` = seed ``k``), the forward and backward passes are batched matrix
+    products over seeds, and the acting path reads seed ``k``'s row through zero-copy numpy views. Seed
+    ``k``'s initial weights are drawn from ``gens[k]`` exactly as :class:`OneHotMLP` draws them."""
+
+    def __init__(self, theta, grad, offset: int, n_in: int, hidden: int, n_out: int, gens=None) -> None:
+        S = theta.shape[0]
+        shapes = ((n_in, hidden), (hidden,), (hidden, n_out), (n_out,))
+        self.p, self.g = [], []
+        for shape in shapes:
+            n = int(np.prod(shape))
+            self.p.append(theta[:, offset:offset + n].view(S, *shape))
+            self.g.append(grad[:, offset:offset + n].view(S, *shape))
+            offset += n
+        self.end, self.n_in = offset, n_in
+        if gens is not None:
+            for k, gen in enumerate(gens):
+                for p, fan_in in zip(self.p, (n_in, n_in, hidden, hidden)):
+                    b = 1.0 / np.sqrt(fan_in)
+                    p[k].copy_(torch.rand(p.shape[1:], generator=gen, dtype=p.dtype) * (2 * b) - b)
+        self.np = [[p[k].numpy() for p in self.p] for k in range(S)]
+        self.rows = torch.arange(S).unsqueeze(1)
+
+    def forward(self, idx):
+        """Q-values (S, B, n_out) for one-hot inputs with ones at the indices ``idx`` (S, B, m) (m ones per
+        input); also returns the hidden pre-activation for :meth:`backward`."""
+        W1, b1, W2, b2 = self.p
+        rows = self.rows.unsqueeze(2)
+        pre = W1[rows, idx].sum(2) + b1.unsqueeze(1)
+        return torch.baddbmm(b2.unsqueeze(1), pre.clamp(min=0.0), W2), pre
+
+    def q_np(self, k: int, idx) -> np.ndarray:
+        """Q-values of one input (ints in ``idx``) of seed ``k`` in numpy, reading the live parameters."""
+        W1, b1, W2, b2 = self.np[k]
+        h = b1 + W1[idx[0]]
+        for i in idx[1:]:
+            h = h + W1[i]
+        return np.maximum(h, 0.0) @ W2 + b2
+
+    def td_backward(self, idx, q, pre, act, y) -> None:
+        """Per seed, write d/dtheta of mean_b (q[b, act[b]] - y[b])^2 into the gradient rows."""
+        W1, b1, W2, b2 = self.p
+        gW1, gb1, gW2, gb2 = self.g
+        S, B = q.shape[0], q.shape[1]
+        dq = torch.zeros_like(q)
+        dq.scatter_(2, act[:, :, None], (2.0 / B) * (q.gather(2, act[:, :, None]) - y[:, :, None]))
+        h = pre.clamp(min=0.0)
+        gW2.copy_(torch.bmm(h.transpose(1, 2), dq))
+        gb2.copy_(dq.sum(1))
+        dh = torch.bmm(dq, W2.transpose(1, 2)) * (pre > 0)
+        m = idx.shape[2]
+        flat = torch.zeros(S * self.n_in, dh.shape[2], dtype=dh.dtype)
+        flat.index_add_(0, (self.rows.unsqueeze(2) * self.n_in + idx).reshape(-1),
+                        dh.unsqueeze(2).expand(S, B, m, -1).reshape(S * B * m, -1))
+        gW1.copy_(flat.view(S, self.n_in, -1))
+        gb1.copy_(dh.sum(1))
+
+
+#: rows of the seeds' parameter tensor are padded to a multiple of this many floats so that every seed's
+#: elementwise work (Adam) takes the same vectorised path whatever the number of seeds (see
+#: :data:`hrlmeta.algos.sac.LANE`)
+LANE = 64
+
+
 def train(cfg: HDQNConfig, seed: int, snapshots=(), log_meta: int = 0) -> dict:
-    """One training run. Returns per-episode arrays (as :func:`hrlmeta.algos.hdqn_tabular.train`) plus
-    ``Q1_snapshots``/``Q2_snapshots``: the networks' Q-tables over every (s, g) after episode ``snapshots[i]``,
-    and ``meta_log``: the first ``log_meta`` meta transitions (episode, s0, g, F, s_end) as stored in D2."""
+    """One training run: a batch of one seed (:func:`train_seeds`)."""
+    return train_seeds(cfg, [seed], snapshots=snapshots, log_meta=log_meta)[0]
+
+
+def train_seeds(cfg: HDQNConfig, seeds, snapshots=(), log_meta: int = 0) -> list[dict]:
+    """Training runs of ``seeds`` as one batch; per seed, the per-episode arrays of
+    :func:`hrlmeta.algos.hdqn_tabular.train` plus ``Q1_snapshots``/``Q2_snapshots`` (the networks'
+    Q-tables over every (s, g) after episode ``snapshots[i]``) and ``meta_log`` (the first ``log_meta``
+    meta transitions (episode, s0, g, F, s_end) as stored in D2).
+
+    Each seed runs Algorithm 1 in its own Python coroutine (:func:`_seed_loop`: its own environment, replay
+    memories and numpy generator) up to its next gradient step, which it hands over as the minibatch indices
+    it drew; then every waiting seed takes that step together (:class:`OneHotMLPSeeds`, one Adam over the
+    seeds' parameter rows). A seed's draws and arithmetic do not depend on the other seeds, so its run is the
+    same alone or in any batch. Seeds that have finished stay in the tensors (their rows are updated on
+    repeated minibatches and never read again)."""
+    cfg.check()
+    torch.set_num_threads(cfg.torch_threads)
+    if cfg.n_states > np.iinfo(np.int16).max:
+        raise ValueError(f"n_states: {cfg.n_states} is too large for the replay's int16 states")
+    seeds = [int(x) for x in seeds]
+    S_, G, A, B, H = cfg.n_states, cfg.n_states, 2, cfg.batch_size, cfg.hidden
+    K = len(seeds)
+    rngs, gens = [], []
+    for sd in seeds:
+        ss = np.random.SeedSequence([sd, 0xC4A1])
+        rngs.append(np.random.default_rng(ss.spawn(1)[0]))
+        gens.append(torch.Generator().manual_seed(int(ss.generate_state(1)[0])))
+    n_par = OneHotMLP.size(2 * S_, H, A) + OneHotMLP.size(S_, H, G)
+    n_row = n_par + (-n_par) % LANE
+    theta, grad = torch.zeros(K, n_row), torch.zeros(K, n_row)
+    ctrl = OneHotMLPSeeds(theta, grad, 0, 2 * S_, H, A)  # input: one-hot(s) ++ one-hot(g)
+    meta = OneHotMLPSeeds(theta, grad, ctrl.end, S_, H, G)
+    for k, gen in enumerate(gens):  # seed k's draws in OneHotMLP's order: the controller, then the meta-controller
+        ctrl_k = OneHotMLPSeeds(theta[k:k + 1], grad[k:k + 1], 0, 2 * S_, H, A, [gen])
+        OneHotMLPSeeds(theta[k:k + 1], grad[k:k + 1], ctrl_k.end, S_, H, G, [gen])
+    frozen = cfg.target_update > 1
+    theta_t = theta.clone() if frozen else theta  # the target parameters theta^-
+    ctrl_t = OneHotMLPSeeds(theta_t, grad, 0, 2 * S_, H, A) if frozen else ctrl
+    meta_t = OneHotMLPSeeds(theta_t, grad, ctrl.end, S_, H, G) if frozen else meta
+    opt = Adam(theta, cfg.lr)
+
+    # replay memories D1 (controller) and D2 (meta-controller): ring buffers, one row per seed; the integer
+    # fields of a transition side by side (D1: s, g + n_states, a, s2; D2: s, g, s2), then the float ones
+    # (D1: r, end; D2: F, end)
+    c_cap, m_cap = cfg.replay_ctrl, cfg.replay_meta
+    D1i, D1f = np.zeros((K, c_cap, 4), dtype=np.int16), np.zeros((K, c_cap, 2), dtype=np.float32)
+    D2i, D2f = np.zeros((K, m_cap, 3), dtype=np.int16), np.zeros((K, m_cap, 2), dtype=np.float32)
+    rows = np.arange(K)[:, None]
+
+    def update(I1: np.ndarray, I2: np.ndarray, has2: np.ndarray) -> None:
+        """One minibatch step on L1 (from D1) and, for the seeds whose D2 holds a minibatch, on L2."""
+        ints = torch.from_numpy(D1i[rows, I1]).long()         # (K, B, 4)
+        r, end = torch.from_numpy(D1f[rows, I1]).unbind(2)
+        x, a, x2 = ints[:, :, 0:2], ints[:, :, 2], ints[:, :, 1:4:2]  # inputs (s, g+S), a, (g+S, s2)
+        if frozen:
+            with torch.no_grad():
+                q_next = ctrl_t.forward(x2)[0]
+            q, pre = ctrl.forward(x)
+        else:  # theta^- = theta: both minibatch halves in one pass
+            q_all, pre_all = ctrl.forward(torch.cat([x, x2], dim=1))
+            q, pre, q_next = q_all[:, :B], pre_all[:, :B], q_all[:, B:]
+        y = r + cfg.gamma * (1.0 - end) * q_next.max(2).values
+        ctrl.td_backward(x, q, pre, a, y)
+        if has2.any():
+            mi = torch.from_numpy(D2i[rows, I2]).long()           # (K, B, 3)
+            F, mend = torch.from_numpy(D2f[rows, I2]).unbind(2)
+            ms, mg, ms2 = mi[:, :, 0:1], mi[:, :, 1], mi[:, :, 2:3]
+            if frozen:
+                with torch.no_grad():
+                    q2_next = meta_t.forward(ms2)[0]
+                q2, pre2 = meta.forward(ms)
+            else:
+                q2_all, pre2_all = meta.forward(torch.cat([ms, ms2], dim=1))
+                q2, pre2, q2_next = q2_all[:, :B], pre2_all[:, :B], q2_all[:, B:]
+            y2 = F + cfg.gamma * (1.0 - mend) * q2_next.max(2).values
+            meta.td_backward(ms, q2, pre2, mg, y2)
+            if not has2.all():
+                grad[torch.from_numpy(~has2), ctrl.end:] = 0.0
+        else:
+            grad[:, ctrl.end:] = 0.0
+        opt.step(grad)
+
+    loops = [_seed_loop(cfg, k, rngs[k], ctrl, meta, D1i[k], D1f[k], D2i[k], D2f[k], snapshots, log_meta)
+             for k in range(K)]
+    results: list = [None] * K
+    I1, I2 = np.zeros((K, B), dtype=np.int64), np.zeros((K, B), dtype=np.int64)
+    has2 = np.zeros(K, dtype=bool)
+    active = list(range(K))
+    t = 0
+    while active:
+        waiting = []
+        for k in active:
+            try:
+                i1, i2 = loops[k].send(None)
+            except StopIteration as stop:
+                results[k] = stop.value
+                continue
+            I1[k], has2[k] = i1, i2 is not None
+            if i2 is not None:
+                I2[k] = i2
+            waiting.append(k)
+        active = waiting
+        if active:
+            done = np.ones(K, dtype=bool)
+            done[active] = False
+            has2[done] = False
+            update(I1, I2, has2)
+            t += 1
+            if frozen:  # every seed takes its t-th step together, so the target refresh is shared
+                # (a seed's env step count equals B - 1 + its number of gradient steps)
+                if (B - 1 + t) % cfg.target_update == 0:
+                    theta_t.copy_(theta)
+    return results
+
+
+def _seed_loop(cfg: HDQNConfig, k: int, rng: np.random.Generator, ctrl: OneHotMLPSeeds, meta: OneHotMLPSeeds,
+               d1i: np.ndarray, d1f: np.ndarray, d2i: np.ndarray, d2f: np.ndarray, snapshots, log_meta: int):
+    """Algorithm 1 for seed ``k`` as a coroutine: yields the minibatch indices ``(i1, i2 or None)`` of each
+    gradient step (drawn from ``rng`` where the step happens) and resumes once the step is taken; returns the
+    per-episode arrays."""
     from ..envs.chain import transition
     from .hdqn_tabular import linear_epsilon
 
-    cfg.check()
-    torch.set_num_threads(cfg.torch_threads)
-    S, G, A, B, H = cfg.n_states, cfg.n_states, 2, cfg.batch_size, cfg.hidden
-    ss = np.random.SeedSequence([int(seed), 0xC4A1])
-    rng = np.random.default_rng(ss.spawn(1)[0])
-    gen = torch.Generator().manual_seed(int(ss.generate_state(1)[0]))
-    n_par = OneHotMLP.size(2 * S, H, A) + OneHotMLP.size(S, H, G)
-    theta, grad = torch.zeros(n_par), torch.zeros(n_par)
-    ctrl = OneHotMLP(theta, grad, 0, 2 * S, H, A, gen)  # input: one-hot(s) ++ one-hot(g)
-    meta = OneHotMLP(theta, grad, ctrl.end, S, H, G, gen)
-    frozen = cfg.target_update > 1
-    theta_t = theta.clone() if frozen else theta  # the target parameters theta^-
-    ctrl_t = OneHotMLP(theta_t, grad, 0, 2 * S, H, A) if frozen else ctrl
-    meta_t = OneHotMLP(theta_t, grad, ctrl.end, S, H, G) if frozen else meta
-    gmeta = grad[ctrl.end:]
-    opt = Adam(theta, cfg.lr)
-
-    # replay memories D1 (controller) and D2 (meta-controller), ring buffers
+    S, G, A, B = cfg.n_states, cfg.n_states, 2, cfg.batch_size
     c_cap, m_cap = cfg.replay_ctrl, cfg.replay_meta
-    D1 = {k: np.zeros(c_cap, dtype=np.int64) for k in ("s", "g", "a", "s2")}
-    D1["r"] = np.zeros(c_cap, dtype=np.float32)
-    D1["end"] = np.zeros(c_cap, dtype=np.float32)
-    D2 = {k: np.zeros(m_cap, dtype=np.int64) for k in ("s", "g", "s2")}
-    D2["F"] = np.zeros(m_cap, dtype=np.float32)
-    D2["end"] = np.zeros(m_cap, dtype=np.float32)
     n1 = n2 = 0
-
-    def batch(D, n, cap, keys):
-        i = rng.integers(0, min(n, cap), B)
-        return [torch.from_numpy(D[k][i]) for k in keys]
-
-    def update():
-        """One minibatch step on L1 (from D1) and, once D2 holds a minibatch, on L2 (from D2)."""
-        s, g, a, s2, r, end = batch(D1, n1, c_cap, ("s", "g", "a", "s2", "r", "end"))
-        gS = g + S
-        with torch.no_grad():
-            y = r + cfg.gamma * (1.0 - end) * ctrl_t.forward((s2, gS))[0].max(1).values
-        q, pre = ctrl.forward((s, gS))
-        ctrl.td_backward((s, gS), q, pre, a, y)
-        if n2 >= B:
-            ms, mg, ms2, F, mend = batch(D2, n2, m_cap, ("s", "g", "s2", "F", "end"))
-            y2 = F + cfg.gamma * (1.0 - mend) * meta_t.forward((ms2,))[0].max(1).values
-            q2, pre2 = meta.forward((ms,))
-            meta.td_backward((ms,), q2, pre2, mg, y2)
-        else:
-            gmeta.zero_()
-        opt.step(grad)
-
     n_ep = cfg.n_episodes
     snapshots = np.unique(np.asarray(snapshots, dtype=np.int64))
-    out = {k: np.zeros(n_ep, dtype=np.int64) for k in ("steps", "decisions", "first_goal")}
+    out = {key: np.zeros(n_ep, dtype=np.int64) for key in ("steps", "decisions", "first_goal")}
     out["return"] = np.zeros(n_ep)
     out["visited6"] = np.zeros(n_ep, dtype=bool)
     out["capped"] = np.zeros(n_ep, dtype=bool)
@@ -241,10 +379,10 @@ def train(cfg: HDQNConfig, seed: int, snapshots=(), log_meta: int = 0) -> dict:
     def choose_goal(s):
         if rng.random() < eps_at(t):
             return int(rng.integers(G))
-        return _argmax_ties(meta.q_np((s,)), rng)
+        return _argmax_ties(meta.q_np(k, (s,)), rng)
 
     for ep in range(n_ep):
-        s, visited, k, d, total = cfg.start, False, 0, 0, 0.0
+        s, visited, steps, d, total = cfg.start, False, 0, 0, 0.0
         out["epsilon"][ep] = eps_at(t)
         out["epsilon_ctrl"][ep] = eps1 if adaptive else eps_at(t)
         g = choose_goal(s)
@@ -257,33 +395,34 @@ def train(cfg: HDQNConfig, seed: int, snapshots=(), log_meta: int = 0) -> dict:
                 if rng.random() < e1:
                     a = int(rng.integers(A))
                 else:
-                    a = _argmax_ties(ctrl.q_np((s, S + g)), rng)
+                    a = _argmax_ties(ctrl.q_np(k, (s, S + g)), rng)
                 s2, visited, f, done = transition(s, a, rng.random(), cfg.p_right, S, visited, cfg.reward_visited,
                                                   cfg.reward_unvisited)
                 t += 1
-                k += 1
+                steps += 1
                 out["visits"][ep, s2] += 1
                 reached = s2 == g
                 j = n1 % c_cap
-                D1["s"][j], D1["g"][j], D1["a"][j], D1["s2"][j] = s, g, a, s2
-                D1["r"][j], D1["end"][j] = float(reached), float(reached or done)
+                d1i[j] = s, S + g, a, s2
+                d1f[j] = float(reached), float(reached or done)
                 n1 += 1
-                if n1 >= B:
-                    update()
-                if frozen and t % cfg.target_update == 0:
-                    theta_t.copy_(theta)
+                if n1 >= B:  # one minibatch step on L1 and (once D2 holds a minibatch) on L2
+                    i1 = rng.integers(0, min(n1, c_cap), B)
+                    i2 = rng.integers(0, min(n2, m_cap), B) if n2 >= B else None
+                    yield i1, i2
                 F += f
                 s = s2
                 if reached or done:
                     break
-                if k >= cfg.max_steps:
+                if steps >= cfg.max_steps:
                     cut = True
                     break
             if cut:
                 out["capped"][ep] = True
                 break
             j = n2 % m_cap
-            D2["s"][j], D2["g"][j], D2["s2"][j], D2["F"][j], D2["end"][j] = s0, g, s, F, float(done)
+            d2i[j] = s0, g, s
+            d2f[j] = F, float(done)
             n2 += 1
             if len(meta_log) < log_meta:
                 meta_log.append((ep, s0, g, F, s))
@@ -293,7 +432,7 @@ def train(cfg: HDQNConfig, seed: int, snapshots=(), log_meta: int = 0) -> dict:
             total += F
             if not done:
                 g = choose_goal(s)
-        out["steps"][ep], out["decisions"][ep], out["return"][ep] = k, d, total
+        out["steps"][ep], out["decisions"][ep], out["return"][ep] = steps, d, total
         out["visited6"][ep] = visited
         if adaptive:
             for h in range(G):
@@ -301,8 +440,8 @@ def train(cfg: HDQNConfig, seed: int, snapshots=(), log_meta: int = 0) -> dict:
                 if n:
                     eps1[h] = max(cfg.eps_end, 1.0 - hist[h, :n].sum() / n)
         if snap_i < snapshots.size and snapshots[snap_i] == ep + 1:
-            q1_snap.append(np.array([[ctrl.q_np((x, S + h)) for h in range(G)] for x in range(S)]))
-            q2_snap.append(np.array([meta.q_np((x,)) for x in range(S)]))
+            q1_snap.append(np.array([[ctrl.q_np(k, (x, S + h)) for h in range(G)] for x in range(S)]))
+            q2_snap.append(np.array([meta.q_np(k, (x,)) for x in range(S)]))
             snap_i += 1
     out["snapshots"] = snapshots
     out["Q1_snapshots"] = np.array(q1_snap).reshape(-1, S, G, A)

@@ -88,7 +88,7 @@ def run_algo(algo: str, seed: int, params: dict, snapshots=(), log_meta: int = 0
         raise KeyError(f"{EXPERIMENT} has no algorithm {algo!r}; its algorithms: {', '.join(ALGOS)}")
     check_params(params)
     env, eps = params["env"], params["epsilon"]
-    run_seed = int(np.random.SeedSequence([int(seed), ALGOS.index(algo)]).generate_state(1)[0])
+    run_seed = _run_seed(algo, seed)
     common = dict(p_right=float(env["p_right"]), reward_visited=float(env["reward_visited"]),
                   reward_unvisited=float(env["reward_unvisited"]), max_steps=int(params["max_steps"]))
     sched = dict(eps_start=float(eps["start"]), eps_end=float(eps["end"]), anneal_steps=int(eps["anneal_steps"]))
@@ -107,22 +107,54 @@ def run_algo(algo: str, seed: int, params: dict, snapshots=(), log_meta: int = 0
                                   seed=run_seed, snapshots=snapshots, log_meta=log_meta, **sched, **common)
     from ...algos import hdqn
 
+    return hdqn.train(_hdqn_config(params), run_seed, snapshots=snapshots, log_meta=log_meta)
+
+
+def _run_seed(algo: str, seed: int) -> int:
+    return int(np.random.SeedSequence([int(seed), ALGOS.index(algo)]).generate_state(1)[0])
+
+
+def _hdqn_config(params: dict):
+    from ...algos import hdqn
+
+    env, eps = params["env"], params["epsilon"]
     nn = params["neural"]
-    cfg = hdqn.HDQNConfig(n_episodes=n_ep, hidden=int(nn["hidden"]), lr=float(nn["lr"]), gamma=gamma,
-                          batch_size=int(nn["batch_size"]), replay_ctrl=int(nn["replay_ctrl"]),
-                          replay_meta=int(nn["replay_meta"]), target_update=int(nn["target_update"]),
-                          ctrl_eps_mode=eps["controller"], success_window=int(eps["success_window"]),
-                          **sched, **common)
-    return hdqn.train(cfg, run_seed, snapshots=snapshots, log_meta=log_meta)
+    return hdqn.HDQNConfig(
+        n_episodes=int(params["n_episodes"]), hidden=int(nn["hidden"]), lr=float(nn["lr"]),
+        gamma=float(params["gamma"]), batch_size=int(nn["batch_size"]), replay_ctrl=int(nn["replay_ctrl"]),
+        replay_meta=int(nn["replay_meta"]), target_update=int(nn["target_update"]),
+        ctrl_eps_mode=eps["controller"], success_window=int(eps["success_window"]),
+        eps_start=float(eps["start"]), eps_end=float(eps["end"]), anneal_steps=int(eps["anneal_steps"]),
+        p_right=float(env["p_right"]), reward_visited=float(env["reward_visited"]),
+        reward_unvisited=float(env["reward_unvisited"]), max_steps=int(params["max_steps"]))
+
+
+def _snapshots(params: dict) -> np.ndarray:
+    n_ep, every = int(params["n_episodes"]), int(params["eval_every"])
+    return np.unique(np.r_[np.arange(every, n_ep + 1, every), n_ep]).astype(np.int64)
+
+
+def train_batch(algo: str, seeds: list[int], params: dict) -> list[pd.DataFrame]:
+    """Several seeds: the neural h-DQN trains them as one batch (:func:`hrlmeta.algos.hdqn.train_seeds`; a
+    seed's table is the same as alone), the tabular agents (numba) one after another."""
+    if algo != "hdqn":
+        return [train(algo, s, params) for s in seeds]
+    from ...algos import hdqn
+
+    check_params(params)
+    res = hdqn.train_seeds(_hdqn_config(params), [_run_seed(algo, s) for s in seeds], snapshots=_snapshots(params))
+    return [_table(algo, r, params) for r in res]
 
 
 def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
+    return _table(algo, run_algo(algo, seed, params, snapshots=_snapshots(params)), params)
+
+
+def _table(algo: str, res: dict, params: dict) -> pd.DataFrame:
+    """The run table of one training run's arrays."""
     from ...envs.chain import ENV_NAME
 
     n_ep = int(params["n_episodes"])
-    every = int(params["eval_every"])
-    snaps = np.unique(np.r_[np.arange(every, n_ep + 1, every), n_ep]).astype(np.int64)
-    res = run_algo(algo, seed, params, snapshots=snaps)
     greedy = np.full(n_ep, np.nan)
     for i, ep in enumerate(res["snapshots"]):
         greedy[ep - 1] = _greedy_value(algo, res, i, params["env"])
