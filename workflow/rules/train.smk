@@ -1,5 +1,6 @@
-# One training job per (experiment, algorithm, chunk of seeds): a job runs `seeds_per_job` seeds in
-# turn in one process (Python, numba and torch load once), each seed written to its own file.
+# One training job per (experiment, algorithm, chunk of seeds): a job runs `seeds_per_job` seeds in one
+# process (Python, numba and torch load once), as one batch where the experiment has `train_batch`
+# (networks with a leading seed dimension), else in turn; each seed written to its own file.
 for _experiment in EXPERIMENTS:
     for _algo in exp_block(_experiment)["algos"]:
         for _seeds in seed_chunks(_experiment):
