@@ -188,7 +188,8 @@ def test_bench_batched_reports_its_fields():
     assert out["speedup"]["dqn"]["2"] > 0
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device: the GPU path is checked where one is present")
+@pytest.mark.skipif(not torch.cuda.is_available(),
+                    reason="no CUDA device: the GPU path is checked where one is present")
 def test_cuda_device_is_reported():
     from hrlmeta.bench import batched as B
 

@@ -206,10 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="experiments and their algorithms")
     p.set_defaults(fn=cmd_list)
 
-    p = sub.add_parser("train", help="one training run (or several seeds in turn) -> tidy parquet")
+    p = sub.add_parser("train", help="one training run (or several seeds, as one batch or in turn) -> tidy parquet")
     p.add_argument("--experiment", required=True)
     p.add_argument("--algo", required=True)
-    p.add_argument("--seed", type=int, nargs="+", required=True, help="seed(s); one run (one table) per seed, trained as one batch where the experiment can")
+    p.add_argument("--seed", type=int, nargs="+", required=True,
+                   help="seed(s): one table per seed; trained as one batch where the experiment has train_batch")
     p.add_argument("--out", required=True, help="output path; with several seeds it must contain {seed}")
     p.add_argument("--threads", type=int, default=1, help="cores for this run (BLAS/OpenMP/numba/torch pools)")
     p.add_argument("--params-json", default=None, help="the experiment's params block as JSON (workflow)")
