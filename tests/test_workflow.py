@@ -5,6 +5,8 @@ import pytest
 
 from conftest import run_snakemake as _sm
 
+pytestmark = pytest.mark.workflow
+
 
 @pytest.fixture(scope="module")
 def smoke(smoke_local):

@@ -53,26 +53,20 @@ def cmd_list(args) -> int:
 
 def cmd_train(args) -> int:
     from . import pipeline
-    from .config import ConfigError, experiment_params
+    from .config import ConfigError
 
-    if args.params_json is not None:
-        # the workflow passes the experiment's (already validated) params block directly
-        from .config import _check, load_schema
-
-        params = json.loads(args.params_json)
-        _check(params, load_schema(args.experiment), f"experiments.{args.experiment}.params")
-    else:
-        cfg = _config(args)
-        if args.experiment not in cfg["experiments"]:
-            raise ConfigError(f"experiments.{args.experiment}: not in the config")
-        params = experiment_params(cfg, args.experiment)
+    params = _params(args)
     seeds = args.seed
     if len(seeds) > 1 and "{seed}" not in str(args.out):
         raise ConfigError(f"--out {args.out}: several seeds need a '{{seed}}' placeholder in the path")
     from .progress import progress
 
+    timings: list[dict] = []
     for seed in progress(seeds, desc=f"{args.experiment}/{args.algo}", unit="seed", disable=len(seeds) < 2):
-        pipeline.train(args.experiment, args.algo, seed, params, str(args.out).replace("{seed}", str(seed)))
+        pipeline.train(args.experiment, args.algo, seed, params, str(args.out).replace("{seed}", str(seed)),
+                       timings=timings)
+    if args.timing:
+        pipeline.write_timing(args.timing, args.experiment, args.algo, timings)
     return 0
 
 
@@ -95,12 +89,27 @@ def cmd_table(args) -> int:
     return 0
 
 
+def _params(args) -> dict:
+    """The experiment's params block: from --params-json (the workflow passes only its own experiment's
+    block, validated against its schema) or from the config."""
+    from .config import ConfigError, experiment_params
+
+    if getattr(args, "params_json", None) is not None:
+        from .config import _check, load_schema
+
+        params = json.loads(args.params_json)
+        _check(params, load_schema(args.experiment), f"experiments.{args.experiment}.params")
+        return params
+    cfg = _config(args)
+    if args.experiment not in cfg["experiments"]:
+        raise ConfigError(f"experiments.{args.experiment}: not in the config")
+    return experiment_params(cfg, args.experiment)
+
+
 def cmd_figures(args) -> int:
     from . import pipeline
-    from .config import experiment_params
 
-    cfg = _config(args)
-    pipeline.figures(args.experiment, args.table, experiment_params(cfg, args.experiment), args.outdir)
+    pipeline.figures(args.experiment, args.table, _params(args), args.outdir)
     return 0
 
 
@@ -132,6 +141,14 @@ def cmd_report(args) -> int:
     report.build(cfg, args.claims, args.notes, _tables(args.table), args.figures_dir, args.out, args.config_files,
                  robustness_tsv=args.robustness, budget_json=args.budget)
     print(f"wrote {args.out}")
+    if args.landing:
+        from . import landing
+        from .claims import load_claims
+
+        ranges = {c["id"]: c["expected_range"] for c in load_claims(cfg.get("claims", "config/claims.yaml"))}
+        budget = json.loads(Path(args.budget).read_text()) if args.budget and Path(args.budget).exists() else {}
+        landing.write(args.landing, args.claims, args.figure_files or [], _tables(args.table), ranges, budget)
+        print(f"wrote {args.landing}")
     return 0
 
 
@@ -151,7 +168,7 @@ def cmd_plan(args) -> int:
         costs = plan.merge_costs(plan.load_costs(args.costs), new)
         header = (
             "# Measured CPU seconds per cost unit of each experiment's algorithms (see src/hrlmeta/plan.py).\n"
-            "# Written by `hrlmeta plan --calibrate results [--configfile ...]` from the training jobs' logs\n"
+            "# Written by `hrlmeta plan --calibrate results [--configfile ...]` from the training jobs' timing files\n"
             "# of a real run made with that config; `hrlmeta plan` and the Slurm requests use it.\n"
         )
         atomic_write_text(args.costs or plan.COSTS, header + yaml.safe_dump(costs, sort_keys=False))
@@ -215,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output path; with several seeds it must contain {seed}")
     p.add_argument("--threads", type=int, default=1, help="cores for this run (BLAS/OpenMP/numba/torch pools)")
     p.add_argument("--params-json", default=None, help="the experiment's params block as JSON (workflow)")
+    p.add_argument("--timing", default=None, metavar="JSON",
+                   help="also write the job's timing file: rows, wall and CPU seconds per seed")
     _add_config(p)
     p.set_defaults(fn=cmd_train)
 
@@ -228,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="overlay file(s) merged on top of config/config.yaml (e.g. config/paper.yaml)")
     p.add_argument("--costs", default=None, help="measured costs file (default config/costs.yaml)")
     p.add_argument("--calibrate", metavar="RESULTS_DIR", default=None,
-                   help="first measure CPU s per unit from the training logs under RESULTS_DIR/logs/train "
+                   help="first measure CPU s per unit from the training timing files under RESULTS_DIR/benchmarks/train "
                         "of a run made with this config, and update the costs file")
     p.add_argument("--measured-on", default=None, help="machine description stored with a calibration")
     p.set_defaults(fn=cmd_plan)
@@ -243,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--experiment", required=True)
     p.add_argument("--table", required=True)
     p.add_argument("--outdir", required=True, type=Path)
+    p.add_argument("--params-json", default=None, help="the experiment's params block as JSON (workflow)")
     _add_config(p)
     p.set_defaults(fn=cmd_figures)
 
@@ -272,6 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--figures-dir", required=True)
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--config-files", nargs="*", default=None, help="config files named in the report")
+    p.add_argument("--landing", type=Path, default=None,
+                   help="also write the HTML report's front page (reStructuredText: claims, tables)")
+    p.add_argument("--figure-files", nargs="*", default=None, help="the figures the HTML report holds")
     _add_config(p)
     p.set_defaults(fn=cmd_report)
 

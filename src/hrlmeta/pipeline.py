@@ -13,8 +13,11 @@ from . import experiments as registry
 from . import tidy
 
 
-def train(experiment: str, algo: str, seed: int, params: dict, out: str | os.PathLike) -> pd.DataFrame:
-    """One training run -> validated tidy table written atomically to ``out``."""
+def train(experiment: str, algo: str, seed: int, params: dict, out: str | os.PathLike,
+          timings: list | None = None) -> pd.DataFrame:
+    """One training run -> validated tidy table written atomically to ``out``. With ``timings``, the
+    run's measured cost is appended to it: ``{"seed", "rows", "wall_s", "cpu_s"}`` (see
+    :func:`write_timing`)."""
     registry.check_algo(experiment, algo)
     mod = registry.get(experiment)
     t0, c0 = time.perf_counter(), time.process_time()
@@ -29,9 +32,42 @@ def train(experiment: str, algo: str, seed: int, params: dict, out: str | os.Pat
     front = ["experiment", "env", "algo", "seed"]
     df = df[front + [c for c in df.columns if c not in front]]
     df = tidy.write_run(df, out, mod.KIND)
-    # `hrlmeta plan --calibrate` reads the CPU seconds from this line in the job's log
     print(f"{experiment}/{algo}/seed{seed}: {len(df)} rows in {elapsed:.2f}s ({cpu:.3f} CPU-s) -> {out}")
+    if timings is not None:
+        timings.append({"seed": int(seed), "rows": len(df), "wall_s": round(elapsed, 6), "cpu_s": round(cpu, 6)})
     return df
+
+
+#: version of the timing file a training job writes (`hrlmeta train --timing`)
+TIMING_FORMAT = 1
+
+
+def write_timing(path: str | os.PathLike, experiment: str, algo: str, runs: list[dict]) -> None:
+    """A training job's timing file (JSON, written atomically): per seed the rows written, wall and
+    CPU seconds of training (process start-up excluded). ``hrlmeta plan --calibrate`` and the report's
+    budget section read it, next to Snakemake's ``benchmark:`` file of the same job."""
+    import json
+
+    from .tidy import atomic_write_text
+
+    doc = {"format": TIMING_FORMAT, "experiment": experiment, "algo": algo,
+           "seeds": [r["seed"] for r in runs], "runs": runs}
+    atomic_write_text(path, json.dumps(doc, indent=1) + "\n")
+
+
+def read_timing(path: str | os.PathLike) -> dict:
+    """A timing file written by :func:`write_timing`; a clear error naming the file if it is not one."""
+    import json
+
+    try:
+        doc = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path}: not a readable training timing file ({e})") from None
+    missing = [k for k in ("format", "experiment", "algo", "seeds", "runs") if k not in doc]
+    if missing or doc["format"] != TIMING_FORMAT:
+        raise ValueError(f"{path}: not a training timing file of format {TIMING_FORMAT} "
+                         f"(missing {missing or 'nothing'}, format {doc.get('format')!r})")
+    return doc
 
 
 def build_table(experiment: str, runs: list[str], out: str | os.PathLike) -> pd.DataFrame:

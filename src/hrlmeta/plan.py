@@ -2,7 +2,8 @@
 
 The estimate is measured, not guessed. ``config/costs.yaml`` holds, per experiment and algorithm, the CPU
 seconds one *cost unit* took in a real run (``hrlmeta plan --calibrate results`` reads the CPU seconds each
-seed's training took from the training jobs' logs and divides them by the units it trained). An experiment says what a unit is with ``cost_units(algo, params)`` (e.g. environment steps or
+seed's training took from the training jobs' timing files, ``results/benchmarks/train/{experiment}/{algo}/
+{chunk}.json``, and divides them by the units it trained). An experiment says what a unit is with ``cost_units(algo, params)`` (e.g. environment steps or
 episodes x goals of one seed); an experiment without it counts one unit per seed. The estimate for any
 config is then ``seeds x units(params) x measured CPU s per unit``: a per-unit rate taken at one scale
 and applied at another, so start-up costs measured at a small scale are spread over more units at a larger
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from pathlib import Path
 
 from .config import ROOT, enabled_experiments, load_yaml, seeds
@@ -29,9 +29,8 @@ UNMEASURED_MINUTES = 120
 #: CPU seconds of one training job's process start-up (Python, numpy/numba/torch imports, JIT cache
 #: loads): `python -c "import hrlmeta.cli, torch, numba, pandas"` took 1.8 CPU-s on 2-core x86-64; 3 with JIT cache loads
 STARTUP_CPU_S = 3.0
-#: jobs outside training: one table + one figures job per experiment, then claims, the claims'
-#: specification-curve figures and the report
-EXTRA_JOBS_PER_EXPERIMENT = 2
+#: jobs outside training: per experiment its table and (if it draws any) one figures job plus one
+#: copy per figure; then claims, the claims' specification-curve figures and the report
 EXTRA_JOBS = 3
 
 
@@ -83,13 +82,28 @@ def job_minutes(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict
     return max(5, math.ceil(SAFETY * (cpu + STARTUP_CPU_S) / threads / 60))
 
 
+def figure_names(experiment: str) -> tuple[str, ...]:
+    from . import experiments as registry
+
+    return tuple(getattr(registry.get(experiment), "FIGURES", ()))
+
+
+def experiment_jobs(cfg: dict, experiment: str) -> int:
+    """Snakemake jobs of one experiment: per algorithm a training job per chunk of seeds and a copy
+    job per seed (`seed_run`), then its table, and its figures job with one copy job per figure."""
+    block = cfg["experiments"][experiment]
+    n_algos = len(block["algos"])
+    n_figures = len(figure_names(experiment))
+    train = n_algos * (len(seed_chunks(cfg, experiment)) + len(seeds(cfg, experiment)))
+    return train + 1 + (1 + n_figures if n_figures else 0)
+
+
 def plan(cfg: dict, costs: dict | None = None) -> dict:
     """{"plan": {EXPERIMENT: {"jobs", "cpu_hours", "unmeasured", "per_algo"}}, "total_cpu_hours", "total_jobs"}"""
     costs = load_costs() if costs is None else costs
     out, total_h, total_jobs = {}, 0.0, EXTRA_JOBS
     for exp in enabled_experiments(cfg):
         block = cfg["experiments"][exp]
-        chunks = seed_chunks(cfg, exp)
         per_algo, unmeasured = {}, []
         for algo in block["algos"]:
             cpu = experiment_cpu_seconds(cfg, exp, algo, costs)
@@ -97,7 +111,7 @@ def plan(cfg: dict, costs: dict | None = None) -> dict:
                 unmeasured.append(algo)
             else:
                 per_algo[algo] = round(cpu / 3600, 4)
-        jobs = len(block["algos"]) * len(chunks) + EXTRA_JOBS_PER_EXPERIMENT
+        jobs = experiment_jobs(cfg, exp)
         hours = sum(per_algo.values())
         out[exp] = {"jobs": jobs, "cpu_hours": round(hours, 3), "unmeasured": unmeasured, "per_algo": per_algo}
         total_h += hours
@@ -105,22 +119,23 @@ def plan(cfg: dict, costs: dict | None = None) -> dict:
     return {"plan": out, "total_cpu_hours": round(total_h, 3), "total_jobs": total_jobs}
 
 
-#: the line `pipeline.train` prints per seed into the training job's log
-_LOG_LINE = re.compile(r"^(\w+)/(\w+)/seed(\d+): \d+ rows in [\d.]+s \(([\d.]+) CPU-s\)", re.M)
-
-
 def calibrate(results_dir: str | os.PathLike, cfg: dict, measured_on: str = "") -> dict:
-    """CPU seconds per cost unit, from the training jobs' logs under ``results_dir/logs/train`` (each
-    seed's CPU time of training, as :func:`hrlmeta.pipeline.train` prints it) of a run made with
-    ``cfg``. Process start-up (imports, JIT cache loads) is not in it: :data:`STARTUP_CPU_S` per job."""
+    """CPU seconds per cost unit, from the training jobs' timing files under
+    ``results_dir/benchmarks/train`` (each seed's CPU time of training, as ``hrlmeta train --timing``
+    writes it) of a run made with ``cfg``. Process start-up (imports, JIT cache loads) is not in it:
+    :data:`STARTUP_CPU_S` per job."""
+    from .pipeline import read_timing
+
     found: dict = {}
-    for f in sorted(Path(results_dir, "logs", "train").glob("*/*/*.log")):
-        for exp, algo, _seed, cpu in _LOG_LINE.findall(f.read_text(errors="replace")):
-            block = cfg.get("experiments", {}).get(exp)
-            if block is None or algo not in block.get("algos", []):
-                continue
+    for f in sorted(Path(results_dir, "benchmarks", "train").glob("*/*/*.json")):
+        doc = read_timing(f)
+        exp, algo = doc["experiment"], doc["algo"]
+        block = cfg.get("experiments", {}).get(exp)
+        if block is None or algo not in block.get("algos", []):
+            continue
+        for run in doc["runs"]:
             acc = found.setdefault(exp, {}).setdefault(algo, [0.0, 0.0, 0])
-            acc[0] += float(cpu)
+            acc[0] += float(run["cpu_s"])
             acc[1] += units(exp, algo, block.get("params", {}))
             acc[2] += 1
     exps = {}

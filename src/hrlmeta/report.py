@@ -90,18 +90,20 @@ def _duration(seconds: float) -> str:
 
 
 def _benchmark_seconds(results_dir: Path, experiment: str, algos: list[str]) -> tuple[float, int] | None:
-    """Wall seconds of the training jobs of ``algos`` (Snakemake benchmark files) and the number of
-    seeds they trained; None when there are none."""
+    """Wall seconds of the training jobs of ``algos`` (Snakemake's benchmark file of each job) and the
+    number of seeds they trained (the job's timing file next to it); None when there are none."""
+    from .pipeline import read_timing
+
     total, seeds = 0.0, 0
     for algo in algos:
-        for f in sorted((results_dir / "benchmarks" / "train" / experiment / algo).glob("*.tsv")):
+        for f in sorted((results_dir / "benchmarks" / "train" / experiment / algo).glob("*.json")):
+            bench = f.with_suffix(".tsv")
             try:
-                total += float(pd.read_csv(f, sep="\t")["s"].sum())
+                wall = float(pd.read_csv(bench, sep="\t")["s"].sum())
+                n = len(read_timing(f)["seeds"])
             except (OSError, ValueError, KeyError):
                 continue
-            tag = f.stem  # seedN or seedsA-B
-            a, _, b = tag.removeprefix("seeds").removeprefix("seed").partition("-")
-            seeds += (int(b) - int(a) + 1) if b else 1
+            total, seeds = total + wall, seeds + n
     return (total, seeds) if seeds else None
 
 

@@ -31,7 +31,12 @@ rule claims_figures:
         robustness="results/claims/robustness.tsv",
         claims="results/claims/claims.tsv",
     output:
-        robustness_figures(),
+        report(
+            robustness_figures(),
+            category="Claims",
+            subcategory="Specification curves",
+            caption="../report/speccurve.rst",
+        ),
     log:
         "results/logs/claims_figures.log",
     conda:

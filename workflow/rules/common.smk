@@ -1,10 +1,12 @@
 import json
+import os
 
 from snakemake.utils import min_version, validate
 
 from hrlmeta import experiments as registry
 from hrlmeta.config import enabled_experiments, seeds, validate_config
 from hrlmeta.plan import job_minutes, load_costs
+from hrlmeta.plan import seed_chunks as plan_seed_chunks
 
 min_version("9.0")
 
@@ -18,50 +20,96 @@ validate_config(config)
 EXPERIMENTS = enabled_experiments(config)
 
 
-wildcard_constraints:
-    experiment="|".join(EXPERIMENTS) or "none",
-
-
 def exp_block(experiment):
     return config["experiments"][experiment]
 
 
-def run_paths(experiment, algos=None, seed_list=None):
+def algos(experiment):
+    return exp_block(experiment)["algos"]
+
+
+def figure_names(experiment):
+    return getattr(registry.get(experiment), "FIGURES", ())
+
+
+wildcard_constraints:
+    experiment="|".join(EXPERIMENTS) or "none",
+    algo="|".join(sorted({a for e in EXPERIMENTS for a in algos(e)})) or "none",
+    chunk=r"seeds?\d+(-\d+)?",
+    seed=r"\d+",
+    name="|".join(sorted({n for e in EXPERIMENTS for n in figure_names(e)})) or "none",
+
+
+def run_paths(experiment, algo_list=None, seed_list=None):
     """Training runs of one experiment: results/runs/{experiment}/{algo}/seed{seed}.parquet"""
     return expand(
         "results/runs/{experiment}/{algo}/seed{seed}.parquet",
         experiment=experiment,
-        algo=exp_block(experiment)["algos"] if algos is None else algos,
+        algo=exp_block(experiment)["algos"] if algo_list is None else algo_list,
         seed=seeds(config, experiment) if seed_list is None else seed_list,
     )
 
 
 def seed_chunks(experiment):
     """The experiment's seeds in chunks of `seeds_per_job` (one training job each)."""
-    s = seeds(config, experiment)
-    k = exp_block(experiment).get("seeds_per_job", 1)
-    return [s[i : i + k] for i in range(0, len(s), k)]
+    return plan_seed_chunks(config, experiment)
+
+
+def chunk_tag(chunk):
+    """A chunk's name in paths and wildcards: `seed3`, or `seeds0-9` for seeds 0 to 9."""
+    return f"seed{chunk[0]}" if len(chunk) == 1 else f"seeds{chunk[0]}-{chunk[-1]}"
+
+
+def chunk_seeds(wildcards):
+    """The seeds of the chunk named by the `chunk` wildcard; an error unless the config makes it."""
+    for chunk in seed_chunks(wildcards.experiment):
+        if chunk_tag(chunk) == wildcards.chunk:
+            return chunk
+    raise ValueError(
+        f"{wildcards.experiment}: no chunk {wildcards.chunk!r} at this config's n_seeds, first_seed and "
+        f"seeds_per_job; its chunks: {', '.join(map(chunk_tag, seed_chunks(wildcards.experiment)))}"
+    )
+
+
+def staging_chunk(wildcards):
+    """The training job's staging folder that holds the run of `wildcards.seed`."""
+    seed = int(wildcards.seed)
+    for chunk in seed_chunks(wildcards.experiment):
+        if seed in chunk:
+            return (
+                f"results/staging/runs/{wildcards.experiment}/{wildcards.algo}/"
+                f"{chunk_tag(chunk)}"
+            )
+    raise ValueError(
+        f"{wildcards.experiment}: seed {seed} is not among this config's seeds "
+        f"{seeds(config, wildcards.experiment)}"
+    )
 
 
 COSTS = load_costs()
 
 
-def train_runtime(experiment, algo, chunk):
+def train_runtime(wildcards):
     """Minutes a training job asks for (Slurm `runtime`): measured CPU s per unit x units x safety."""
-    return job_minutes(config, experiment, algo, len(chunk), COSTS)
+    return job_minutes(
+        config, wildcards.experiment, wildcards.algo, len(chunk_seeds(wildcards)), COSTS
+    )
 
 
-def seed_tag(chunk):
-    return f"seed{chunk[0]}" if len(chunk) == 1 else f"seeds{chunk[0]}-{chunk[-1]}"
+def copy_out(src, dest, log):
+    """Copy a file out of a job's staging folder, byte for byte (a clear error if it is missing)."""
+    import shutil
+
+    if not os.path.exists(src):
+        raise FileNotFoundError(f"{src}: the job that stages it did not write it")
+    shutil.copyfile(src, dest)
+    with open(log, "w") as fh:
+        print(f"{src} -> {dest} ({os.path.getsize(dest)} bytes)", file=fh)
 
 
 def params_json(experiment):
     """The experiment's params as canonical JSON: a change to them re-runs its jobs, and only them."""
     return json.dumps(exp_block(experiment).get("params", {}), sort_keys=True)
-
-
-def figure_names(experiment):
-    return getattr(registry.get(experiment), "FIGURES", ())
 
 
 def figure_paths(experiment):

@@ -3,11 +3,8 @@ rule table:
     input:
         lambda wildcards: run_paths(wildcards.experiment),
     output:
-        report(
-            "results/tables/{experiment}.parquet",
-            category="Tidy tables",
-            caption="../report/table.rst",
-        ),
+        # not report(): a table can be tens of MB; the report's front page summarises each one
+        "results/tables/{experiment}.parquet",
     log:
         "results/logs/table/{experiment}.log",
     conda:
