@@ -12,6 +12,7 @@ import torch
 from hrlmeta.algos import diayn as D
 from hrlmeta.algos import sac as S
 from hrlmeta.envs.pointmass import PointMass, coverage
+from hrlmeta import experiments as registry
 from hrlmeta.experiments import pointmass_diayn as E
 
 # --------------------------------------------------------------------------- environment
@@ -260,7 +261,7 @@ def test_config_errors_name_the_key():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="cuda"):
             E.train("diayn", 0, {**TINY, "device": "cuda"})
-    assert E.cost_units("diayn", TINY) == 200 * 0.5 * 2
+    assert registry.cost_units("pointmass_diayn", "diayn", TINY) == 200 * 0.5 * 2
 
 
 def test_bench_reports_its_fields():

@@ -14,6 +14,7 @@ from hrlmeta import config as C
 from hrlmeta.algos import ac_pg, option_critic, sarsa0
 from hrlmeta.algos.option_critic import exact_values, intra_option_gradient, termination_gradient
 from hrlmeta.envs.fourrooms import HALLWAYS, make_fourrooms, make_grid
+from hrlmeta import experiments as registry
 from hrlmeta.experiments import fourrooms_optioncritic as E
 
 GAMMA = 0.9
@@ -227,7 +228,8 @@ def test_claims_and_robustness_keys(params):
     t = E.claim_samples({"id": "t", "params": {"kind": "terminations",
                                                "agents": ["option_critic_4", "option_critic_8"]}}, table, params)
     assert t.values.shape == (2, 2) and t.budget == params["n_episodes"]
-    assert E.cost_units("option_critic_8", params) > E.cost_units("sarsa0", params) > 0
+    assert (registry.cost_units("fourrooms_optioncritic", "option_critic_8", params)
+            > registry.cost_units("fourrooms_optioncritic", "sarsa0", params) > 0)
 
 
 def test_bad_params_rejected():

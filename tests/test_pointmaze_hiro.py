@@ -13,6 +13,7 @@ from hrlmeta.algos import hiro as H
 from hrlmeta.algos.feudal import feudal_config
 from hrlmeta.algos.td3 import TD3, TD3Config, TwinCritic, td_target
 from hrlmeta.envs.pointmaze import PointMaze, task_reward
+from hrlmeta import experiments as registry
 from hrlmeta.experiments import pointmaze_hiro as E
 
 SMOKE = {"env": {"horizon": 20}, "train": {"total_steps": 160, "n_envs": 4}, "eval": {"every_steps": 80, "episodes": 2},
@@ -238,7 +239,7 @@ def test_schedule_and_device_errors():
             E.train("hiro", 0, {**SMOKE, "device": "cuda"})
     with pytest.raises(ValueError, match="actor_lr"):
         TD3Config(actor_lr=2.0)
-    assert E.cost_units("hiro", SMOKE) == 160.0
+    assert registry.cost_units("pointmaze_hiro", "hiro", SMOKE) == 160.0
 
 
 def test_schema_rejects_unknown_key():

@@ -3,7 +3,8 @@
 The estimate is measured, not guessed. ``config/costs.yaml`` holds, per experiment and algorithm, the CPU
 seconds one *cost unit* took in a real run (``hrlmeta plan --calibrate results`` reads the CPU seconds each
 seed's training took from the training jobs' timing files, ``results/benchmarks/train/{experiment}/{algo}/
-{chunk}.json``, and divides them by the units it trained). An experiment says what a unit is with ``cost_units(algo, params)`` (e.g. environment steps or
+{chunk}.json``, and divides them by the units it trained). An experiment says what a unit is in its
+``experiment.yaml`` (``cost``; e.g. environment steps or
 episodes x goals of one seed); an experiment without it counts one unit per seed. The estimate for any
 config is then ``seeds x units(params) x measured CPU s per unit``: a per-unit rate taken at one scale
 and applied at another, so start-up costs measured at a small scale are spread over more units at a larger
@@ -35,11 +36,11 @@ EXTRA_JOBS = 3
 
 
 def units(experiment: str, algo: str, params: dict) -> float:
-    """Cost units of one seed of ``algo`` (the experiment's ``cost_units``; 1 where it has none)."""
+    """Cost units of one seed of ``algo`` (the ``cost`` of the experiment's ``experiment.yaml``; 1 where
+    it has none). Imports no experiment code."""
     from . import experiments as registry
 
-    fn = getattr(registry.get(experiment), "cost_units", None)
-    return float(fn(algo, params)) if fn is not None else 1.0
+    return registry.cost_units(experiment, algo, params)
 
 
 def load_costs(path: str | os.PathLike | None = None) -> dict:

@@ -33,11 +33,10 @@ from ...algos import bandit_baselines as bb
 from ...algos import rl2 as rl2_mod
 from ...envs.bandits import sample_means
 from ...tidy import present
+from .. import declared
 
-KIND = "meta"
-BASELINES = ("random", "gittins", "gittins_approx", "thompson", "ots", "ucb1", "eps_greedy", "greedy")
-ALGOS = BASELINES + ("rl2",)
-FIGURES = ("scores", "rl2_learning_curve", "regret")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
+BASELINES = tuple(a for a in ALGOS if a != "rl2")
 ENV = "bernoulli_bandit"
 LABELS = {
     "random": "Random", "gittins": "Gittins / Bayes-opt.", "gittins_approx": "Gittins (approx.)",
@@ -358,14 +357,3 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
                          f"({seeds} seeds), median {g['wall_s'].median():.2f} s/iteration.")
     return "\n".join(lines)
 
-
-def cost_units(algo: str, params: dict) -> float:
-    """Compute of one seed (for ``hrlmeta plan``): arm pulls -- RL²'s training and evaluation trials,
-    or a baseline's evaluation and tuning tasks over every cell."""
-    if algo == "rl2":
-        p = params["rl2"]
-        return float(sum((int(c["iterations"]) * int(c.get("batch_tasks", p["ppo"]["batch_tasks"]))
-                          + int(p["eval_tasks"])) * int(c["n"]) for c in p["cells"]))
-    grid = len(params.get("tuning_grids", {}).get(algo, [None]))
-    return float(sum((int(params["eval_tasks"]) + grid * int(params["tune_tasks"])) * int(c["n"])
-                     for c in params["cells"]))

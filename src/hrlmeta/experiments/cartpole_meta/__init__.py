@@ -41,11 +41,10 @@ from ...progress import progress
 from ...tidy import present
 from ..fourrooms_sutton import episodes_to_criterion
 from ..nav2d_finn import _device, _generator, adapt_rows
+from .. import declared
 
-KIND = "meta"
-ALGOS = ("maml", "fomaml", "directed_maml", "directed_fomaml", "pretrained", "random_init")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 TRAINED = tuple(D.VARIANTS)
-FIGURES = ("meta_training", "adaptation", "time_per_iter")
 ENV_NAME = "cartpole_task_family"
 LABELS = {"maml": "MAML", "fomaml": "FOMAML", "directed_maml": "Directed-MAML",
           "directed_fomaml": "Directed-FOMAML", "pretrained": "pretrained (transfer)",
@@ -149,23 +148,6 @@ def run(algo: str, seed: int, params: dict, experiment: str, env_name: str, env_
     df.insert(2, "algo", algo)
     df.insert(3, "seed", int(seed))
     return df
-
-
-def cost_units(algo: str, params: dict) -> float:
-    """Proportional to one seed's compute: meta-iterations x (tasks x trajectories x horizon) sampled,
-    twice for the adapted variants, plus the medium task's batch for the directed ones; random_init only
-    evaluates."""
-    env, meta, dr, ev = params.get("env", {}), params.get("meta", {}), params.get("directed", {}), params.get("eval", {})
-    H = int(env.get("horizon", 500))
-    per_iter = int(meta.get("n_tasks", 20)) * int(meta.get("n_traj", 20)) * H
-    evaluation = int(ev.get("n_tasks", 20)) * int(ev.get("n_traj", 20)) * H * (len(ev.get("step_sizes", [0] * 3)) + 1)
-    if algo == "random_init":
-        return float(evaluation)
-    evaluation *= 1 + len(ev.get("checkpoints", []))
-    adapt, second, directed = D.VARIANTS[algo]
-    it = per_iter * (1 + adapt) * (1.5 if second else 1.0) + (int(dr.get("pre_n_traj", 20)) * H if directed else 0)
-    extra = 4 * per_iter * 2 * (int(params.get("cost", {}).get("repeats", 2)) + 1) if algo == "maml" else 0
-    return float(int(meta.get("n_iterations", 30)) * it + evaluation + extra)
 
 
 # --------------------------------------------------------------------------- analysis

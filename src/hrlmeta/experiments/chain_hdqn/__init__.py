@@ -30,10 +30,9 @@ import numpy as np
 import pandas as pd
 
 from ...tidy import present
+from .. import declared
 
-KIND = "episodic"
-ALGOS = ("q_learning", "hdqn", "hdqn_tabular")
-FIGURES = ("learning_curves", "visits")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 EXPERIMENT = "chain_hdqn"
 LABELS = {"q_learning": "Q-learning (flat)", "hdqn": "h-DQN (neural)", "hdqn_tabular": "h-DQN (tabular)"}
 #: the paper's Sec. 4.1 values (text): h-DQN "around 0.13", Q-learning "a reward of 0.01"
@@ -146,11 +145,6 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
     for s in range(visits.shape[1]):
         df[f"visits_s{s + 1}"] = visits[:, s].astype(np.int64)
     return df
-
-
-def cost_units(algo: str, params: dict) -> float:
-    """Proportional to one seed's compute: episodes (per-episode cost is fixed per algorithm)."""
-    return float(params["n_episodes"])
 
 
 # ----------------------------------------------------------------------------------------------

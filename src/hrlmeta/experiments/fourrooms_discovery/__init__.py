@@ -31,10 +31,9 @@ import numpy as np
 import pandas as pd
 
 from ...tidy import present
+from .. import declared
 
-KIND = "episodic"
-ALGOS = ("primitives", "handmade_options", "bottleneck_options", "random_subgoal_options")
-FIGURES = ("betweenness", "learning_curves")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 EXPERIMENT = "fourrooms_discovery"
 LABELS = {
     "primitives": "primitives A",
@@ -102,11 +101,6 @@ def options_for(algo: str, seed: int, params: dict):
         return AH, []
     G, sg = subgoals_for(algo, seed, params)
     return B.subgoal_options(G, env.move_to, sg, base=A), sg
-
-
-def cost_units(algo: str, params: dict) -> float:
-    """Proportional to one seed's compute: episodes x goals."""
-    return float(params["n_episodes"]) * len(params["main_goals"])
 
 
 def train(algo: str, seed: int, params: dict) -> pd.DataFrame:

@@ -27,10 +27,9 @@ import numpy as np
 import pandas as pd
 
 from ...tidy import present
+from .. import declared
 
-KIND = "episodic"
-ALGOS = ("sarsa0", "ac_pg", "option_critic_4", "option_critic_8")
-FIGURES = ("learning_curves", "terminations")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 EXPERIMENT = "fourrooms_optioncritic"
 ENV_NAME = "FourRooms-BaconHarbPrecup2017"
 LABELS = {
@@ -83,11 +82,6 @@ def goal_schedule(seed: int, params: dict) -> tuple[np.ndarray, tuple[int, int]]
     goals = np.full(n, first, dtype=np.int64)
     goals[k:] = env.state(new)
     return goals, new
-
-
-def cost_units(algo: str, params: dict) -> float:
-    """Proportional to one seed's compute: episodes x (1 + options / 4)."""
-    return float(params["n_episodes"]) * (1.0 + N_OPTIONS.get(algo, 0) / 4.0)
 
 
 def train(algo: str, seed: int, params: dict) -> pd.DataFrame:

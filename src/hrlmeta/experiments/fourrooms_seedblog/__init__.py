@@ -32,10 +32,9 @@ import pandas as pd
 
 from ...algos import seedblog_fourrooms as sb
 from ...tidy import present
+from .. import declared
 
-KIND = "episodic"
-ALGOS = ("flat_q", "intra_option_q")
-FIGURES = ("learning_curves", "audit")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 
 LABELS = {"flat_q": "Flat Q-Learning", "intra_option_q": "Intra-Option Q-Learning"}
 DEFAULTS = {
@@ -477,7 +476,3 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
     lines.append("")
     return "\n".join(lines)
 
-
-def cost_units(algo: str, params: dict) -> float:
-    """Compute of one seed (for ``hrlmeta plan``): the listing's episodes."""
-    return float(params["num_episodes"])

@@ -33,10 +33,9 @@ import numpy as np
 import pandas as pd
 
 from ...tidy import present
+from .. import declared
 
-KIND = "episodic"
-ALGOS = ("flat_q", "smdp_q_options", "smdp_q_mixed", "intra_option_q")
-FIGURES = ("learning_curves", "speedup", "reuse")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 EXPERIMENT = "fourrooms_sutton"
 LABELS = {
     "flat_q": "Q-learning, primitives A",
@@ -503,7 +502,3 @@ if __name__ == "__main__":  # pragma: no cover
 
     print(json.dumps(oracle(experiment_params(load_config(), EXPERIMENT))))
 
-
-def cost_units(algo: str, params: dict) -> float:
-    """Compute of one seed (for ``hrlmeta plan``): episodes played, over every goal of the run."""
-    return float(len(goal_sequence(params, algo)) * int(params["n_episodes"]))

@@ -13,10 +13,9 @@ import pandas as pd
 
 from .. import cartpole_meta as base
 from ...envs.lunarlander import LunarLanderFamily
+from .. import declared
 
-KIND = "meta"
-ALGOS = base.ALGOS
-FIGURES = base.FIGURES
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 ENV_NAME = "lunarlander_v3_task_family"
 SOLVED = 200.0  # LunarLander's conventional "solved" return
 
@@ -31,10 +30,6 @@ def make_env(params: dict) -> LunarLanderFamily:
 
 def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
     return base.run(algo, seed, params, "lunarlander_meta", ENV_NAME, make_env)
-
-
-def cost_units(algo: str, params: dict) -> float:
-    return base.cost_units(algo, params)
 
 
 def claim_samples(claim: dict, table: pd.DataFrame, params: dict):

@@ -37,10 +37,9 @@ from ...envs.nav2d import Nav2D
 from ...pipeline_env import configure_torch
 from ...progress import progress
 from ...tidy import present
+from .. import declared
 
-KIND = "meta"
-ALGOS = ("maml", "fomaml", "pretrained", "random_init")
-FIGURES = ("meta_training", "adaptation", "cost_ratio")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 ENV_NAME = "nav2d_point_finn2017"
 LABELS = {"maml": "MAML", "fomaml": "FOMAML", "pretrained": "pretrained", "random_init": "random init"}
 
@@ -314,10 +313,3 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
         lines += [f"| {w} | {r.s_maml:.3f} | {r.s_fomaml:.3f} | {r.ratio:.2f} |" for w, r in g.iterrows()]
     return "\n".join(lines) + "\n"
 
-
-def cost_units(algo: str, params: dict) -> float:
-    """Compute of one seed (for ``hrlmeta plan``): environment steps of meta-training (pre- and
-    post-update batches) plus the held-out evaluation."""
-    m, e, h = params["meta"], params["eval"], int(params["env"]["horizon"])
-    train = 2 * int(m["n_iterations"]) * int(m["n_tasks"]) * int(m["n_traj"]) * h
-    return float(train + int(e["n_tasks"]) * int(e["n_traj"]) * (len(e["step_sizes"]) + 1) * h)

@@ -54,10 +54,9 @@ from ...pipeline_env import configure_torch
 from ...progress import progress
 from ..nav2d_finn import adapt_rows
 from ...tidy import present
+from .. import declared
 
-KIND = "meta"
-ALGOS = ("maml_as_written", "maml_lossfix", "random_init")
-FIGURES = ("meta_training", "adaptation", "audit")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 ENV_NAME = "nav2d_seedblog_chapter"
 LABELS = {"maml_as_written": "listing as written", "maml_lossfix": "listing, loss broadcast fixed",
           "random_init": "random init"}
@@ -429,9 +428,3 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
         lines.append("\nThe chapter's example: from -50 to -20 (gain +30).")
     return "\n".join(lines) + "\n"
 
-
-def cost_units(algo: str, params: dict) -> float:
-    """Compute of one seed (for ``hrlmeta plan``): task rollouts of meta-training and evaluation."""
-    e = params["eval"]
-    return float(int(params["n_iterations"]) * int(params["task_batch_size"])
-                 + int(e["n_tasks"]) * (int(e["adapt_steps"]) + 1))

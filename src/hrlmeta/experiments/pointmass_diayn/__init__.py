@@ -40,10 +40,9 @@ from ...algos import diayn as D
 from ...envs.pointmass import PointMass, coverage
 from ...progress import progress
 from ...tidy import present
+from .. import declared
 
-KIND = "episodic"
-ALGOS = ("diayn", "random_skills")
-FIGURES = ("trajectories", "learning_curves")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 EXPERIMENT = "pointmass_diayn"
 LABELS = {"diayn": "DIAYN", "random_skills": "random skills (SAC, reward 0)"}
 _REWARD = {"diayn": "diayn", "random_skills": "zero"}
@@ -82,12 +81,6 @@ def make_config(params: dict, algo: str) -> D.DiaynConfig:
 def _generator(*key: int) -> torch.Generator:
     state = np.random.SeedSequence(list(key)).generate_state(2)
     return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
-
-
-def cost_units(algo: str, params: dict) -> float:
-    """Gradient updates of one seed (all layouts): proportional to its compute."""
-    a = params.get("agent", {})
-    return float(int(a.get("total_steps", 50000)) * float(a.get("updates_per_step", 1.0)) * len(layouts(params)))
 
 
 def _evaluate(agent: D.Diayn, env: PointMass, ev: dict, gen: torch.Generator, final: bool, fresh: dict):

@@ -39,10 +39,9 @@ from ...envs.pointmaze import ACT_DIM, OBS_DIM, PointMaze
 from ...progress import progress
 from ...tidy import present
 from ..nav2d_finn import _device, _generator  # the device check and seeded generators of the torch experiments
+from .. import declared
 
-KIND = "episodic"
-ALGOS = ("td3", "hiro", "hiro_no_correction", "feudal")
-FIGURES = ("success", "subgoals")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 ENV_NAME = "pointmaze_hiro2018"
 LABELS = {"td3": "flat TD3", "hiro": "HIRO", "hiro_no_correction": "HIRO, no correction",
           "feudal": "FeUdal-style (TPG + cosine)"}
@@ -118,11 +117,6 @@ def schedule(params: dict) -> dict:
             "goal_str": "(" + ", ".join(f"{float(v):g}" for v in ev.get("goal", [0.0, 8.0])) + ")",
             "radius": float(ev.get("success_radius", 2.5)),
             "goal_low": float(env.get("train_goal_low", -2.0)), "goal_high": float(env.get("train_goal_high", 10.0))}
-
-
-def cost_units(algo: str, params: dict) -> float:
-    """Environment steps of one seed's training (the updates scale with them)."""
-    return float(schedule(params)["total"])
 
 
 # ----------------------------------------------------------------------------- running

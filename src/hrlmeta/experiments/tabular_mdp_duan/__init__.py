@@ -31,11 +31,10 @@ from ...algos import mdp_baselines as mb
 from ...algos import rl2 as rl2_mod
 from ...envs.tabular_mdp import sample_mdps
 from ...tidy import present
+from .. import declared
 
-KIND = "meta"
-BASELINES = ("random", "optimal", "greedy", "psrl", "opsrl", "beb")
-ALGOS = BASELINES + ("rl2",)
-FIGURES = ("scores", "rl2_learning_curve")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
+BASELINES = tuple(a for a in ALGOS if a != "rl2")
 ENV = "random_tabular_mdp"
 LABELS = {"random": "Random", "optimal": "Optimal (MDP known)", "greedy": "Greedy", "psrl": "PSRL",
           "opsrl": "OPSRL", "beb": "BEB", "rl2": "RL²", "best_baseline": "best baseline"}
@@ -275,15 +274,3 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
                      f"seeds), median {g['wall_s'].median():.2f} s/iteration.")
     return "\n".join(lines)
 
-
-def cost_units(algo: str, params: dict) -> float:
-    """Compute of one seed (for ``hrlmeta plan``): environment steps -- RL²'s training and evaluation,
-    or a baseline's evaluation and tuning tasks over every episode count."""
-    T = int(params["horizon"])
-    if algo == "rl2":
-        p = params["rl2"]
-        return float(sum((int(c["iterations"]) * int(c.get("batch_tasks", p["ppo"]["batch_tasks"]))
-                          + int(p["eval_tasks"])) * int(c["n"]) * T for c in p["cells"]))
-    grid = len(params.get("tuning_grids", {}).get(algo, [None]))
-    return float(sum((int(params["eval_tasks"]) + grid * int(params["tune_tasks"])) * int(n) * T
-                     for n in params["n_episodes"]))

@@ -31,10 +31,9 @@ import numpy as np
 import pandas as pd
 
 from ...tidy import present
+from .. import declared
 
-KIND = "episodic"
-ALGOS = ("flat_q", "maxq_q", "maxq_q_abs", "maxq_q_abs_greedy")
-FIGURES = ("learning_curves", "speedup")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 EXPERIMENT = "taxi_maxq"
 LABELS = {
     "flat_q": "flat Q-learning",
@@ -176,12 +175,6 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
             **fin,
         }))
     return pd.concat(frames, ignore_index=True)
-
-
-def cost_units(algo: str, params: dict) -> float:
-    """Primitive steps one seed trains (all variants); the exact final evaluation is a per-variant constant
-    that does not grow with the scale."""
-    return float(int(params["n_steps"]) * len(params["variants"]))
 
 
 # ----------------------------------------------------------------------------------------------
