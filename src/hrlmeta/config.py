@@ -88,14 +88,12 @@ def validate_config(cfg: dict) -> dict:
                 f"{', '.join(registry.EXPERIMENTS)}"
             )
         _check(block.get("params", {}), load_schema(name), f"experiments.{name}.params")
-        mod = None
+        known = registry.describe(name)["algos"]  # experiment.yaml: no experiment code imported
         for algo in block.get("algos", []):
-            if mod is None:
-                mod = registry.get(name)
-            if algo not in mod.ALGOS:
+            if algo not in known:
                 raise ConfigError(
                     f"invalid config:\n  experiments.{name}.algos: unknown algorithm {algo!r}; "
-                    f"known: {', '.join(mod.ALGOS)}"
+                    f"known: {', '.join(known)}"
                 )
     return cfg
 

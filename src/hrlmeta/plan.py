@@ -30,8 +30,8 @@ UNMEASURED_MINUTES = 120
 #: CPU seconds of one training job's process start-up (Python, numpy/numba/torch imports, JIT cache
 #: loads): `python -c "import hrlmeta.cli, torch, numba, pandas"` took 1.8 CPU-s on 2-core x86-64; 3 with JIT cache loads
 STARTUP_CPU_S = 3.0
-#: jobs outside training: per experiment its table and (if it draws any) one figures job plus one
-#: copy per figure; then claims, the claims' specification-curve figures and the report
+#: jobs outside training: per experiment its table and (if it draws any) its figures job; then
+#: claims, the claims' specification-curve figures and the report
 EXTRA_JOBS = 3
 
 
@@ -84,19 +84,17 @@ def job_minutes(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict
 
 
 def figure_names(experiment: str) -> tuple[str, ...]:
+    """The experiment's figures, from its description (no experiment code is imported)."""
     from . import experiments as registry
 
-    return tuple(getattr(registry.get(experiment), "FIGURES", ()))
+    return tuple(registry.describe(experiment)["figures"])
 
 
 def experiment_jobs(cfg: dict, experiment: str) -> int:
-    """Snakemake jobs of one experiment: per algorithm a training job per chunk of seeds and a copy
-    job per seed (`seed_run`), then its table, and its figures job with one copy job per figure."""
+    """Snakemake jobs of one experiment: a training job per algorithm and chunk of seeds, its table and
+    (if it draws any) its figures job."""
     block = cfg["experiments"][experiment]
-    n_algos = len(block["algos"])
-    n_figures = len(figure_names(experiment))
-    train = n_algos * (len(seed_chunks(cfg, experiment)) + len(seeds(cfg, experiment)))
-    return train + 1 + (1 + n_figures if n_figures else 0)
+    return len(block["algos"]) * len(seed_chunks(cfg, experiment)) + 1 + (1 if figure_names(experiment) else 0)
 
 
 def plan(cfg: dict, costs: dict | None = None) -> dict:

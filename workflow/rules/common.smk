@@ -3,7 +3,7 @@ import os
 
 from snakemake.utils import min_version, validate
 
-from hrlmeta import experiments as registry
+from hrlmeta.experiments import describe
 from hrlmeta.config import enabled_experiments, seeds, validate_config
 from hrlmeta.plan import job_minutes, load_costs
 from hrlmeta.plan import seed_chunks as plan_seed_chunks
@@ -29,7 +29,8 @@ def algos(experiment):
 
 
 def figure_names(experiment):
-    return getattr(registry.get(experiment), "FIGURES", ())
+    """The experiment's figures, from its description (experiment.yaml): no experiment code is imported."""
+    return describe(experiment)["figures"]
 
 
 wildcard_constraints:
@@ -37,7 +38,6 @@ wildcard_constraints:
     algo="|".join(sorted({a for e in EXPERIMENTS for a in algos(e)})) or "none",
     chunk=r"seeds?\d+(-\d+)?",
     seed=r"\d+",
-    name="|".join(sorted({n for e in EXPERIMENTS for n in figure_names(e)})) or "none",
 
 
 def run_paths(experiment, algo_list=None, seed_list=None):
@@ -71,19 +71,31 @@ def chunk_seeds(wildcards):
     )
 
 
-def staging_chunk(wildcards):
-    """The training job's staging folder that holds the run of `wildcards.seed`."""
-    seed = int(wildcards.seed)
-    for chunk in seed_chunks(wildcards.experiment):
-        if seed in chunk:
-            return (
-                f"results/staging/runs/{wildcards.experiment}/{wildcards.algo}/"
-                f"{chunk_tag(chunk)}"
+def timing_paths(experiment):
+    """The timing files of the experiment's training jobs (their declared outputs)."""
+    return [
+        f"results/benchmarks/train/{experiment}/{algo}/{chunk_tag(chunk)}.json"
+        for algo in algos(experiment)
+        for chunk in seed_chunks(experiment)
+    ]
+
+
+def missing_runs(experiment):
+    """Run files missing although their chunk's timing file exists (e.g. deleted): `seed_run` makes
+    each alone. Empty on a fresh run, where the training jobs write every run."""
+    out = []
+    for algo in algos(experiment):
+        for chunk in seed_chunks(experiment):
+            timing = (
+                f"results/benchmarks/train/{experiment}/{algo}/{chunk_tag(chunk)}.json"
             )
-    raise ValueError(
-        f"{wildcards.experiment}: seed {seed} is not among this config's seeds "
-        f"{seeds(config, wildcards.experiment)}"
-    )
+            if os.path.exists(timing):
+                out += [
+                    p
+                    for p in run_paths(experiment, [algo], chunk)
+                    if not os.path.exists(p)
+                ]
+    return out
 
 
 COSTS = load_costs()
@@ -94,17 +106,6 @@ def train_runtime(wildcards):
     return job_minutes(
         config, wildcards.experiment, wildcards.algo, len(chunk_seeds(wildcards)), COSTS
     )
-
-
-def copy_out(src, dest, log):
-    """Copy a file out of a job's staging folder, byte for byte (a clear error if it is missing)."""
-    import shutil
-
-    if not os.path.exists(src):
-        raise FileNotFoundError(f"{src}: the job that stages it did not write it")
-    shutil.copyfile(src, dest)
-    with open(log, "w") as fh:
-        print(f"{src} -> {dest} ({os.path.getsize(dest)} bytes)", file=fh)
 
 
 def params_json(experiment):

@@ -1,42 +1,29 @@
-# One rule draws every experiment's figures (the names its description declares) into a staging
-# folder; `figure` copies each to results/figures/{experiment}_{name}.png. The figures job receives
-# only its own experiment's params: editing another experiment's block does not redraw them.
+# One figures rule per experiment, generated from its description (experiment.yaml `figures`): a rule
+# declares a fixed list of files, and experiments draw different figures. Each receives only its own
+# experiment's params: editing another experiment's block does not redraw its figures.
+for _experiment in EXPERIMENTS:
+    if not figure_names(_experiment):
+        continue
 
-
-rule figures:
-    """Every figure of one experiment, drawn from its tidy table."""
-    input:
-        table="results/tables/{experiment}.parquet",
-    output:
-        temp(directory("results/staging/figures/{experiment}")),
-    log:
-        "results/logs/figures/{experiment}.log",
-    conda:
-        "../envs/hrlmeta.yaml"
-    params:
-        cfg=lambda wildcards: params_json(wildcards.experiment),
-    shell:
-        "hrlmeta figures --experiment {wildcards.experiment} --table {input.table}"
-        " --outdir {output} --params-json {params.cfg:q} > {log} 2>&1"
-
-
-rule figure:
-    """One figure, copied byte for byte out of its experiment's figures job."""
-    input:
-        "results/staging/figures/{experiment}",
-    output:
-        report(
-            "results/figures/{experiment}_{name}.png",
-            category="Figures",
-            subcategory="{experiment}",
-            caption="../report/figure.rst",
-        ),
-    log:
-        "results/logs/figures/{experiment}_{name}.log",
-    localrule: True
-    run:
-        copy_out(
-            f"{input[0]}/{wildcards.experiment}_{wildcards.name}.png",
-            output[0],
-            log[0],
-        )
+    rule:
+        name:
+            f"figures_{_experiment}"
+        input:
+            table=f"results/tables/{_experiment}.parquet",
+        output:
+            report(
+                figure_paths(_experiment),
+                category="Figures",
+                subcategory=_experiment,
+                caption="../report/figure.rst",
+            ),
+        log:
+            f"results/logs/figures/{_experiment}.log",
+        conda:
+            "../envs/hrlmeta.yaml"
+        params:
+            experiment=_experiment,
+            cfg=params_json(_experiment),
+        shell:
+            "hrlmeta figures --experiment {params.experiment} --table {input.table}"
+            " --outdir results/figures --params-json {params.cfg:q} > {log} 2>&1"

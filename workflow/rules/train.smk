@@ -1,15 +1,18 @@
-# One rule trains every run: a job is one (experiment, algorithm, chunk of `seeds_per_job` seeds),
-# trained in turn in one process (Python, numba and torch load once). The chunk is named after its
-# seeds (`seed3`, `seeds0-9`; see `chunk_tag`). The job writes its seeds' run tables into a staging
-# folder and a timing file (CPU and wall seconds per seed, read by `hrlmeta plan --calibrate` and the
-# report); `seed_run` then copies each seed's table to results/runs/{experiment}/{algo}/seed{seed}.parquet,
-# so every run keeps its own path and target.
+# One rule trains every chunk of runs: a job is one (experiment, algorithm, chunk of `seeds_per_job`
+# seeds), trained in turn in one process (Python, numba and torch load once). The chunk is named after
+# its seeds (`seed3`, `seeds0-9`; see `chunk_tag`). Each seed's run table goes to its own path,
+# results/runs/{experiment}/{algo}/seed{seed}.parquet; the job's declared output is its timing file
+# (the runs it wrote, rows, wall and CPU seconds per seed), which the table rule depends on. A rule
+# cannot declare a different number of files per job, hence this shape.
+#
+# `seed_run` makes one run on demand: a run file that is asked for (or that is missing while its
+# chunk's timing file exists, e.g. deleted after an interrupted run) is trained alone, with the same
+# result (a run is a pure function of experiment, algorithm, seed and params).
 
 
 rule train:
     """One training job: a chunk of seeds of one algorithm of one experiment, in one process."""
     output:
-        runs=temp(directory("results/staging/runs/{experiment}/{algo}/{chunk}")),
         timing="results/benchmarks/train/{experiment}/{algo}/{chunk}.json",
     log:
         "results/logs/train/{experiment}/{algo}/{chunk}.log",
@@ -27,17 +30,27 @@ rule train:
     shell:
         "hrlmeta train --experiment {wildcards.experiment} --algo {wildcards.algo}"
         " --seed {params.seeds} --threads {threads} --params-json {params.cfg:q}"
-        " --out {output.runs}/seed{{seed}}.parquet --timing {output.timing} > {log} 2>&1"
+        " --out results/runs/{wildcards.experiment}/{wildcards.algo}/seed{{seed}}.parquet"
+        " --timing {output.timing} > {log} 2>&1"
 
 
 rule seed_run:
-    """One run's table, copied byte for byte out of the training job that holds its seed."""
-    input:
-        chunk=lambda wildcards: staging_chunk(wildcards),
+    """One run alone (a run file asked for, or missing from its chunk)."""
     output:
         "results/runs/{experiment}/{algo}/seed{seed}.parquet",
     log:
-        "results/logs/runs/{experiment}/{algo}/seed{seed}.log",
-    localrule: True
-    run:
-        copy_out(f"{input.chunk}/seed{wildcards.seed}.parquet", output[0], log[0])
+        "results/logs/train/{experiment}/{algo}/seed{seed}.single.log",
+    conda:
+        "../envs/hrlmeta.yaml"
+    threads: lambda wildcards: exp_block(wildcards.experiment).get("threads", 1)
+    resources:
+        mem_mb=2000,
+        runtime=lambda wildcards: job_minutes(
+            config, wildcards.experiment, wildcards.algo, 1, COSTS
+        ),
+    params:
+        cfg=lambda wildcards: params_json(wildcards.experiment),
+    shell:
+        "hrlmeta train --experiment {wildcards.experiment} --algo {wildcards.algo}"
+        " --seed {wildcards.seed} --threads {threads} --params-json {params.cfg:q}"
+        " --out {output} > {log} 2>&1"
