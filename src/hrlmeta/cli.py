@@ -220,6 +220,9 @@ def cmd_readme_table(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="hrlmeta", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--root", default=None, metavar="DIR",
+                    help="the project (checkout) directory: config/, workflow/; default: found from the "
+                         "current directory upwards")
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     p = sub.add_parser("list", help="experiments and their algorithms")
@@ -325,6 +328,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # --root first: the project root is fixed when hrlmeta.config is imported (building the parser does)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--root", default=None)
+    known, _ = pre.parse_known_args(argv)
+    if known.root is not None:
+        import os
+
+        root = Path(known.root).resolve()
+        if not ((root / "Snakefile").is_file() and (root / "config" / "config.yaml").is_file()):
+            print(f"hrlmeta: error: --root {known.root}: no Snakefile and config/config.yaml there", file=sys.stderr)
+            return 2
+        if "hrlmeta.config" in sys.modules and sys.modules["hrlmeta.config"].ROOT != root:
+            print("hrlmeta: error: --root given after hrlmeta.config was imported in this process", file=sys.stderr)
+            return 2
+        os.environ["HRLMETA_ROOT"] = str(root)
     args = build_parser().parse_args(argv)
     # Thread limits are read when numpy/BLAS/numba/torch load: set them before importing any of them.
     # A training job uses `--threads` cores (default 1: the workflow runs jobs side by side).

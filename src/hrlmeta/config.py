@@ -15,7 +15,34 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT_ENV = "HRLMETA_ROOT"
+
+
+def is_project(path: Path) -> bool:
+    """A project root: the workflow's ``Snakefile`` and ``config/config.yaml`` are there."""
+    return (path / "Snakefile").is_file() and (path / "config" / "config.yaml").is_file()
+
+
+def find_root(start: str | os.PathLike | None = None) -> Path | None:
+    """The project root: ``$HRLMETA_ROOT`` (``hrlmeta --root``) if set, else the first directory from
+    ``start`` (default: the current directory) upwards holding a project, else the source checkout this
+    package was installed from in editable mode; None where there is none."""
+    explicit = os.environ.get(ROOT_ENV)
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    here = Path(start or os.getcwd()).resolve()
+    for d in (here, *here.parents):
+        if is_project(d):
+            return d
+    checkout = Path(__file__).resolve().parents[2]
+    return checkout if is_project(checkout) else None
+
+
+#: where a project's files are looked up (config/, workflow/, tests/golden/, README.md): found from the
+#: current directory, not from where the package is installed (see :func:`find_root`)
+ROOT = find_root() or Path(os.getcwd()).resolve()
+NO_ROOT_HELP = (f"no hrlmeta project here: run from a checkout (a directory with Snakefile and "
+                f"config/config.yaml, or below one), or name it with `hrlmeta --root DIR` / ${ROOT_ENV}")
 SCHEMA_DIR = Path(os.environ.get("HRLMETA_SCHEMA_DIR", ROOT / "workflow" / "schemas"))
 DEFAULT_CONFIG = ROOT / "config" / "config.yaml"
 
@@ -38,7 +65,8 @@ def deep_merge(base: dict, over: dict) -> dict:
 def load_yaml(path: str | os.PathLike) -> Any:
     path = Path(path)
     if not path.exists():
-        raise ConfigError(f"config file not found: {path}")
+        hint = f" ({NO_ROOT_HELP})" if not is_project(ROOT) and path.is_relative_to(ROOT) else ""
+        raise ConfigError(f"config file not found: {path}{hint}")
     with open(path) as fh:
         try:
             return yaml.safe_load(fh) or {}

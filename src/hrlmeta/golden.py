@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[2]
+from .config import ROOT  # noqa: E402  (the project root, found from the current directory)
 HASHES = ROOT / "tests" / "golden" / "hashes.json"
 REGENERATE = "hrlmeta golden --write"
 

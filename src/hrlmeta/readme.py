@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from .config import ROOT  # noqa: E402  (the project root, found from the current directory)
 README = ROOT / "README.md"
 LISTING = ROOT / "docs" / "readme_claims.yaml"
 SNAPSHOT = ROOT / "docs" / "claims_default.tsv"
