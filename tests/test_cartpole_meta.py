@@ -13,6 +13,7 @@ from hrlmeta.algos import maml as M
 from hrlmeta.config import load_config
 from hrlmeta.envs.cartpole import CartPoleFamily
 from hrlmeta.experiments import cartpole_meta as X
+from hrlmeta.experiments import REGISTRY
 
 F64 = torch.float64
 
@@ -26,7 +27,7 @@ def one_thread():
 
 
 def smoke_params():
-    return load_config("config/smoke.yaml")["experiments"]["cartpole_meta"]["params"]
+    return load_config(REGISTRY, "config/smoke.yaml")["experiments"]["cartpole_meta"]["params"]
 
 
 def test_batched_cartpole_equals_gymnasium_transition_by_transition():

@@ -10,11 +10,12 @@ from hrlmeta import config as C
 from hrlmeta.algos import hdqn, hdqn_tabular, q_learning
 from hrlmeta.envs import chain
 from hrlmeta.experiments import chain_hdqn as E
+from hrlmeta.experiments import REGISTRY
 
 
 @pytest.fixture(scope="module")
 def params():
-    return C.experiment_params(C.load_config("config/smoke.yaml"), "chain_hdqn")
+    return C.experiment_params(C.load_config(REGISTRY, "config/smoke.yaml"), "chain_hdqn")
 
 
 # ---------------------------------------------------------------------------------------------- environment
@@ -243,7 +244,7 @@ def _bad(cfg, path, value):
 ])
 def test_bad_config_names_the_key(path, value, match):
     with pytest.raises(C.ConfigError, match=match):
-        C.validate_config(_bad(C.load_config(), path, value))
+        C.validate_config(_bad(C.load_config(REGISTRY), path, value))
 
 
 def test_runtime_checks_name_the_key(params):

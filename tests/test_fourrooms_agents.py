@@ -7,6 +7,7 @@ import pytest
 from hrlmeta import oracle as orc
 from hrlmeta.algos import flat_q, intra_option_q, smdp_q
 from hrlmeta.envs.fourrooms import OptionSet, make_fourrooms, make_grid, option_set, primitive_options
+from hrlmeta.experiments import REGISTRY
 
 GAMMA = 0.9
 
@@ -130,7 +131,7 @@ def test_experiment_plugin_run_table():
     from hrlmeta.config import deep_merge, experiment_params, load_config, load_yaml
     from hrlmeta.experiments import fourrooms_sutton as E
 
-    params = experiment_params(load_config("config/smoke.yaml"), "fourrooms_sutton")
+    params = experiment_params(load_config(REGISTRY, "config/smoke.yaml"), "fourrooms_sutton")
     params = deep_merge(params, {"n_episodes": 30})
     frames = []
     for algo in E.ALGOS:

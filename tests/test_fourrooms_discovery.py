@@ -16,6 +16,7 @@ from hrlmeta.algos import bottleneck as B
 from hrlmeta.envs.fourrooms import HALLWAYS, make_fourrooms, primitive_options
 from hrlmeta.experiments import fourrooms_discovery as E
 from hrlmeta.experiments import fourrooms_sutton as S
+from hrlmeta.experiments import REGISTRY
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ def known(env):
 
 @pytest.fixture(scope="module")
 def params():
-    return C.experiment_params(C.load_config("config/smoke.yaml"), E.EXPERIMENT)
+    return C.experiment_params(C.load_config(REGISTRY, "config/smoke.yaml"), E.EXPERIMENT)
 
 
 def test_betweenness_by_hand():
@@ -170,11 +171,11 @@ def test_doorway_fraction_hand_case(params):
 
 
 def test_bad_params_rejected():
-    cfg = C.load_config()
+    cfg = C.load_config(REGISTRY)
     bad = copy.deepcopy(cfg)
     bad["experiments"][E.EXPERIMENT]["params"]["discovery"]["graph"] = "oracle"
     with pytest.raises(C.ConfigError, match=r"fourrooms_discovery\.params\.discovery\.graph"):
-        C.validate_config(bad)
+        C.validate_config(bad, REGISTRY)
     p = dict(C.experiment_params(cfg, E.EXPERIMENT), alpha=2.0)
     with pytest.raises(ValueError, match="alpha"):
         E.train("primitives", 0, p)

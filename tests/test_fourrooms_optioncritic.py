@@ -16,13 +16,14 @@ from hrlmeta.algos.option_critic import exact_values, intra_option_gradient, ter
 from hrlmeta.envs.fourrooms import HALLWAYS, make_fourrooms, make_grid
 from hrlmeta import experiments as registry
 from hrlmeta.experiments import fourrooms_optioncritic as E
+from hrlmeta.experiments import REGISTRY
 
 GAMMA = 0.9
 
 
 @pytest.fixture(scope="module")
 def params():
-    return C.experiment_params(C.load_config("config/smoke.yaml"), E.EXPERIMENT)
+    return C.experiment_params(C.load_config(REGISTRY, "config/smoke.yaml"), E.EXPERIMENT)
 
 
 # ---------------------------------------------------------------------------------------------- env
@@ -233,11 +234,11 @@ def test_claims_and_robustness_keys(params):
 
 
 def test_bad_params_rejected():
-    cfg = C.load_config()
+    cfg = C.load_config(REGISTRY)
     bad = copy.deepcopy(cfg)
     bad["experiments"][E.EXPERIMENT]["params"]["dynamics"] = "teleport"
     with pytest.raises(C.ConfigError, match=r"fourrooms_optioncritic\.params\.dynamics"):
-        C.validate_config(bad)
+        C.validate_config(bad, REGISTRY)
     p = dict(C.experiment_params(cfg, E.EXPERIMENT), switch_episode=10**6)
     with pytest.raises(ValueError, match="switch_episode"):
         E.train("sarsa0", 0, p)

@@ -9,11 +9,12 @@ import pytest
 
 from hrlmeta import plan
 from hrlmeta.config import ROOT, load_config
+from hrlmeta.experiments import REGISTRY
 
 
 @pytest.fixture(scope="module")
 def smoke_cfg():
-    return load_config(ROOT / "config" / "smoke.yaml")
+    return load_config(REGISTRY, ROOT / "config" / "smoke.yaml")
 
 
 def test_job_count_equals_the_workflows(smoke_cfg):
@@ -55,7 +56,7 @@ def test_cli_prints_json_plan_for_the_paper_scale():
                        cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout.strip().splitlines()[-1])
-    cfg = load_config(ROOT / "config" / "paper.yaml")
+    cfg = load_config(REGISTRY, ROOT / "config" / "paper.yaml")
     assert set(out["plan"]) == {e for e, b in cfg["experiments"].items() if b.get("enabled", True)}
     assert out["total_cpu_hours"] == pytest.approx(sum(r["cpu_hours"] for r in out["plan"].values()), abs=0.01)
     assert all(isinstance(r["jobs"], int) and r["jobs"] > 0 for r in out["plan"].values())

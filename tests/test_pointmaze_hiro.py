@@ -15,6 +15,7 @@ from hrlmeta.algos.td3 import TD3, TD3Config, TwinCritic, td_target
 from hrlmeta.envs.pointmaze import PointMaze, task_reward
 from hrlmeta import experiments as registry
 from hrlmeta.experiments import pointmaze_hiro as E
+from hrlmeta.experiments import REGISTRY
 
 SMOKE = {"env": {"horizon": 20}, "train": {"total_steps": 160, "n_envs": 4}, "eval": {"every_steps": 80, "episodes": 2},
          "td3": {"hidden": [8, 8], "batch_size": 16}, "replay_size": 1000, "analysis": {"final_window": 1},
@@ -247,7 +248,7 @@ def test_schema_rejects_unknown_key():
 
     cfg = {"experiments": {"pointmaze_hiro": {"algos": ["hiro"], "n_seeds": 1, "params": {"hiro": {"cc": 3}}}}}
     with pytest.raises(ConfigError, match="cc"):
-        validate_config(cfg)
+        validate_config(cfg, REGISTRY)
 
 
 def _synthetic(curves: dict) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import pytest
 from hrlmeta import tidy
 from hrlmeta.algos import seedblog_fourrooms as sb
 from hrlmeta.experiments import fourrooms_seedblog as E
+from hrlmeta.experiments import REGISTRY
 
 DOORS = {(6, 3), (6, 9), (3, 6), (9, 6)}
 
@@ -392,11 +393,11 @@ def test_config_blocks_validate_and_bad_keys_are_named():
     from hrlmeta.config import ConfigError, _check, load_config, load_schema
 
     for overlay in ((), ("config/smoke.yaml",), ("config/paper.yaml",)):
-        cfg = load_config(*overlay)
+        cfg = load_config(REGISTRY, *overlay)
         block = cfg["experiments"]["fourrooms_seedblog"]
         assert block["algos"] == ["flat_q", "intra_option_q"]
     with pytest.raises(ConfigError, match="num_episode"):
-        _check({"num_episode": 5}, load_schema("fourrooms_seedblog"), "experiments.fourrooms_seedblog.params")
+        _check({"num_episode": 5}, load_schema("fourrooms_seedblog", REGISTRY), "experiments.fourrooms_seedblog.params")
     with pytest.raises(KeyError, match="no algorithm"):
         E.train("smdp_q_options", 0, {"num_episodes": 1})
 

@@ -157,30 +157,6 @@ def rl2_budget(eval_rows: pd.DataFrame, train_rows: pd.DataFrame, steps_per_tria
     return out
 
 
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.Samples:
-    cp = claim.get("params", {})
-    algo, n, k = cp["algo"], int(cp["n"]), int(cp["k"])
-    ev = _eval(table)
-    sub = ev[(ev["algo"] == algo) & (ev["n"] == n) & (ev["k"] == k)].sort_values("seed")
-    budget = {}
-    if algo == "rl2":
-        tr = table[(table["phase"] == "meta_train") & (table["algo"] == algo) & (table["n"] == n)
-                   & (table["k"] == k)]
-        budget = rl2_budget(sub, tr, n)
-    vals = sub["return"].to_numpy(dtype=float)
-    if vals.size == 0:
-        note = f"{algo} was not run in cell n={n}, k={k} at this scale; no estimate"
-    else:
-        note = (f"mean over {vals.size} seed(s) of the mean total reward over "
-                f"{int(sub['n_tasks'].iloc[0])} evaluation tasks per seed")
-        if sub["hparam"].iloc[0]:
-            note += f"; tuned: {', '.join(sorted(set(sub['hparam'])))}"
-        if algo == "gittins":
-            note += f"; method: {sub['method'].iloc[0]}"
-    return claims_mod.Samples(values=vals, statistic="mean", note=note, n_seeds=int(vals.size),
-                              budget=budget.get("budget"), extra={"cost_s": budget.get("cost_s")})
-
-
 def oracle(params: dict) -> dict:
     """Exact Bayes-optimal expected total reward of every configured cell where the DP is feasible."""
     out = {}
@@ -191,19 +167,13 @@ def oracle(params: dict) -> dict:
     return {"experiment": "bandits_duan", "bayes_optimal_total_reward": out}
 
 
-def _published(experiment: str) -> dict:
-    """Published values (algo, cell) -> value, read from the claims declared in config/claims.yaml."""
-    from ...config import ROOT
-
-    path = ROOT / "config" / "claims.yaml"
+def _published() -> dict:
+    """Published values (algo, cell) -> value, read from the claims this experiment declares (claims.yaml)."""
     out = {}
-    if not path.exists():
-        return out
-    for c in claims_mod.load_claims(path):
-        p = c.get("params", {})
-        if c["experiment"] == experiment and "published" in p:
-            key = (p["algo"], _cell(p["n"], p["k"])) if "k" in p else (p["algo"], int(p["n"]))
-            out[key] = float(p["published"])
+    for c in claims_mod.load_claims(Path(__file__).with_name("claims.yaml"), experiment="bandits_duan"):
+        p = c.get("params") or {}
+        if "published" in p:
+            out[(p["algo"], _cell(p["n"], p["k"]))] = float(p["published"])
     return out
 
 
@@ -236,7 +206,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     plt = plotting.setup()
     outdir = Path(outdir)
     summ = _summary(table)
-    pub = _published("bandits_duan")
+    pub = _published()
     cells = _cells(table)
     algos = present(summ, ALGOS)
     ncol = min(3, max(len(cells), 1))
@@ -315,7 +285,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
 
 def report_section(table: pd.DataFrame, params: dict) -> str:
     summ = _summary(table)
-    pub = _published("bandits_duan")
+    pub = _published()
     cells = _cells(table)
     algos = present(summ, ALGOS)
     lines = ["Mean total reward per task (95% bootstrap CI over seeds; published Table 1 value in brackets).", ""]

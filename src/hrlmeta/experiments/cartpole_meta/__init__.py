@@ -221,34 +221,6 @@ def _reduction(table, cp, measure: str, base: str, agent: str):
     return red.to_numpy(dtype=float), ct, note
 
 
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.Samples:
-    cp = claim.get("params", {}) or {}
-    cid = claim["id"]
-    base, agent = cp.get("baseline", "maml"), cp.get("agent", "directed_maml")
-    stat = claim.get("statistic", "iqm")
-    measures = {"directed_maml_convergence_cartpole": "iters", "directed_maml_compute": "wall_s",
-                "directed_maml_sample_efficiency_cartpole": "env_steps",
-                "directed_maml_sample_efficiency_lunarlander": "env_steps"}
-    if cid in measures:
-        measure = measures[cid]
-        vals, _, note = _reduction(table, cp, measure, base, agent)
-        return claims_mod.Samples(vals, statistic=stat, note=note)
-    if cid == "meta_vs_transfer":
-        k = int(cp.get("adapt_step", 1))
-        when = cp.get("iteration", "final")
-        meta_algo, transfer = cp.get("agent", "maml"), cp.get("baseline", "pretrained")
-        a = adapt_at(table, when)
-        piv = a[a["step"] == k].pivot_table(index="seed", columns="algo", values="return")
-        if meta_algo not in piv or transfer not in piv:
-            return claims_mod.Samples(np.empty(0), statistic=stat, note=f"no {meta_algo}/{transfer} runs")
-        d = (piv[meta_algo] - piv[transfer]).dropna()
-        return claims_mod.Samples(
-            d.to_numpy(), statistic=stat,
-            note=f"per seed: held-out return after {k} adaptation step(s), {meta_algo} minus {transfer}, both "
-                 f"meta-trained for {when} meta-iterations; {len(d)} seeds")
-    raise KeyError(f"cartpole_meta cannot measure claim {cid!r}")
-
-
 # --------------------------------------------------------------------------- figures
 
 

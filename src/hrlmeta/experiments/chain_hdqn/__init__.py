@@ -170,46 +170,6 @@ def final_greedy(table: pd.DataFrame, algo: str) -> pd.Series:
     return last.set_index("seed")["greedy_return"]
 
 
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
-    from ...claims import Samples
-
-    cp = claim.get("params", {})
-    kind = cp.get("kind", "difference")
-    agent = cp.get("agent", "hdqn")
-    baseline = cp.get("baseline", "q_learning")
-    final = int(cp.get("final_episodes", params["final_episodes"]))
-    opt = optimal_return(params)
-    a = final_reward(table, agent, final)
-    budget = float(table.loc[table["algo"] == agent].groupby("seed")["steps"].sum().mean()) \
-        if (table["algo"] == agent).any() else None
-    what = f"mean extrinsic reward per episode over the last {final} episodes"
-    if kind == "difference":
-        b = final_reward(table, baseline, final)
-        seeds = a.index.intersection(b.index)
-        vals = (a.loc[seeds] - b.loc[seeds]).to_numpy()
-        note = (f"{LABELS[agent]} minus {LABELS[baseline]}: per-seed difference of the {what} (paired by seed); "
-                f"{LABELS[agent]} IQM {_iqm(a)}, {LABELS[baseline]} IQM {_iqm(b)}.")
-    elif kind == "reward":
-        vals = a.to_numpy()
-        note = f"{LABELS[agent]}: per-seed {what}."
-    elif kind == "greedy_return":
-        vals = final_greedy(table, agent).to_numpy()
-        note = (f"{LABELS[agent]}: per-seed exact expected return of the final greedy policy (behaviour at the "
-                f"final epsilon: IQM {_iqm(a)} over the last {final} episodes).")
-    elif kind == "fraction_of_optimum":
-        measure = cp.get("measure", "behaviour")
-        src = final_greedy(table, agent) if measure == "greedy" else a
-        vals = (src / opt).to_numpy()
-        how = ("exact expected return of the final greedy policy" if measure == "greedy"
-               else f"{what} (epsilon-greedy behaviour at the final epsilon)")
-        note = f"{LABELS[agent]}: per-seed {how} divided by the oracle optimum {opt:.4g}."
-    else:
-        raise ValueError(f"claim {claim.get('id')}: params.kind {kind!r} is not one of "
-                         "['difference', 'reward', 'greedy_return', 'fraction_of_optimum']")
-    return Samples(values=np.asarray(vals, dtype=float), statistic=claim.get("statistic", "iqm"), note=note,
-                   budget=budget)
-
-
 def _iqm(s: pd.Series) -> str:
     from ...stats import iqm
 
@@ -398,8 +358,9 @@ if __name__ == "__main__":  # pragma: no cover
     import sys
 
     from ...config import experiment_params, load_config
+    from .. import REGISTRY
 
-    _params = experiment_params(load_config(), EXPERIMENT)
+    _params = experiment_params(load_config(REGISTRY), EXPERIMENT)
     if "--sensitivity" in sys.argv:
         for row in tabular_sensitivity(_params):
             print(json.dumps(row))

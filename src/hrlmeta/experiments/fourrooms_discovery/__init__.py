@@ -175,32 +175,6 @@ def doorway_fraction(table: pd.DataFrame, params: dict, top_k: int, radius: int,
     return runs.map(lambda txt: sum(tuple(c) in near for c in json.loads(txt)[: int(top_k)]) / int(top_k))
 
 
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
-    from ...claims import Samples
-    from ..fourrooms_sutton import _criterion_words, speedup_samples
-
-    cp = claim.get("params", {})
-    budget = float(params["n_episodes"])
-    if cp.get("kind") == "doorways":
-        k, r = int(cp.get("top_k", 4)), int(cp.get("radius", 1))
-        v = doorway_fraction(table, params, k, r)
-        note = (f"per seed: fraction of the {k} highest-betweenness subgoals (local maxima, "
-                f"{params['discovery']['graph']} graph, {params['discovery']['walk_steps']} random-walk steps) "
-                f"within {r} move(s) of a hallway")
-        return Samples(values=v.to_numpy(dtype=float), statistic=claim.get("statistic", "iqm"), note=note,
-                       budget=budget)
-    if "criterion" in cp:
-        params = {**params, "criterion": {**params["criterion"], **cp["criterion"]}}
-    baseline, agent = cp["baseline"], cp["agent"]
-    goals = list(params["main_goals"])
-    vals, info = speedup_samples(table, params, baseline, agent, goals)
-    note = (f"per-seed ratio of episodes-to-criterion, {LABELS.get(baseline, baseline)} / "
-            f"{LABELS.get(agent, agent)} ({_criterion_words(params)}; fourrooms_sutton's criterion code), "
-            f"strata = goals {info.get('goals', goals)}; censored blocks count as their length "
-            f"({params['n_episodes']} episodes): {info.get('censored', {})}")
-    return Samples(values=vals, statistic=claim.get("statistic", "iqm"), note=note, budget=budget)
-
-
 def oracle(params: dict) -> dict:
     """fourrooms_sutton's exact optimum for the goals, and the known-dynamics graph's subgoals."""
     from ...algos import bottleneck as B

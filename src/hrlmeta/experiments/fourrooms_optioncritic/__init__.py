@@ -203,34 +203,6 @@ def recovery_ratio(table: pd.DataFrame, params: dict, baseline: str, agent: str,
     return (agg[baseline] / agg[agent]).dropna()
 
 
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
-    from ...claims import Samples
-
-    cp = claim.get("params", {})
-    kind = cp.get("kind", "recovery")
-    budget = float(params["n_episodes"])
-    if kind == "terminations":
-        radius = int(cp.get("radius", params["doorway_radius"]))
-        agents = [a for a in cp.get("agents", ["option_critic_4"]) if a in set(table["algo"])]
-        cols = [termination_ratio(table, params, a, radius) for a in agents]
-        mat = pd.concat(cols, axis=1).dropna() if cols else pd.DataFrame()
-        note = (f"per seed: mean final termination probability over options x cells within {radius} move(s) "
-                f"of a hallway / the same over all other non-goal cells; strata = {agents}")
-        return Samples(values=mat.to_numpy(), statistic=claim.get("statistic", "iqm"), note=note, budget=budget)
-    baseline, agent = cp.get("baseline", "sarsa0"), cp.get("agent", "option_critic_4")
-    window, per_seed = int(cp.get("window", params["recovery_window"])), cp.get("per_seed", "mean")
-    phase = cp.get("phase", "after_switch")
-    r = recovery_ratio(table, params, baseline, agent, window, per_seed, phase)
-    where = ("right after the goal moved (episodes "
-             f"{int(params['switch_episode']) + 1}-{int(params['switch_episode']) + window})"
-             if phase == "after_switch" else
-             f"in the first {min(window, int(params['switch_episode']))} episodes (learning from scratch)")
-    note = (f"per seed: {per_seed} steps per episode of {LABELS.get(baseline, baseline)} / of "
-            f"{LABELS.get(agent, agent)} {where}; seeds paired (same moved goal); "
-            f"episodes cut at {params['max_steps']} steps count as {params['max_steps']}")
-    return Samples(values=r.to_numpy(), statistic=claim.get("statistic", "iqm"), note=note, budget=budget)
-
-
 def oracle(params: dict) -> dict:
     """Exact optimum over primitive actions for the first goal (the east doorway), under the paper's
     dynamics and discount: expected steps per episode from the uniform start distribution (all non-goal

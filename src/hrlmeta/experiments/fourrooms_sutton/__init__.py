@@ -315,33 +315,6 @@ def speedup_samples(table: pd.DataFrame, params: dict, baseline: str, agent: str
     return vals, {"censored": {f"{a}/{g}": int(n) for (a, g), n in cens.items()}, "goals": cols}
 
 
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
-    from ...claims import Samples
-
-    cp = claim.get("params", {})
-    baseline, agent = cp.get("baseline", "flat_q"), cp.get("agent", "smdp_q_mixed")
-    which = cp.get("goals", "main")
-    if which == "main":
-        goals = list(params["main_goals"])
-    elif which == "switch":
-        goals = [g for g, ph in goal_sequence(params, agent) if ph == "switch"]
-    else:
-        goals = list(which)
-    if "criterion" in cp:  # a claim may measure with its own criterion (same keys as params.criterion)
-        params = {**params, "criterion": {**params["criterion"], **cp["criterion"]}}
-    vals, info = speedup_samples(table, params, baseline, agent, goals)
-    note = (f"{LABELS.get(baseline, baseline)} vs {LABELS.get(agent, agent)}: per-seed ratio of "
-            f"episodes-to-criterion ({_criterion_words(params)}), strata = goals {info.get('goals', goals)}; "
-            f"a block not meeting the criterion by its last episode counts as its block length "
-            f"({params['n_episodes']} episodes, a lower bound), censored blocks: {info.get('censored', {})}. "
-            f"Censoring the baseline lowers the ratio, censoring the options agent raises it.")
-    # training budget: episodes per goal (paper_budget in config/claims.yaml: the paper's Fig. 5 runs)
-    # it binds only where some block of the claim was censored at its last episode
-    binds = any(n > 0 for n in info.get("censored", {}).values())
-    return Samples(values=vals, statistic=claim.get("statistic", "iqm"), note=note,
-                   budget=float(params["n_episodes"]), extra={"budget_binds": binds})
-
-
 def oracle(params: dict) -> dict:
     from ...oracle import fourrooms_oracle
 
@@ -499,6 +472,7 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
 
 if __name__ == "__main__":  # pragma: no cover
     from ...config import experiment_params, load_config
+    from .. import REGISTRY
 
-    print(json.dumps(oracle(experiment_params(load_config(), EXPERIMENT))))
+    print(json.dumps(oracle(experiment_params(load_config(REGISTRY), EXPERIMENT))))
 

@@ -32,10 +32,6 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
     return base.run(algo, seed, params, "lunarlander_meta", ENV_NAME, make_env)
 
 
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
-    return base.claim_samples(claim, table, params)
-
-
 def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     base.figures(table, params, outdir, experiment="lunarlander_meta", title="LunarLander-v3",
                  ref_line=(SOLVED, f"'solved' ({SOLVED:g})"))

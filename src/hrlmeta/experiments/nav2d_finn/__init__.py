@@ -164,59 +164,6 @@ def cost_sweep(table: pd.DataFrame) -> pd.DataFrame:
     return w
 
 
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.Samples:
-    cp = claim.get("params", {}) or {}
-    cid = claim["id"]
-    # training budget in meta-iterations (paper_budget in config/claims.yaml) and its measured cost
-    mt = table[table["phase"] == "meta_train"]
-    budget = float(mt["iteration"].max() + 1) if not mt.empty else None
-
-    def cost(*algos):
-        m = mt[mt["algo"].isin(algos)]
-        return float(m.groupby("seed")["wall_s"].sum().mean()) if not m.empty else None
-
-    if cid == "fomaml_perf_gap":
-        step = int(cp.get("adapt_step", 1))
-        m, f = _pivot(table, "maml", step), _pivot(table, "fomaml", step)
-        seeds = m.index.intersection(f.index)
-        gap = (m[seeds] - f[seeds]) / m[seeds].abs()
-        return claims_mod.Samples(
-            gap.to_numpy(), statistic="mean",
-            note=f"relative loss (R_maml - R_fomaml) / |R_maml| of the held-out return after {step} adaptation "
-                 f"step(s), paired by seed (positive = FOMAML worse); {len(seeds)} seeds",
-            budget=budget, extra={"cost_s": cost("maml", "fomaml")})
-    if cid == "fomaml_cost_ratio":
-        source = cp.get("source", "interleaved")
-        if source == "interleaved":
-            w = int(cp.get("width", tuple(params.get("policy", {}).get("hidden", [100, 100]))[0]))
-            c = cost_sweep(table)
-            c = c[c["width"] == w].set_index("seed")["ratio"]
-            return claims_mod.Samples(
-                c.to_numpy(), statistic="mean",
-                note=f"per seed: median s per MAML meta-iteration / median s per FOMAML meta-iteration at width "
-                     f"{w}, both timed interleaved in the same process after a warm-up (whole iteration: "
-                     "sampling, inner step, TRPO with CG on KL-HVPs, line search); "
-                     f"{len(c)} seeds")
-        m, f = _median_iter_time(table, "maml"), _median_iter_time(table, "fomaml")
-        seeds = m.index.intersection(f.index)
-        ratio = m[seeds] / f[seeds]
-        return claims_mod.Samples(
-            ratio.to_numpy(), statistic="mean",
-            note="per seed: median wall time of a MAML meta-iteration / median of a FOMAML meta-iteration "
-                 "in the training runs (separate jobs, so sensitive to machine load); "
-                 f"{len(seeds)} seeds")
-    if cid == "maml_adaptation_gain":
-        algo = cp.get("algo", "maml")
-        k = int(cp.get("adapt_step", 5))
-        after, before = _pivot(table, algo, k), _pivot(table, algo, 0)
-        gain = (after - before).dropna()
-        return claims_mod.Samples(
-            gain.to_numpy(), statistic="mean",
-            note=f"{algo}: held-out return after {k} adaptation steps minus before (per seed)",
-            budget=budget, extra={"cost_s": cost(algo)})
-    raise KeyError(f"nav2d_finn cannot measure claim {cid!r}")
-
-
 # --------------------------------------------------------------------------- figures
 
 

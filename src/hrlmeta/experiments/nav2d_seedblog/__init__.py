@@ -293,24 +293,6 @@ def _gain(table: pd.DataFrame, algo: str, k: int) -> pd.Series:
     return (a[k] - a[0]).dropna()
 
 
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.Samples:
-    cp = claim.get("params", {}) or {}
-    cid = claim["id"]
-    if cid.startswith("maml_adaptation_"):
-        algo = cp.get("algo", "maml_as_written")
-        k = int(cp.get("adapt_step", 5))
-        gain = _gain(table, algo, k)
-        ad = adapt_rows(table)
-        failed = ad[(ad["algo"] == algo) & (ad["step"] == 0)].get("eval_tasks_failed")
-        nf = int(failed.sum()) if failed is not None else 0
-        return claims_mod.Samples(
-            gain.to_numpy(), statistic="mean",
-            note=f"{algo}: mean over held-out goals of the return after {k} SGD steps (the listing's "
-                 f"evaluate_maml 'after') minus before, per seed; {nf} test task(s) over all seeds left out "
-                 "because the listing produced NaN parameters on them")
-    raise KeyError(f"nav2d_seedblog cannot measure claim {cid!r}")
-
-
 def audit_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Per algorithm: median over audited iterations and seeds of every audit column."""
     cols = [c for c in table.columns if c.startswith(("cos_", "norm_", "relerr_"))]
