@@ -4,7 +4,7 @@ determinism, and the experiment plugin's run table."""
 import numpy as np
 import pytest
 
-from hrlmeta import oracle as orc
+from hrlmeta.shared import solvers as orc
 from hrlmeta.algos import flat_q, intra_option_q, smdp_q
 from hrlmeta.envs.fourrooms import OptionSet, make_fourrooms, make_grid, option_set, primitive_options
 from hrlmeta.experiments import REGISTRY
@@ -150,9 +150,12 @@ def test_experiment_plugin_run_table():
     ct = E.criterion_table(table, params)
     assert {"etc", "censored"} <= set(ct.columns)
     assert (ct["etc"] >= 1).all() and (ct["etc"] <= 30).all()
-    claims = [c for c in load_yaml("config/claims.yaml")["claims"] if c["experiment"] == "fourrooms_sutton"]
+    from hrlmeta.claims import load_claims, measure_claim
+    from hrlmeta.experiments.fourrooms_sutton.measures import MEASURES
+
+    claims = load_claims(REGISTRY.claims_path("fourrooms_sutton"), experiment="fourrooms_sutton")
     for c in claims:
-        s = E.claim_samples(c, table, params)
+        s = measure_claim(MEASURES, c, table, params)
         assert s.values.ndim == 2 and s.note
 
 

@@ -403,15 +403,16 @@ def test_config_blocks_validate_and_bad_keys_are_named():
 
 
 def test_claims_report_and_figures(table, tmp_path):
-    from hrlmeta.claims import load_claims
+    from hrlmeta.claims import load_claims, measure_claim
+    from hrlmeta.experiments.fourrooms_seedblog.measures import MEASURES
     from hrlmeta.plotting import setup
 
-    claims = [c for c in load_claims("config/claims.yaml") if c["experiment"] == "fourrooms_seedblog"]
+    claims = load_claims(REGISTRY.claims_path("fourrooms_seedblog"), experiment="fourrooms_seedblog")
     assert {c["id"] for c in claims} >= {"options_speedup_seedblog"}
     for c in claims:
-        s = E.claim_samples(c, table, SMALL)
+        s = measure_claim(MEASURES, c, table, SMALL)
         assert np.asarray(s.values).shape == (6,) and np.isfinite(s.values).all()
-    sp = E.claim_samples(next(c for c in claims if c["id"] == "options_speedup_seedblog"), table, SMALL)
+    sp = measure_claim(MEASURES, next(c for c in claims if c["id"] == "options_speedup_seedblog"), table, SMALL)
     means = table.groupby(["algo", "seed"])["steps"].mean()
     np.testing.assert_allclose(sp.values, (means["flat_q"] / means["intra_option_q"]).to_numpy())
     text = E.report_section(table, SMALL)

@@ -12,7 +12,8 @@ from hrlmeta.algos import maxq_q as M
 from hrlmeta.algos import taxi_flat_q
 from hrlmeta.bench.taxi import ReferenceMAXQQ
 from hrlmeta.envs import taxi as T
-from hrlmeta.oracle_taxi import evaluate_flat, hierarchy_models, mean_over_starts, optimal_values, taxi_oracle
+from hrlmeta.experiments.taxi_maxq.oracle import oracle as taxi_maxq_oracle
+from hrlmeta.experiments.taxi_maxq.oracle import evaluate_flat, hierarchy_models, mean_over_starts, optimal_values, taxi_oracle
 from hrlmeta.experiments import REGISTRY
 
 ABS_RATES = [0.9074, 0.9526, 0.9526, 0.9879]
@@ -304,7 +305,7 @@ def test_experiment_train_claims_and_oracle(params):
     with pytest.raises(ValueError, match="variants"):
         E.train("flat_q", 0, dict(params, variants=["rainy"]))
     assert "14000" in E.report_section(table, params)
-    orc = E.oracle(params)
+    orc = taxi_maxq_oracle(params)
     assert set(orc["optimal_mean_return"]) == set(T.VARIANTS)
     assert orc["optimal_mean_return"]["deterministic"] == pytest.approx(
         table["optimal_return"].iloc[0])

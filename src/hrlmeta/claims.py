@@ -321,12 +321,13 @@ def check_measure(c: dict, measures: dict, where="claims") -> None:
     that measure's schema; a :class:`ClaimError` naming the claim id and the key otherwise."""
     name = c["measure"]
     if name not in measures:
-        raise ClaimError(f"{where}: claim {c['id']!r}: measure: unknown measure {name!r} of experiment "
-                         f"{c['experiment']!r} (known: {', '.join(sorted(measures)) or 'none'})")
+        raise ClaimError(f"{where}: claim {c.get('id', '?')!r}: measure: unknown measure {name!r} of experiment "
+                         f"{c.get('experiment', '?')!r} (known: {', '.join(sorted(measures)) or 'none'})")
     schema = measures[name].schema
     errs = _schema_errors(c.get("params") or {}, schema)
     if errs:
-        raise ClaimError(f"{where}: claim {c['id']!r}: measure {name!r}: " + "; ".join(f"params.{e}" for e in errs))
+        raise ClaimError(f"{where}: claim {c.get('id', '?')!r}: measure {name!r}: "
+                         + "; ".join(f"params.{e}" for e in errs))
     for spec in robustness_grid(c):
         keys = [k for k in spec if k.startswith("params.")]
         if not keys:
@@ -336,6 +337,13 @@ def check_measure(c: dict, measures: dict, where="claims") -> None:
         if errs:
             raise ClaimError(f"{where}: claim {c['id']!r}: robustness.vary {', '.join(keys)} = "
                              f"{[spec[k] for k in keys]}: measure {name!r}: " + "; ".join(f"params.{e}" for e in errs))
+
+
+def measure_claim(measures: dict, claim: dict, table: pd.DataFrame, params: dict) -> Samples:
+    """The per-seed values of one claim: its ``measure`` (one of ``measures``, validated first) on
+    ``table`` with the experiment's ``params`` and the claim's own ``params``."""
+    check_measure(claim, measures)
+    return measures[claim["measure"]](table, params, claim.get("params") or {})
 
 
 def declared_claims(registry, extra=None, check_measures: bool = True) -> list[dict]:

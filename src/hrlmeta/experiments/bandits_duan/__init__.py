@@ -34,6 +34,7 @@ from ...algos import rl2 as rl2_mod
 from ...envs.bandits import sample_means
 from ...tidy import present
 from .. import declared
+from ...shared.rl2_budget import rl2_budget  # noqa: F401  (re-exported)
 
 KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 BASELINES = tuple(a for a in ALGOS if a != "rl2")
@@ -142,29 +143,6 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------------
 def _eval(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["phase"] == "eval"]
-
-
-def rl2_budget(eval_rows: pd.DataFrame, train_rows: pd.DataFrame, steps_per_trial: int) -> dict:
-    """RL²'s training budget in one cell, for ``Samples``: ``budget`` = env steps per seed (iterations x
-    trials per iteration x steps per trial, from the eval rows' ``hparam``), ``cost_s`` = measured
-    training seconds per seed (sum of the meta_train rows' ``wall_s``, mean over seeds)."""
-    if eval_rows.empty or not str(eval_rows["hparam"].iloc[0]).startswith("iterations="):
-        return {}
-    hp = dict(kv.split("=") for kv in str(eval_rows["hparam"].iloc[0]).split(","))
-    out = {"budget": float(int(hp["iterations"]) * int(hp["batch_tasks"]) * int(steps_per_trial))}
-    if not train_rows.empty:
-        out["cost_s"] = float(train_rows.groupby("seed")["wall_s"].sum().mean())
-    return out
-
-
-def oracle(params: dict) -> dict:
-    """Exact Bayes-optimal expected total reward of every configured cell where the DP is feasible."""
-    out = {}
-    for c in params["cells"]:
-        n, k = int(c["n"]), int(c["k"])
-        if n <= params["gittins_exact_max_n"]:
-            out[_cell(n, k)] = bb.BayesOptimalDP(n, k).value()
-    return {"experiment": "bandits_duan", "bayes_optimal_total_reward": out}
 
 
 def _published() -> dict:
@@ -301,6 +279,8 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
             cells_txt.append(txt)
         lines.append(f"| {LABELS[a]} | " + " | ".join(cells_txt) + " |")
     lines.append("")
+    from .oracle import oracle
+
     orc = oracle({"cells": [{"n": n, "k": k} for n, k in cells],
                   "gittins_exact_max_n": params.get("gittins_exact_max_n", 12)})["bayes_optimal_total_reward"]
     if orc:

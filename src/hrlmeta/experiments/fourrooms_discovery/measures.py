@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ...claims import Measures, Samples
-from ..fourrooms_sutton import _criterion_words, speedup_samples
+from ...shared.fourrooms import criterion_words as _criterion_words
+from ...shared.fourrooms import speedup_samples
 from . import LABELS, doorway_fraction
 
 MEASURES = Measures()

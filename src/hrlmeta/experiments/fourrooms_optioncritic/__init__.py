@@ -203,23 +203,6 @@ def recovery_ratio(table: pd.DataFrame, params: dict, baseline: str, agent: str,
     return (agg[baseline] / agg[agent]).dropna()
 
 
-def oracle(params: dict) -> dict:
-    """Exact optimum over primitive actions for the first goal (the east doorway), under the paper's
-    dynamics and discount: expected steps per episode from the uniform start distribution (all non-goal
-    cells), of the optimal policy (value iteration; greedy ties uniform)."""
-    from ... import oracle as orc
-
-    env = _env(float(params["success_prob"]), params["dynamics"])
-    goal = env.state(tuple(params["first_goal"]))
-    gamma = float(params["gamma"])
-    _, Q = orc.primitive_values(env.P, goal, gamma)
-    models = orc.option_models(env.P, *orc.primitive_option_arrays(env.n_states, env.n_actions), goal, gamma)
-    steps = orc.expected_steps(models, orc.greedy(Q))
-    return {"experiment": EXPERIMENT, "dynamics": params["dynamics"],
-            "optimal_expected_steps": {"first_goal": float(np.delete(steps, goal).mean())},
-            "first_goal": list(params["first_goal"]), "start": "uniform over the non-goal cells"}
-
-
 # ----------------------------------------------------------------------------------------------
 # figures and report
 # ----------------------------------------------------------------------------------------------
@@ -304,6 +287,8 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
         lines.append(f"| {LABELS[a]} | {m(e <= 100):.1f} | {m((e > k - 100) & (e <= k)):.1f} | "
                      f"{m((e > k) & (e <= k + w)):.1f} | {m(e > e.max() - 100):.1f} | "
                      f"{100 * float((~sub['success']).mean()):.2f}% |")
+    from .oracle import oracle
+
     opt = oracle(params)["optimal_expected_steps"]["first_goal"]
     lines += ["", f"Cells: mean over seeds and episodes. The optimal policy over primitives needs {opt:.2f} "
               "expected steps per episode for the first goal (oracle, uniform start).", ""]

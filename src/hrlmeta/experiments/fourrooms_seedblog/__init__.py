@@ -211,13 +211,6 @@ def random_policy_reference(size: int = 13, max_steps: int = 1000, use_symmetry:
     }
 
 
-def oracle(params: dict) -> dict:
-    """Exact references of the listing's task: the goal-aware optimum and a random policy's score."""
-    p = _p(params)
-    ref = random_policy_reference(int(p["size"]), int(p["max_steps"]))
-    return {"experiment": "fourrooms_seedblog", **ref}
-
-
 # ----------------------------------------------------------------------------------------------
 # claims
 # ----------------------------------------------------------------------------------------------

@@ -38,21 +38,15 @@ from ...pipeline_env import configure_torch
 from ...progress import progress
 from ...tidy import present
 from .. import declared
+from ...shared.torch_runs import adapt_rows  # noqa: F401  (re-exported)
+from ...shared.torch_runs import device as _device
+from ...shared.torch_runs import generator as _generator
 
 KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 ENV_NAME = "nav2d_point_finn2017"
 LABELS = {"maml": "MAML", "fomaml": "FOMAML", "pretrained": "pretrained", "random_init": "random init"}
 
 _TRAINED = {"maml": (1, True), "fomaml": (1, False), "pretrained": (0, False)}
-
-
-def _device(params: dict) -> str:
-    dev = params.get("device", "cpu")
-    if dev == "cuda" and not torch.cuda.is_available():
-        raise ValueError("params.device: 'cuda' requested but torch.cuda.is_available() is False")
-    if dev not in ("cpu", "cuda"):
-        raise ValueError(f"params.device: expected 'cpu' or 'cuda', got {dev!r}")
-    return dev
 
 
 def make_env(params: dict) -> Nav2D:
@@ -67,11 +61,6 @@ def make_config(params: dict, hidden=None) -> M.MamlConfig:
     if "init_log_std" in pol:
         kw["init_log_std"] = pol["init_log_std"]
     return M.MamlConfig(**kw)
-
-
-def _generator(device: str, *key: int) -> torch.Generator:
-    state = np.random.SeedSequence(list(key)).generate_state(2)
-    return torch.Generator(device=device).manual_seed(int(state[0]) << 32 | int(state[1]))
 
 
 def _row(iteration: int, phase: str, ret: float, wall: float, **extra) -> dict:
@@ -132,13 +121,6 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- analysis helpers
-
-
-def adapt_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """The adaptation-evaluation rows (phase ``adapt_k``) with the step count ``k`` as a column."""
-    a = table[table["phase"].str.startswith("adapt_")].copy()
-    a["step"] = a["phase"].str[len("adapt_"):].astype(int)
-    return a
 
 
 def _pivot(table: pd.DataFrame, algo: str, step: int) -> pd.Series:

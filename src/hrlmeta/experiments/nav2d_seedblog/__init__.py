@@ -52,7 +52,7 @@ from ... import claims as claims_mod
 from ...algos import seedblog_maml as S
 from ...pipeline_env import configure_torch
 from ...progress import progress
-from ..nav2d_finn import adapt_rows
+from ...shared.torch_runs import adapt_rows
 from ...tidy import present
 from .. import declared
 

@@ -38,7 +38,8 @@ from ...algos.td3 import TD3Config
 from ...envs.pointmaze import ACT_DIM, OBS_DIM, PointMaze
 from ...progress import progress
 from ...tidy import present
-from ..nav2d_finn import _device, _generator  # the device check and seeded generators of the torch experiments
+from ...shared.torch_runs import device as _device  # the device check and seeded generators of the torch experiments
+from ...shared.torch_runs import generator as _generator
 from .. import declared
 
 KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...claims import Measures, Samples
-from ..bandits_duan import rl2_budget
+from ...shared.rl2_budget import rl2_budget
 from . import LEARNERS, _eval, _per_seed
 
 MEASURES = Measures()

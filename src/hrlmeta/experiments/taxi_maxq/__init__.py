@@ -85,7 +85,7 @@ def _env(key: tuple):
 
 @functools.lru_cache(maxsize=8)
 def _oracle(key: tuple) -> dict:
-    from ...oracle_taxi import taxi_oracle
+    from .oracle import taxi_oracle
 
     return taxi_oracle(_env(key)[0])
 
@@ -112,7 +112,7 @@ def _agent_params(algo: str, params: dict) -> dict:
 def final_values(algo: str, result: dict, env, model) -> dict:
     """Exact mean returns of the final greedy policies of one run (see module doc)."""
     from ...algos import maxq_q
-    from ...oracle_taxi import evaluate_flat, hierarchy_models, mean_over_starts
+    from .oracle import evaluate_flat, hierarchy_models, mean_over_starts
 
     if algo == "flat_q":
         Q = result["Q"]
@@ -191,7 +191,7 @@ def steps_to_criterion(cum_steps, returns, reference: float, tolerance: float, w
     cum = np.asarray(cum_steps)
     r = np.asarray(returns, dtype=float)
     if rule == "stays":
-        from ..fourrooms_sutton import episodes_to_criterion
+        from ...shared.criterion import episodes_to_criterion
 
         # "trailing mean <= bound" (the Four Rooms rule, tolerance 0) on negated returns
         return episodes_to_criterion(cum, -r, -(reference - tolerance), 0.0, window)
@@ -255,18 +255,6 @@ def _per_seed_final(table: pd.DataFrame, algo: str, variants: list, column: str)
     cols = [v for v in variants if v in piv.columns]
     m = piv[cols].to_numpy(dtype=float) if cols else np.empty((0, 0))
     return m, int(np.isneginf(m).sum())
-
-
-def oracle(params: dict) -> dict:
-    from ...envs.taxi import VARIANTS
-
-    out = {v: _oracle(_env_key(v, params)) for v in VARIANTS}
-    return {"experiment": EXPERIMENT,
-            "optimal_mean_return": {v: o["optimal"] for v, o in out.items()},
-            "recursive_optimal_mean_return": {v: o["recursive_optimal"] for v, o in out.items()},
-            "random_mean_return": {v: o["random"] for v, o in out.items()},
-            "rewards": dict(params["rewards"]),
-            "start_states": len(_env(_env_key("deterministic", params))[0].start_states)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -412,5 +400,6 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
 if __name__ == "__main__":  # pragma: no cover
     from ...config import experiment_params, load_config
     from .. import REGISTRY
+    from .oracle import oracle
 
     print(json.dumps(oracle(experiment_params(load_config(REGISTRY), EXPERIMENT))))
