@@ -135,3 +135,70 @@ def test_bad_descriptions_fail_with_the_key(tmp_path, monkeypatch):
     monkeypatch.setenv(registry.ENV_VAR, str(tmp_path / "missing"))
     with pytest.raises(KeyError, match="not a directory"):
         registry.available()
+
+
+# ----------------------------------------------------------------------------------------------
+# the core knows no experiment
+# ----------------------------------------------------------------------------------------------
+
+PKG = Path(registry.__file__).resolve().parents[1]  # src/hrlmeta
+#: the entry points: they build the registry and hand it to the core
+ENTRY_POINTS = ("cli.py", "bench")
+
+
+def _imports(path: Path) -> list[tuple[str, int]]:
+    """Absolute module names imported by ``path`` (relative imports resolved against its package)."""
+    import ast
+
+    rel = path.relative_to(PKG.parent).with_suffix("")
+    package = list(rel.parts)[:-1]  # a module's package (an __init__'s package is its own folder)
+    out = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out += [(a.name, node.lineno) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - (node.level - 1)]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            out.append((mod, node.lineno))
+            out += [(f"{mod}.{a.name}", node.lineno) for a in node.names]
+    return out
+
+
+def test_only_the_entry_points_import_the_experiments():
+    bad = []
+    for f in sorted(PKG.rglob("*.py")):
+        rel = f.relative_to(PKG)
+        if rel.parts[0] == "experiments" or str(rel) in ENTRY_POINTS or rel.parts[0] in ENTRY_POINTS:
+            continue
+        for mod, line in _imports(f):
+            if mod == "hrlmeta.experiments" or mod.startswith("hrlmeta.experiments."):
+                bad.append(f"{rel}:{line} imports {mod}")
+    assert not bad, "the core must be handed the registry, not import it:\n" + "\n".join(bad)
+
+
+def test_no_experiment_imports_another():
+    bad = []
+    for folder in sorted(p for p in (PKG / "experiments").iterdir() if (p / "experiment.yaml").exists()):
+        for f in sorted(folder.rglob("*.py")):
+            for mod, line in _imports(f):
+                m = mod.split(".")
+                if m[:2] == ["hrlmeta", "experiments"] and len(m) > 2 and m[2] not in (folder.name, "declared",
+                                                                                     "REGISTRY"):
+                    if (PKG / "experiments" / m[2] / "experiment.yaml").exists():
+                        bad.append(f"{f.relative_to(PKG)}:{line} imports {mod}")
+    assert not bad, "experiments share code through hrlmeta.shared, never by importing each other:\n" + "\n".join(bad)
+
+
+def test_the_import_checks_can_fail(tmp_path):
+    """The AST walk sees a relative import of a sibling experiment (so the two tests above can fail)."""
+    f = PKG / "experiments" / "taxi_maxq" / "_probe_for_test.py"
+    f.write_text("from ..fourrooms_sutton import speedup_samples\nfrom .. import declared\n")
+    try:
+        mods = [m for m, _ in _imports(f)]
+        assert "hrlmeta.experiments.fourrooms_sutton.speedup_samples" in mods
+        assert "hrlmeta.experiments.declared" in mods
+    finally:
+        f.unlink()

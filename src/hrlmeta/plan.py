@@ -35,11 +35,9 @@ STARTUP_CPU_S = 3.0
 EXTRA_JOBS = 3
 
 
-def units(experiment: str, algo: str, params: dict) -> float:
+def units(experiment: str, algo: str, params: dict, registry) -> float:
     """Cost units of one seed of ``algo`` (the ``cost`` of the experiment's ``experiment.yaml``; 1 where
     it has none). Imports no experiment code."""
-    from . import experiments as registry
-
     return registry.cost_units(experiment, algo, params)
 
 
@@ -58,59 +56,59 @@ def seed_chunks(cfg: dict, experiment: str) -> list[list[int]]:
     return [s[i : i + k] for i in range(0, len(s), k)]
 
 
-def cpu_seconds(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict) -> float | None:
+def cpu_seconds(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict, registry) -> float | None:
     """Estimated CPU seconds of ``n_seeds`` seeds of one algorithm; None where never measured."""
     rate = costs["experiments"].get(experiment, {}).get("cpu_s_per_unit", {}).get(algo)
     if rate is None:
         return None
     params = cfg["experiments"][experiment].get("params", {})
-    return n_seeds * units(experiment, algo, params) * float(rate)
+    return n_seeds * units(experiment, algo, params, registry) * float(rate)
 
 
-def experiment_cpu_seconds(cfg: dict, experiment: str, algo: str, costs: dict) -> float | None:
+def experiment_cpu_seconds(cfg: dict, experiment: str, algo: str, costs: dict, registry) -> float | None:
     """All seeds of one algorithm, including each job's start-up."""
-    cpu = cpu_seconds(cfg, experiment, algo, int(cfg["experiments"][experiment]["n_seeds"]), costs)
+    cpu = cpu_seconds(cfg, experiment, algo, int(cfg["experiments"][experiment]["n_seeds"]), costs, registry)
     return None if cpu is None else cpu + STARTUP_CPU_S * len(seed_chunks(cfg, experiment))
 
 
-def job_minutes(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict | None = None) -> int:
+def job_minutes(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict | None = None, *,
+                registry) -> int:
     """Slurm ``runtime`` (minutes) for one training job: estimate x SAFETY, at least 5 minutes."""
     costs = load_costs() if costs is None else costs
-    cpu = cpu_seconds(cfg, experiment, algo, n_seeds, costs)
+    cpu = cpu_seconds(cfg, experiment, algo, n_seeds, costs, registry)
     if cpu is None:
         return UNMEASURED_MINUTES
     threads = int(cfg["experiments"][experiment].get("threads", 1))
     return max(5, math.ceil(SAFETY * (cpu + STARTUP_CPU_S) / threads / 60))
 
 
-def figure_names(experiment: str) -> tuple[str, ...]:
+def figure_names(experiment: str, registry) -> tuple[str, ...]:
     """The experiment's figures, from its description (no experiment code is imported)."""
-    from . import experiments as registry
-
     return tuple(registry.describe(experiment)["figures"])
 
 
-def experiment_jobs(cfg: dict, experiment: str) -> int:
+def experiment_jobs(cfg: dict, experiment: str, registry) -> int:
     """Snakemake jobs of one experiment: a training job per algorithm and chunk of seeds, its table and
     (if it draws any) its figures job."""
     block = cfg["experiments"][experiment]
-    return len(block["algos"]) * len(seed_chunks(cfg, experiment)) + 1 + (1 if figure_names(experiment) else 0)
+    figures = 1 if figure_names(experiment, registry) else 0
+    return len(block["algos"]) * len(seed_chunks(cfg, experiment)) + 1 + figures
 
 
-def plan(cfg: dict, costs: dict | None = None) -> dict:
+def plan(cfg: dict, costs: dict | None = None, *, registry) -> dict:
     """{"plan": {EXPERIMENT: {"jobs", "cpu_hours", "unmeasured", "per_algo"}}, "total_cpu_hours", "total_jobs"}"""
     costs = load_costs() if costs is None else costs
     out, total_h, total_jobs = {}, 0.0, EXTRA_JOBS
-    for exp in enabled_experiments(cfg):
+    for exp in enabled_experiments(cfg, registry):
         block = cfg["experiments"][exp]
         per_algo, unmeasured = {}, []
         for algo in block["algos"]:
-            cpu = experiment_cpu_seconds(cfg, exp, algo, costs)
+            cpu = experiment_cpu_seconds(cfg, exp, algo, costs, registry)
             if cpu is None:
                 unmeasured.append(algo)
             else:
                 per_algo[algo] = round(cpu / 3600, 4)
-        jobs = experiment_jobs(cfg, exp)
+        jobs = experiment_jobs(cfg, exp, registry)
         hours = sum(per_algo.values())
         out[exp] = {"jobs": jobs, "cpu_hours": round(hours, 3), "unmeasured": unmeasured, "per_algo": per_algo}
         total_h += hours
@@ -118,7 +116,7 @@ def plan(cfg: dict, costs: dict | None = None) -> dict:
     return {"plan": out, "total_cpu_hours": round(total_h, 3), "total_jobs": total_jobs}
 
 
-def calibrate(results_dir: str | os.PathLike, cfg: dict, measured_on: str = "") -> dict:
+def calibrate(results_dir: str | os.PathLike, cfg: dict, measured_on: str = "", *, registry) -> dict:
     """CPU seconds per cost unit, from the training jobs' timing files under
     ``results_dir/benchmarks/train`` (each seed's CPU time of training, as ``hrlmeta train --timing``
     writes it) of a run made with ``cfg``. Process start-up (imports, JIT cache loads) is not in it:
@@ -135,7 +133,7 @@ def calibrate(results_dir: str | os.PathLike, cfg: dict, measured_on: str = "") 
         for run in doc["runs"]:
             acc = found.setdefault(exp, {}).setdefault(algo, [0.0, 0.0, 0])
             acc[0] += float(run["cpu_s"])
-            acc[1] += units(exp, algo, block.get("params", {}))
+            acc[1] += units(exp, algo, block.get("params", {}), registry)
             acc[2] += 1
     exps = {}
     for exp, algos in sorted(found.items()):

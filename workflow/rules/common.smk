@@ -3,7 +3,7 @@ import os
 
 from snakemake.utils import min_version, validate
 
-from hrlmeta.experiments import describe
+from hrlmeta.experiments import default as default_registry
 from hrlmeta.config import enabled_experiments, seeds, validate_config
 from hrlmeta.plan import job_minutes, load_costs
 from hrlmeta.plan import seed_chunks as plan_seed_chunks
@@ -11,13 +11,17 @@ from hrlmeta.plan import seed_chunks as plan_seed_chunks
 min_version("9.0")
 
 
-# The top level is validated by Snakemake against the JSON schema (defaults filled in); each
-# experiment's `params` block against workflow/schemas/{experiment}.schema.yaml, with the
-# offending key named in the error.
-validate(config, "../schemas/config.schema.yaml")
-validate_config(config)
+# The experiments: folders of src/hrlmeta/experiments/ and of $HRLMETA_EXPERIMENTS, read from their
+# experiment.yaml (no experiment code is imported to build the DAG).
+registry = default_registry()
 
-EXPERIMENTS = enabled_experiments(config)
+# The top level is validated by Snakemake against the JSON schema (defaults filled in); each
+# experiment's `params` block against the schema.yaml in its folder, with the offending key named
+# in the error.
+validate(config, "../schemas/config.schema.yaml")
+validate_config(config, registry)
+
+EXPERIMENTS = enabled_experiments(config, registry)
 
 
 def exp_block(experiment):
@@ -30,7 +34,7 @@ def algos(experiment):
 
 def figure_names(experiment):
     """The experiment's figures, from its description (experiment.yaml): no experiment code is imported."""
-    return describe(experiment)["figures"]
+    return registry.describe(experiment)["figures"]
 
 
 wildcard_constraints:
@@ -104,7 +108,12 @@ COSTS = load_costs()
 def train_runtime(wildcards):
     """Minutes a training job asks for (Slurm `runtime`): measured CPU s per unit x units x safety."""
     return job_minutes(
-        config, wildcards.experiment, wildcards.algo, len(chunk_seeds(wildcards)), COSTS
+        config,
+        wildcards.experiment,
+        wildcards.algo,
+        len(chunk_seeds(wildcards)),
+        COSTS,
+        registry=registry,
     )
 
 
@@ -131,9 +140,9 @@ def all_figures():
 
 def robustness_claim_ids():
     """Claims with a robustness block whose experiment runs: each gets a specification curve."""
-    from hrlmeta.claims import load_claims
+    from hrlmeta.claims import declared_claims
 
-    declared = load_claims(config.get("claims", "config/claims.yaml"))
+    declared = declared_claims(registry, config.get("claims"), check_measures=False)
     return [
         c["id"]
         for c in declared
@@ -164,3 +173,13 @@ def config_files():
         if not str(f).endswith("config/config.yaml")
     ]
     return " ".join(dict.fromkeys(files))
+
+
+def claims_files():
+    """Every declaration the claims step reads: the experiments' claims.yaml and the config's extra file."""
+    files = [
+        str(p)
+        for e in registry.available()
+        if (p := registry.claims_path(e)) is not None
+    ]
+    return files + ([config["claims"]] if config.get("claims") else [])

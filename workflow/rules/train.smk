@@ -46,7 +46,7 @@ rule seed_run:
     resources:
         mem_mb=2000,
         runtime=lambda wildcards: job_minutes(
-            config, wildcards.experiment, wildcards.algo, 1, COSTS
+            config, wildcards.experiment, wildcards.algo, 1, COSTS, registry=registry
         ),
     params:
         cfg=lambda wildcards: params_json(wildcards.experiment),

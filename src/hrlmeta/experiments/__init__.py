@@ -205,6 +205,12 @@ def part(name: str, attr: str, module: str | None = None):
     return getattr(get(name), attr, None)
 
 
+def measures(name: str) -> dict:
+    """The experiment's named measures (``MEASURES`` of its ``measures.py``; empty where it has none)."""
+    m = part(name, "MEASURES", "measures")
+    return dict(m) if m else {}
+
+
 def check_algo(name: str, algo: str) -> None:
     algos = describe(name)["algos"]
     if algo not in algos:
@@ -292,6 +298,9 @@ class Registry:
     def check_algo(self, name: str, algo: str) -> None:
         check_algo(name, algo)
 
+    def measures(self, name: str) -> dict:
+        return measures(name)
+
     def schema_path(self, name: str) -> Path:
         return schema_path(name)
 
@@ -302,8 +311,12 @@ class Registry:
         return cost_units(name, algo, params)
 
 
+#: the registry of this installation (this package + ``$HRLMETA_EXPERIMENTS``), as the entry points hand it on
+REGISTRY = Registry()
+
+
 def default() -> Registry:
-    return Registry()
+    return REGISTRY
 
 
 # keep the package importable as a plugin path from the start

@@ -48,11 +48,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ... import claims as claims_mod
 from ...algos import seedblog_maml as S
 from ...pipeline_env import configure_torch
 from ...progress import progress
-from ..nav2d_finn import adapt_rows
+from ...shared.torch_runs import adapt_rows
 from ...tidy import present
 from .. import declared
 
@@ -291,24 +290,6 @@ def _gain(table: pd.DataFrame, algo: str, k: int) -> pd.Series:
     if a.empty or k not in a.columns:
         return pd.Series(dtype=float)
     return (a[k] - a[0]).dropna()
-
-
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.Samples:
-    cp = claim.get("params", {}) or {}
-    cid = claim["id"]
-    if cid.startswith("maml_adaptation_"):
-        algo = cp.get("algo", "maml_as_written")
-        k = int(cp.get("adapt_step", 5))
-        gain = _gain(table, algo, k)
-        ad = adapt_rows(table)
-        failed = ad[(ad["algo"] == algo) & (ad["step"] == 0)].get("eval_tasks_failed")
-        nf = int(failed.sum()) if failed is not None else 0
-        return claims_mod.Samples(
-            gain.to_numpy(), statistic="mean",
-            note=f"{algo}: mean over held-out goals of the return after {k} SGD steps (the listing's "
-                 f"evaluate_maml 'after') minus before, per seed; {nf} test task(s) over all seeds left out "
-                 "because the listing produced NaN parameters on them")
-    raise KeyError(f"nav2d_seedblog cannot measure claim {cid!r}")
 
 
 def audit_summary(table: pd.DataFrame) -> pd.DataFrame:

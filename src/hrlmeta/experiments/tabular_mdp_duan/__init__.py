@@ -142,29 +142,6 @@ def _per_seed(table, algo, n) -> np.ndarray:
     return ev[ev["algo"] == algo].sort_values("seed")["return"].to_numpy(float)
 
 
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.Samples:
-    cp = claim.get("params", {})
-    algo, n = cp["algo"], int(cp["n"])
-    vals = _per_seed(table, algo, n)
-    if vals.size == 0:
-        note = f"{algo} was not run for n={n} episodes at this scale; no estimate"
-    else:
-        note = f"mean over {vals.size} seed(s) of the mean total reward over the evaluation tasks of each seed"
-        if algo == "best_baseline":
-            present = sorted(set(_eval(table)["algo"]) & set(LEARNERS))
-            note += f"; per seed the best of {', '.join(present)} (paired on the same tasks)"
-    budget = {}
-    if algo == "rl2":
-        from ..bandits_duan import rl2_budget
-
-        ev = _eval(table)
-        rows = table[(table["algo"] == algo) & (table["n"] == n)]
-        budget = rl2_budget(ev[(ev["algo"] == algo) & (ev["n"] == n)], rows[rows["phase"] == "meta_train"],
-                            n * int(params["horizon"]))
-    return claims_mod.Samples(values=vals, statistic="mean", note=note, n_seeds=int(vals.size),
-                              budget=budget.get("budget"), extra={"cost_s": budget.get("cost_s")})
-
-
 def _summary(table):
     from ...stats import stratified_bootstrap_ci
 
@@ -181,10 +158,14 @@ def _summary(table):
     return pd.DataFrame(rows)
 
 
-def _published():
-    from ..bandits_duan import _published as pub
-
-    return pub("tabular_mdp_duan")
+def _published() -> dict:
+    """Published values (algo, n) -> value, read from the claims this experiment declares (claims.yaml)."""
+    out = {}
+    for c in claims_mod.load_claims(Path(__file__).with_name("claims.yaml"), experiment="tabular_mdp_duan"):
+        p = c.get("params") or {}
+        if "published" in p:
+            out[(p["algo"], int(p["n"]))] = float(p["published"])
+    return out
 
 
 def figures(table: pd.DataFrame, params: dict, outdir) -> None:
