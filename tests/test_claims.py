@@ -58,7 +58,8 @@ def test_evaluate_synthetic_verdicts(monkeypatch, centre, expected):
     rng = np.random.default_rng(0)
     table = pd.DataFrame({"seed": np.arange(40), "value": centre + 0.2 * rng.standard_normal(40)})
     cfg = {"experiments": {"fourrooms_sutton": {"params": {}}}, "bootstrap": {"reps": 500, "seed": 1}}
-    df, notes = claims.evaluate([_claim()], {"fourrooms_sutton": table}, cfg, _fake_registry())
+    ev = claims.evaluate_all([_claim()], {"fourrooms_sutton": table}, cfg, _fake_registry())
+    df, notes = ev.claims, ev.notes
     assert list(df.columns) == claims.COLUMNS
     row = df.iloc[0]
     assert row.verdict == expected
@@ -66,12 +67,12 @@ def test_evaluate_synthetic_verdicts(monkeypatch, centre, expected):
     assert row.n_seeds == 40
     assert notes == {"synthetic_speedup": "synthetic"}
     assert row.kind == "experimental" and list(df.columns)[-1] == "kind"
-    df, _ = claims.evaluate([_claim(kind="analytic")], {"fourrooms_sutton": table}, cfg, _fake_registry())
+    df = claims.evaluate_all([_claim(kind="analytic")], {"fourrooms_sutton": table}, cfg, _fake_registry()).claims
     assert df.iloc[0].kind == "analytic"
 
 
 def test_claims_of_experiments_without_tables_are_skipped(monkeypatch):
-    df, _ = claims.evaluate([_claim()], {}, {"experiments": {}}, _fake_registry())
+    df = claims.evaluate_all([_claim()], {}, {"experiments": {}}, _fake_registry()).claims
     assert df.empty
 
 

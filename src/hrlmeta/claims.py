@@ -651,12 +651,6 @@ def evaluate_all(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict,
     return Evaluation(pd.DataFrame(rows, columns=COLUMNS), notes, rob, budget)
 
 
-def evaluate(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict, registry) -> tuple[pd.DataFrame, dict]:
-    """Decide every claim whose experiment has a table. Returns (claims frame, notes by claim id)."""
-    ev = evaluate_all(claims, tables, cfg, registry)
-    return ev.claims, ev.notes
-
-
 def write_tsv(df: pd.DataFrame, path) -> None:
     from .tidy import atomic_write_text
 

@@ -174,10 +174,6 @@ def audit_outer_loop(maml, task_batch):
     return meta_loss, audit, rec.records, wall
 
 
-def _post_return(records) -> float:
-    return float(np.mean([sum(r[2]) for r in records[1::2]]))
-
-
 def _finite(maml) -> bool:
     return all(bool(torch.isfinite(p).all()) for p in maml.policy.parameters())
 
