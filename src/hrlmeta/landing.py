@@ -80,6 +80,9 @@ def render(claims: pd.DataFrame, figures: list[str | os.PathLike], tables: dict[
 
     names = sorted({Path(f).name for f in figures})
     lines = ["Claims", "------", ""]
+    ran = pd.to_numeric(claims["n_seeds"], errors="coerce").fillna(0) > 0 if len(claims) else []
+    skipped = int((~ran).sum()) if len(claims) else 0
+    claims = claims[ran] if len(claims) else claims
     if len(claims):
         scales = sorted(set(claims["scale"].dropna().astype(str))) if "scale" in claims else []
         if scales == ["smoke"]:
@@ -90,7 +93,9 @@ def render(claims: pd.DataFrame, figures: list[str | os.PathLike], tables: dict[
         lines += [f"{len(claims)} claims decided ({tally}), each from the seeds' tidy tables by a seeded "
                   "stratified bootstrap (95% CI). *robust*: the share of the claim's robustness specifications "
                   "(analysis choices varied) that give the same verdict. Details, findings and the config: "
-                  f"{_ref('REPORT.md')} and {_ref('claims.tsv')}.", ""]
+                  f"{_ref('REPORT.md')} and {_ref('claims.tsv')}."
+                  + (f" {skipped} further claims have no runs in this configuration (their experiment is "
+                     "disabled); claims.tsv lists them as inconclusive." if skipped else ""), ""]
         lines += [".. list-table::", "   :header-rows: 1", "   :class: claims", "",
                   *_row(["claim", "verdict", "robust", "estimate [95% CI]", "claimed", "seeds", "figures"])]
         for r in claims.itertuples(index=False):
@@ -99,7 +104,7 @@ def render(claims: pd.DataFrame, figures: list[str | os.PathLike], tables: dict[
             links = [_ref(n) for n in own] + ([_ref(curve)] if curve in names else [])
             lines += _row([
                 f"``{r.claim_id}``",
-                _text(verdict_text(r, ranges, budget)),
+                _text(verdict_text(r, ranges, budget).lstrip("✅❌❔ ")),
                 _pct(getattr(r, "robust", None)),
                 f"{_num(r.estimate)} [{_num(r.ci_low)}, {_num(r.ci_high)}]",
                 _text(r.expected),
