@@ -41,7 +41,8 @@ def _browser(page, tmp_path):
 def test_report_is_small_and_embeds_no_table(report_html):
     size = report_html.stat().st_size
     assert size < MAX_BYTES, f"{size / 1e6:.1f} MB"
-    results = json.loads(report_html.read_text().split("var results = ", 1)[1].split(";\n", 1)[0])
+    script = report_html.read_text().split('<script id="results">', 1)[1]
+    results = json.loads(script.split("var results = ", 1)[1].split(";\n", 1)[0])
     assert results and not [k for k in results if k.endswith(".parquet")]  # tables summarised, not embedded
     assert any(k.endswith(".png") for k in results)
 
