@@ -19,7 +19,7 @@ def test_smoke_produces_every_output(smoke):
     claims = pd.read_csv(res / "claims" / "claims.tsv", sep="\t")
     assert list(claims.columns) == [
         "claim_id", "experiment", "source", "statement", "metric", "expected",
-        "estimate", "ci_low", "ci_high", "n_seeds", "verdict", "robust", "scale", "budget_fraction",
+        "estimate", "ci_low", "ci_high", "n_seeds", "verdict", "robust", "scale", "budget_fraction", "kind",
     ]
     assert set(claims["verdict"]) <= {"holds", "fails", "inconclusive"}
     assert set(claims["scale"]) == {"smoke"}
