@@ -77,7 +77,7 @@ def test_smoke_workflow_runs_as_slurm_jobs(cluster, smoke_local, tmp_path):
     # every job but the local target rule `all` was submitted to Slurm ...
     dry = run_snakemake(smoke_local, "-n", "--forceall").stdout
     rules = {line.split()[0] for line in dry.splitlines()
-             if line and line.split()[0].startswith(("train_", "figures_", "table", "claims", "report"))
+             if line and line.split()[0].startswith(("train", "figures_", "table", "claims", "report"))
              and len(line.split()) == 2 and line.split()[1].isdigit()}
     submitted = re.findall(r"has been submitted with SLURM jobid (\d+) \(log: \S*/rule_([\w\-.]+)/", log)
     assert submitted, log[-4000:]
