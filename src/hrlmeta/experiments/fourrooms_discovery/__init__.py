@@ -198,7 +198,11 @@ def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
     if "criterion" in cp:
         params = {**params, "criterion": {**params["criterion"], **cp["criterion"]}}
     baseline, agent = cp["baseline"], cp["agent"]
-    goals = list(params["main_goals"])
+    goals = list(cp.get("goals") or params["main_goals"])
+    unknown = [g for g in goals if g not in params["main_goals"]]
+    if unknown:
+        raise KeyError(f"claim {claim.get('id')}: params.goals {unknown} are not among params.main_goals "
+                       f"{list(params['main_goals'])}")
     vals, info = speedup_samples(table, params, baseline, agent, goals)
     note = (f"per-seed ratio of episodes-to-criterion, {LABELS.get(baseline, baseline)} / "
             f"{LABELS.get(agent, agent)} ({_criterion_words(params)}; fourrooms_sutton's criterion code), "
