@@ -16,6 +16,8 @@ Each declared claim has::
       vary:                               #   dotted paths into this claim -> values to try
         params.criterion.window: [1, 10, 20, 50]
         statistic: [iqm, median, mean]
+    kind: analytic                        # optional: experimental (default) | analytic = known before training
+    posed: {words, quantity, threshold, why}  # optional: how the claim was posed (the report's table)
     paper_budget:                         # optional: the paper's training budget for this claim
       value: 1.0e8                        #   in the unit the experiment reports as Samples.budget
       unit: "env steps per cell"
@@ -79,7 +81,11 @@ COLUMNS = [
     "robust",
     "scale",
     "budget_fraction",
+    "kind",
 ]
+#: ``kind`` of a claim: decided by training runs, or known before training (an oracle, a closed form or the
+#: construction of the method) -- then reported as such, not as an experimental finding
+KINDS = ("experimental", "analytic")
 #: robustness.tsv: claim_id, one column per varied choice (dotted path), then these
 ROBUSTNESS_TAIL = ["estimate", "ci_low", "ci_high", "verdict", "side", "primary"]
 REQUIRED_KEYS = ("id", "experiment", "source", "statement", "metric", "expected", "expected_range")
@@ -171,6 +177,12 @@ def load_claims(path) -> list[dict]:
         lo, hi = rng
         if lo is not None and hi is not None and lo > hi:
             raise ClaimError(f"{path}: claim {c['id']!r}: expected_range low {lo} > high {hi}")
+        if c.get("kind", "experimental") not in KINDS:
+            raise ClaimError(f"{path}: claim {c['id']!r}: kind {c['kind']!r} is not one of {list(KINDS)}")
+        if "posed" in c:
+            posed = c["posed"]
+            if not isinstance(posed, dict) or not {"words", "quantity", "threshold", "why"} <= set(posed):
+                raise ClaimError(f"{path}: claim {c['id']!r}: posed needs words, quantity, threshold and why")
         if "robustness" in c:
             _check_robustness(path, c)
         if "paper_budget" in c:
@@ -349,6 +361,7 @@ def _row(claim, samples, values, est, lo, hi) -> dict:
         "robust": float("nan"),
         "scale": "",
         "budget_fraction": float("nan"),
+        "kind": claim.get("kind", "experimental"),
     }
 
 

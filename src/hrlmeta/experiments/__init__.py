@@ -56,6 +56,7 @@ EXPERIMENTS: tuple[str, ...] = (
     "fourrooms_discovery",
     "taxi_maxq",
     "cartpole_meta",
+    "cartpole_flip_meta",
     "lunarlander_meta",
     "pointmaze_hiro",
 )
