@@ -11,12 +11,18 @@ import torch
 
 from hrlmeta import claims as K
 from hrlmeta import config as C
+from hrlmeta.experiments import REGISTRY
 
-DECLARED = {c["id"]: c for c in K.load_claims("config/claims.yaml")}
+DECLARED = {c["id"]: c for c in K.declared_claims(REGISTRY)}
 
 
 def _decide(claim_id: str, samples) -> dict:
     return K.decide(DECLARED[claim_id], samples, reps=500, confidence=0.95, seed=1)
+
+
+def _measure(claim: dict, table, params) -> K.Samples:
+    """The claim's named measure (of its experiment) on ``table``."""
+    return K.measure_claim(REGISTRY.measures(claim["experiment"]), claim, table, params)
 
 
 # ------------------------------------------------------------------ option-critic terminations
@@ -26,7 +32,7 @@ def _decide(claim_id: str, samples) -> dict:
 def oc_params():
     from hrlmeta.experiments import fourrooms_optioncritic as E
 
-    return C.experiment_params(C.load_config("config/smoke.yaml"), E.EXPERIMENT)
+    return C.experiment_params(C.load_config(REGISTRY, "config/smoke.yaml"), E.EXPERIMENT)
 
 
 def _beta_table(params, betas_by_seed, agent="option_critic_4"):
@@ -42,7 +48,7 @@ def _oc_samples(params, table):
 
     claim = copy.deepcopy(DECLARED["optioncritic_terminations_at_doorways"])
     claim["params"]["agents"] = ["option_critic_4"]
-    return E.claim_samples(claim, table, params)
+    return _measure(claim, table, params)
 
 
 def test_uniform_terminations_give_one_and_do_not_hold(oc_params):
@@ -116,16 +122,16 @@ def _chain_table(rewards: dict[str, list[float]], n_episodes=2000):
 def test_hdqn_primary_claims_use_the_papers_tabular_learner():
     from hrlmeta.experiments import chain_hdqn as E
 
-    params = C.experiment_params(C.load_config("config/config.yaml"), "chain_hdqn")
+    params = C.experiment_params(C.load_config(REGISTRY), "chain_hdqn")
     # the tabular two-level learner beats Q-learning, the neural one does not
     table = _chain_table({"q_learning": [0.01] * 6, "hdqn_tabular": [0.13] * 6, "hdqn": [0.0] * 6})
-    s = E.claim_samples(DECLARED["hdqn_beats_q"], table, params)
+    s = _measure(DECLARED["hdqn_beats_q"], table, params)
     np.testing.assert_allclose(s.values, 0.12)
     assert _decide("hdqn_beats_q", s)["verdict"] == "holds"
     assert "always right" in s.note
-    n = E.claim_samples(DECLARED["hdqn_neural_beats_q"], table, params)
+    n = _measure(DECLARED["hdqn_neural_beats_q"], table, params)
     np.testing.assert_allclose(n.values, -0.01)
-    r = E.claim_samples(DECLARED["hdqn_reward_paper"], table, params)
+    r = _measure(DECLARED["hdqn_reward_paper"], table, params)
     np.testing.assert_allclose(r.values, 0.13)
     assert _decide("hdqn_reward_paper", r)["verdict"] == "holds"
     # the behaviour fraction was the same test as hdqn_reward_paper: not counted a second time
@@ -140,7 +146,7 @@ def test_discovery_claim_is_posed_on_the_in_room_goal():
     from hrlmeta.envs.fourrooms import make_fourrooms, states_within
     from hrlmeta.experiments import fourrooms_discovery as E
 
-    params = C.experiment_params(C.load_config("config/smoke.yaml"), E.EXPERIMENT)
+    params = C.experiment_params(C.load_config(REGISTRY, "config/smoke.yaml"), E.EXPERIMENT)
     primary, variant = DECLARED["discovered_vs_handmade_options"], DECLARED["discovered_vs_handmade_options_G1"]
     assert primary["params"]["goals"] == ["G2"] and variant["params"]["goals"] == ["G1"]
     env = make_fourrooms()
@@ -148,17 +154,18 @@ def test_discovery_claim_is_posed_on_the_in_room_goal():
     assert g2 not in states_within(env, env.hallways, 1) and g1 in set(env.hallways)
     table = pd.concat([E.train(a, s, params).assign(algo=a, seed=s)
                        for a in ("handmade_options", "bottleneck_options") for s in range(2)], ignore_index=True)
-    both = E.claim_samples({"id": "x", "params": {"baseline": "handmade_options", "agent": "bottleneck_options"}},
+    both = _measure({"id": "x", "experiment": E.EXPERIMENT, "measure": "speedup",
+                     "params": {"baseline": "handmade_options", "agent": "bottleneck_options"}},
                            table, params)
-    g2_only = E.claim_samples(primary, table, params)
-    g1_only = E.claim_samples(variant, table, params)
+    g2_only = _measure(primary, table, params)
+    g1_only = _measure(variant, table, params)
     assert g2_only.values.shape == (2, 1)
     np.testing.assert_array_equal(g2_only.values[:, 0], both.values[:, params["main_goals"].index("G2")])
     np.testing.assert_array_equal(g1_only.values[:, 0], both.values[:, params["main_goals"].index("G1")])
     bad = copy.deepcopy(primary)
     bad["params"]["goals"] = ["G9"]
     with pytest.raises(KeyError, match="G9"):
-        E.claim_samples(bad, table, params)
+        _measure(bad, table, params)
 
 
 # ------------------------------------------------------------------ DIAYN
@@ -183,13 +190,13 @@ def test_diayn_discriminable_is_judged_against_the_reward_zero_control():
     claim = DECLARED["diayn_discriminable"]
     assert claim["params"]["eval_mode"] == "deterministic" and claim["params"]["baseline"] == "random_skills"
     # far above chance (0.1) but no better than the control: does not hold
-    close = E.claim_samples(claim, _diayn_final({"diayn": 0.55, "random_skills": 0.5}), {})
+    close = _measure(claim, _diayn_final({"diayn": 0.55, "random_skills": 0.5}), {})
     np.testing.assert_allclose(close.values, 0.05)
     assert _decide("diayn_discriminable", close)["verdict"] == "fails"
-    far = E.claim_samples(claim, _diayn_final({"diayn": 0.8, "random_skills": 0.1}), {})
+    far = _measure(claim, _diayn_final({"diayn": 0.8, "random_skills": 0.1}), {})
     np.testing.assert_allclose(far.values, 0.7)
     assert _decide("diayn_discriminable", far)["verdict"] == "holds"
-    chance = E.claim_samples({**claim, "params": {**claim["params"], "baseline": "chance"}},
+    chance = _measure({**claim, "params": {**claim["params"], "baseline": "chance"}},
                              _diayn_final({"diayn": 0.55, "random_skills": 0.5}), {})
     np.testing.assert_allclose(chance.values, 0.45)
     modes = {spec.get("params.eval_mode") for spec in K.robustness_grid(claim)}
@@ -218,18 +225,18 @@ def _meta_table(per_iter_steps: dict[str, int], evals: dict[str, list[int]], ret
 def test_meta_vs_transfer_compares_equal_environment_samples():
     from hrlmeta.experiments import cartpole_meta as E
 
-    params = C.experiment_params(C.load_config("config/config.yaml"), "cartpole_meta")
+    params = C.experiment_params(C.load_config(REGISTRY), "cartpole_meta")
     its = [5, 10, 15, 20, 25, 30]
     # MAML samples 2000 steps per iteration, the pretrained policy 1000: MAML at 10 = pretrained at 20
     table = _meta_table({"maml": 2000, "pretrained": 1000}, {"maml": its, "pretrained": its},
                         {"maml": {i: 100.0 + i for i in its}, "pretrained": {i: 3.0 * i for i in its}})
     claim = DECLARED["meta_vs_transfer"]
     assert claim["params"]["match"] == "env_steps"
-    s = E.claim_samples(claim, table, params)
+    s = _measure(claim, table, params)
     np.testing.assert_allclose(s.values, (100 + 10) - 3 * 20)  # pretrained after 20 iterations
-    same_iters = E.claim_samples({**claim, "params": {**claim["params"], "match": "iterations"}}, table, params)
+    same_iters = _measure({**claim, "params": {**claim["params"], "match": "iterations"}}, table, params)
     np.testing.assert_allclose(same_iters.values, (100 + 10) - 3 * 10)
-    traj = E.claim_samples({**claim, "params": {**claim["params"], "match": "trajectories"}}, table, params)
+    traj = _measure({**claim, "params": {**claim["params"], "match": "trajectories"}}, table, params)
     np.testing.assert_allclose(traj.values, (100 + 10) - 3 * 20)  # 2 batches vs 1 per iteration
     assert {"env_steps", "trajectories", "iterations"} == {
         spec["params.match"] for spec in K.robustness_grid(claim)}
@@ -267,14 +274,14 @@ def test_adaptation_gain_per_task_on_a_constructed_table():
             rows.append({"algo": "pretrained", "seed": seed, "iteration": 0, "phase": f"adapt_{k}",
                          "return": float(np.mean(rets)), "task_returns": json.dumps(rets)})
     table = pd.DataFrame(rows)
-    params = C.experiment_params(C.load_config("config/config.yaml"), "cartpole_flip_meta")
-    s = F.claim_samples(DECLARED["flip_adaptation_gain_pretrained"], table, params)
+    params = C.experiment_params(C.load_config(REGISTRY), "cartpole_flip_meta")
+    s = _measure(DECLARED["flip_adaptation_gain_pretrained"], table, params)
     np.testing.assert_allclose(s.values, 20.0)  # (30 + 0 + 30) / 3
     assert _decide("flip_adaptation_gain_pretrained", s)["verdict"] == "holds"
     # adaptation that does not help (slightly worse on two tasks): does not hold
     worse = table.copy()
     worse.loc[worse["phase"] == "adapt_3", "task_returns"] = json.dumps([9.0, 20.0, 29.0])
-    w = F.claim_samples(DECLARED["flip_adaptation_gain_pretrained"], worse, params)
+    w = _measure(DECLARED["flip_adaptation_gain_pretrained"], worse, params)
     np.testing.assert_allclose(w.values, -2 / 3)
     assert _decide("flip_adaptation_gain_pretrained", w)["verdict"] == "fails"
 
@@ -282,7 +289,7 @@ def test_adaptation_gain_per_task_on_a_constructed_table():
 def test_flip_runs_are_deterministic_and_carry_per_task_returns():
     from hrlmeta.experiments import cartpole_flip_meta as F
 
-    params = C.experiment_params(C.load_config("config/smoke.yaml"), "cartpole_flip_meta")
+    params = C.experiment_params(C.load_config(REGISTRY, "config/smoke.yaml"), "cartpole_flip_meta")
     a = F.train("pretrained", 0, params)
     b = F.train("pretrained", 0, params)
     pd.testing.assert_frame_equal(a.drop(columns="wall_s"), b.drop(columns="wall_s"))
@@ -297,15 +304,17 @@ def test_flip_runs_are_deterministic_and_carry_per_task_returns():
 # ------------------------------------------------------------------ kind column
 
 
-def test_kind_is_a_column_and_is_validated(tmp_path):
+def test_kind_is_a_column_and_is_validated():
     assert "kind" in K.COLUMNS
     kinds = {c["id"]: c.get("kind", "experimental") for c in DECLARED.values()}
     assert kinds["random_bandit_n10_k5"] == "analytic" and kinds["hdqn_beats_q"] == "experimental"
-    bad = tmp_path / "c.yaml"
-    bad.write_text("claims:\n  - {id: a, experiment: e, source: s, statement: t, metric: m, expected: '>0', "
-                   "expected_range: [0, null], kind: guessed}\n")
+    base = {"id": "a", "experiment": "e", "measure": "m", "source": "s", "statement": "t", "metric": "m",
+            "expected": ">0", "expected_range": [0, None]}
     with pytest.raises(K.ClaimError, match="kind"):
-        K.load_claims(bad)
+        K.check_claim({**base, "kind": "guessed"})
+    K.check_claim({**base, "kind": "analytic"})
+    with pytest.raises(K.ClaimError, match="posed"):
+        K.check_claim({**base, "posed": {"words": "w", "quantity": "q"}})
     row = K.decide({**DECLARED["maxq_vs_random"]}, K.Samples(values=np.ones(5)), reps=100, confidence=0.95,
                    seed=0)
     assert row["kind"] == "analytic"

@@ -13,7 +13,9 @@ from hrlmeta.algos import hiro as H
 from hrlmeta.algos.feudal import feudal_config
 from hrlmeta.algos.td3 import TD3, TD3Config, TwinCritic, td_target
 from hrlmeta.envs.pointmaze import PointMaze, task_reward
+from hrlmeta import experiments as registry
 from hrlmeta.experiments import pointmaze_hiro as E
+from hrlmeta.experiments import REGISTRY
 
 SMOKE = {"env": {"horizon": 20}, "train": {"total_steps": 160, "n_envs": 4}, "eval": {"every_steps": 80, "episodes": 2},
          "td3": {"hidden": [8, 8], "batch_size": 16}, "replay_size": 1000, "analysis": {"final_window": 1},
@@ -238,7 +240,7 @@ def test_schedule_and_device_errors():
             E.train("hiro", 0, {**SMOKE, "device": "cuda"})
     with pytest.raises(ValueError, match="actor_lr"):
         TD3Config(actor_lr=2.0)
-    assert E.cost_units("hiro", SMOKE) == 160.0
+    assert registry.cost_units("pointmaze_hiro", "hiro", SMOKE) == 160.0
 
 
 def test_schema_rejects_unknown_key():
@@ -246,7 +248,7 @@ def test_schema_rejects_unknown_key():
 
     cfg = {"experiments": {"pointmaze_hiro": {"algos": ["hiro"], "n_seeds": 1, "params": {"hiro": {"cc": 3}}}}}
     with pytest.raises(ConfigError, match="cc"):
-        validate_config(cfg)
+        validate_config(cfg, REGISTRY)
 
 
 def _synthetic(curves: dict) -> pd.DataFrame:
@@ -266,22 +268,27 @@ def test_claims_on_a_constructed_table():
                     ("td3", 0): [0, 0, 0, 0], ("td3", 1): [0, 0, 0, 0.2]})
     params = {"train": {"total_steps": 4000, "n_envs": 1, }, "env": {"horizon": 1000}, "eval": {"every_steps": 1000},
               "analysis": {"final_window": 1}}
-    s = E.claim_samples({"id": "hiro_vs_feudal_sample_efficiency", "params": {"threshold": 0.5, "censor": "budget"}},
-                        t, params)
+    from hrlmeta.claims import measure_claim
+    from hrlmeta.experiments.pointmaze_hiro.measures import MEASURES
+
+    def m(name, **cp):
+        return measure_claim(MEASURES, {"id": name, "measure": name, "params": cp}, t, params)
+
+    s = m("sample_efficiency", threshold=0.5, censor="budget")
     # seed 0: 3000 / 1000; seed 1: feudal censored at budget 3000 + 1000 -> 4000 / 2000; seed 2: both censored
     np.testing.assert_allclose(sorted(s.values), [2.0, 3.0])
     assert s.n_seeds == 2 and s.budget == 3000
-    s = E.claim_samples({"id": "hiro_vs_feudal_sample_efficiency", "params": {"threshold": 0.5, "censor": "inf"}},
-                        t, params)
+    s = m("sample_efficiency", threshold=0.5, censor="inf")
     assert sorted(s.values)[1] == math.inf
-    s = E.claim_samples({"id": "hiro_vs_flat"}, t, params)
+    s = m("success_difference", baseline="td3")
     np.testing.assert_allclose(sorted(s.values), [0.8, 1.0])
-    s = E.claim_samples({"id": "hiro_vs_feudal_stability"}, t, params)
+    s = m("stability")
     # final (last) success: feudal [0.5, 0, 0] (median 0) -> |dev| [0.5, 0, 0]; hiro [1, 1, 0] (median 1) -> [0, 0, 1]
     np.testing.assert_allclose(s.values, [0.5, 0.0, -1.0])
     floor = t[t["algo"] == "td3"].assign(success=False)
     floor = pd.concat([floor, floor.assign(algo="hiro")])
-    s = E.claim_samples({"id": "hiro_vs_flat"}, floor, params)
+    s = measure_claim(MEASURES, {"id": "f", "measure": "success_difference", "params": {"baseline": "td3"}},
+                      floor, params)
     assert s.values.size == 0 and s.n_seeds == 0 and "floor" in s.note
-    s = E.claim_samples({"id": "hiro_table1_hiro", "params": {"published": "HIRO"}}, t, params)
+    s = m("published", published="HIRO")
     assert s.values.size == 0 and s.n_seeds == 0

@@ -10,9 +10,9 @@ trajectories can recover the return -- the analogue of the opposite-direction ta
 Mirrored actions are chosen over a moving target position because they keep CartPole's reward (1 per step)
 and termination unchanged, so returns stay comparable with the paper-faithful family.
 
-Same run table as ``cartpole_meta`` (adaptation rows carry ``task_returns``: the return of every held-out
-task after that many adaptation steps, as JSON); its figures plus ``adaptation_per_task``: pre- vs
-post-adaptation return of every held-out task.
+Same run table as ``cartpole_meta`` (the task-family harness :mod:`hrlmeta.shared.meta_task_family`;
+adaptation rows carry ``task_returns``: the return of every held-out task after that many adaptation steps,
+as JSON); its figures plus ``adaptation_per_task``: pre- vs post-adaptation return of every held-out task.
 """
 
 from __future__ import annotations
@@ -22,13 +22,11 @@ import json
 import numpy as np
 import pandas as pd
 
-from ... import claims as claims_mod
+from ...shared import meta_task_family as base
 from ...tidy import present
-from .. import cartpole_meta as base
+from .. import declared
 
-KIND = "meta"
-ALGOS = base.ALGOS
-FIGURES = base.FIGURES + ("adaptation_per_task",)
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 ENV_NAME = "cartpole_mirrored_actions_task_family"
 EXPERIMENT = "cartpole_flip_meta"
 
@@ -41,10 +39,6 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
     if not float(params.get("env", {}).get("flip_prob", 0.0)) > 0:
         raise ValueError(f"{EXPERIMENT}: params.env.flip_prob must be > 0 (0 is cartpole_meta's family)")
     return base.run(algo, seed, params, EXPERIMENT, ENV_NAME, make_env)
-
-
-def cost_units(algo: str, params: dict) -> float:
-    return base.cost_units(algo, params)
 
 
 def per_task(table: pd.DataFrame, step: int, iteration="final") -> pd.DataFrame:
@@ -66,22 +60,6 @@ def adaptation_gain(table: pd.DataFrame, algo: str, step: int, iteration="final"
     pre, post = pre[pre["algo"] == algo], post[post["algo"] == algo]
     m = pre.merge(post, on=["algo", "seed", "task"], suffixes=("_pre", "_post"))
     return (m["return_post"] - m["return_pre"]).groupby(m["seed"]).mean()
-
-
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.Samples:
-    cp = claim.get("params", {}) or {}
-    if cp.get("kind") == "adaptation_gain":
-        algo = cp.get("agent", "pretrained")
-        step = int(cp.get("adapt_step", len(params.get("eval", {}).get("step_sizes", [0.1, 0.1, 0.1]))))
-        when = cp.get("iteration", "final")
-        g = adaptation_gain(table, algo, step, when)
-        pre = per_task(table, 0, when)
-        before = pre[pre["algo"] == algo].groupby("seed")["return"].mean()
-        note = (f"per seed: mean over the held-out tasks of the return after {step} adaptation step(s) minus the "
-                f"return before adaptation, {algo} after {when} meta-iterations (mean return before adaptation "
-                f"{before.mean():.1f}, horizon {base.make_env(params).horizon}); {len(g)} seeds")
-        return claims_mod.Samples(g.to_numpy(dtype=float), statistic=claim.get("statistic", "mean"), note=note)
-    return base.claim_samples(claim, table, params)
 
 
 def figures(table: pd.DataFrame, params: dict, outdir) -> None:

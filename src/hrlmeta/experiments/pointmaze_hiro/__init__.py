@@ -38,11 +38,11 @@ from ...algos.td3 import TD3Config
 from ...envs.pointmaze import ACT_DIM, OBS_DIM, PointMaze
 from ...progress import progress
 from ...tidy import present
-from ..nav2d_finn import _device, _generator  # the device check and seeded generators of the torch experiments
+from ...shared.torch_runs import device as _device  # the device check and seeded generators of the torch experiments
+from ...shared.torch_runs import generator as _generator
+from .. import declared
 
-KIND = "episodic"
-ALGOS = ("td3", "hiro", "hiro_no_correction", "feudal")
-FIGURES = ("success", "subgoals")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 ENV_NAME = "pointmaze_hiro2018"
 LABELS = {"td3": "flat TD3", "hiro": "HIRO", "hiro_no_correction": "HIRO, no correction",
           "feudal": "FeUdal-style (TPG + cosine)"}
@@ -118,11 +118,6 @@ def schedule(params: dict) -> dict:
             "goal_str": "(" + ", ".join(f"{float(v):g}" for v in ev.get("goal", [0.0, 8.0])) + ")",
             "radius": float(ev.get("success_radius", 2.5)),
             "goal_low": float(env.get("train_goal_low", -2.0)), "goal_high": float(env.get("train_goal_high", 10.0))}
-
-
-def cost_units(algo: str, params: dict) -> float:
-    """Environment steps of one seed's training (the updates scale with them)."""
-    return float(schedule(params)["total"])
 
 
 # ----------------------------------------------------------------------------- running
@@ -270,57 +265,6 @@ def _floor_samples(budget, *algos: str) -> claims_mod.Samples:
     return claims_mod.Samples(np.empty((0,)), statistic="mean", n_seeds=0, budget=budget,
                               note=f"{' and '.join(algos)} never succeeded in any evaluation within {budget:.0f} env "
                                    "steps: 0 vs 0 is a floor effect of the budget, not a comparison (inconclusive)")
-
-
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.Samples:
-    cp = claim.get("params", {}) or {}
-    cid = claim["id"]
-    budget = _budget(table)
-    window = int(cp.get("final_window", params.get("analysis", {}).get("final_window", 3)))
-    if "published" in cp:
-        return claims_mod.Samples(np.empty((0,)), statistic="mean", n_seeds=0, budget=budget,
-                                  note=f"published in Nachum et al. (2018), Table 1 (row {cp['published']}); "
-                                       "MuJoCo Ant, 10M steps: not re-run here")
-    if cid in ("hiro_vs_flat", "hiro_correction_matters"):
-        other = cp.get("baseline", "td3" if cid == "hiro_vs_flat" else "hiro_no_correction")
-        h, o = _paired(final_success(table, "hiro", window), final_success(table, other, window))
-        if _floor(table, "hiro", other):
-            return _floor_samples(budget, "hiro", other)
-        return claims_mod.Samples(
-            (h - o).to_numpy(), statistic="mean", budget=budget,
-            note=f"per seed: HIRO minus {other} evaluation success rate (goal {schedule(params)['goal_str']}, "
-                 f"final distance < {schedule(params)['radius']}), mean over the last {window} evaluations "
-                 f"at {budget:.0f} env steps; paired by seed; {len(h)} seeds")
-    if cid == "hiro_vs_feudal_sample_efficiency":
-        sc = schedule(params)
-        thr = float(cp.get("threshold", 0.5))
-        mode = cp.get("censor", "budget")
-        cval = (budget or 0.0) + sc["every"] if mode == "budget" else math.inf
-        f, fc = steps_to_threshold(table, "feudal", thr, cval)
-        h, hc = steps_to_threshold(table, "hiro", thr, cval)
-        f, h = _paired(f, h)
-        fc, hc = fc[f.index], hc[h.index]
-        both = fc & hc
-        ratio = (f / h)[~both]
-        return claims_mod.Samples(
-            ratio.to_numpy(), statistic=cp.get("statistic", "iqm"), n_seeds=int(len(ratio)), budget=budget,
-            note=f"per seed: env steps until the evaluation success rate first reaches {thr}, FeUdal-style / "
-                 f"HIRO; censored runs (never reached within {budget:.0f} steps) count as "
-                 + ("budget + one evaluation interval (a censored FeUdal run gives a lower bound on the ratio)"
-                    if mode == "budget" else "infinity")
-                 + f"; censored: FeUdal {int(fc.sum())}/{len(fc)}, HIRO {int(hc.sum())}/{len(hc)}; "
-                 f"{int(both.sum())} seed(s) censored for both dropped (no information)")
-    if cid == "hiro_vs_feudal_stability":
-        f, h = _paired(final_success(table, "feudal", window), final_success(table, "hiro", window))
-        if _floor(table, "hiro", "feudal"):
-            return _floor_samples(budget, "hiro", "feudal")
-        dev = (f - f.median()).abs() - (h - h.median()).abs()
-        return claims_mod.Samples(
-            dev.to_numpy(), statistic="mean", budget=budget,
-            note=f"per seed: |FeUdal final success - its median over seeds| minus the same for HIRO (final = mean "
-                 f"of the last {window} evaluations); mean > 0: HIRO's across-seed spread is smaller. "
-                 f"Std over seeds: FeUdal {f.std(ddof=1):.3f}, HIRO {h.std(ddof=1):.3f}; {len(f)} seeds")
-    raise KeyError(f"pointmaze_hiro cannot measure claim {cid!r}")
 
 
 # ----------------------------------------------------------------------------- figures
