@@ -245,7 +245,7 @@ def _bad(cfg, path, value):
 ])
 def test_bad_config_names_the_key(path, value, match):
     with pytest.raises(C.ConfigError, match=match):
-        C.validate_config(_bad(C.load_config(REGISTRY), path, value))
+        C.validate_config(_bad(C.load_config(REGISTRY), path, value), REGISTRY)
 
 
 def test_runtime_checks_name_the_key(params):

@@ -50,7 +50,8 @@ def test_bad_value_names_key_and_value(default):
 
 def test_unknown_experiment(default):
     with pytest.raises(C.ConfigError, match="experiments.fourrooms_sutonn: unknown experiment"):
-        C.validate_config(_bad(default, ["experiments", "fourrooms_sutonn"], {"n_seeds": 1, "algos": ["x"]}), REGISTRY)
+        C.validate_config(_bad(default, ["experiments", "fourrooms_sutonn"], {"n_seeds": 1, "algos": ["x"]}),
+                          REGISTRY)
 
 
 def test_unknown_algo(default):

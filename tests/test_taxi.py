@@ -290,14 +290,18 @@ def test_experiment_train_claims_and_oracle(params):
                                   table[(table.algo == "maxq_q_abs") & (table.seed == 1)]
                                   .drop(columns=["algo", "seed", "experiment"]).reset_index(drop=True))
     assert (table["decisions"] <= table["steps"]).all()
-    claim = {"id": "x", "params": {"measure": "speedup", "baseline": "flat_q", "agent": "maxq_q_abs"}}
-    s = E.claim_samples(claim, table, params)
+    from hrlmeta.claims import measure_claim
+    from hrlmeta.experiments.taxi_maxq.measures import MEASURES
+
+    claim = {"id": "x", "measure": "speedup", "params": {"baseline": "flat_q", "agent": "maxq_q_abs"}}
+    s = measure_claim(MEASURES, claim, table, params)
     assert s.values.shape == (2, 1) and np.isfinite(s.values).all() and s.budget == 30_000
-    s = E.claim_samples({"id": "y", "params": {"measure": "vs_random", "column": "final_hierarchical_return"}},
-                        table, params)
+    s = measure_claim(MEASURES, {"id": "y", "measure": "vs_random", "params": {"column": "final_hierarchical_return"}},
+                      table, params)
     assert (s.values > 0.99).all()
-    s = E.claim_samples({"id": "z", "params": {"measure": "gap", "reference": "recursive_optimal",
-                                               "column": "final_hierarchical_return"}}, table, params)
+    s = measure_claim(MEASURES, {"id": "z", "measure": "gap", "params": {"reference": "recursive_optimal",
+                                                                         "column": "final_hierarchical_return"}},
+                      table, params)
     assert s.values.shape == (2, 1)
     bad = dict(params, maxq_q={**params["maxq_q"], "alpha": 0.0})
     with pytest.raises(ValueError, match="maxq_q.alpha"):

@@ -586,6 +586,12 @@ def evaluate_all(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict,
     rows, notes, rob_rows, budget = [], {}, [], {}
     choice_cols: list[str] = []
     measures_of: dict[str, dict] = {}
+    for claim in claims:  # every claim that will be measured is checked before any is measured
+        exp = claim["experiment"]
+        if exp in tables:
+            if exp not in measures_of:
+                measures_of[exp] = registry.measures(exp)
+            check_measure(claim, measures_of[exp])
     for claim in claims:
         exp = claim["experiment"]
         if exp not in tables:
@@ -597,9 +603,6 @@ def evaluate_all(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict,
                 notes[claim["id"]] = (f"experiment {exp} is not run at this scale (enabled: false in the "
                                       f"merged config): no seeds, so inconclusive")
             continue
-        if exp not in measures_of:
-            measures_of[exp] = registry.measures(exp)
-        check_measure(claim, measures_of[exp])
         fn = measures_of[exp][claim["measure"]]
         params = cfg["experiments"][exp].get("params", {})
         cache: dict[str, Samples] = {}

@@ -123,5 +123,9 @@ def config_files():
 
 def claims_files():
     """Every declaration the claims step reads: the experiments' claims.yaml and the config's extra file."""
-    files = [str(p) for e in registry.available() if (p := registry.claims_path(e)) is not None]
+    files = [
+        str(p)
+        for e in registry.available()
+        if (p := registry.claims_path(e)) is not None
+    ]
     return files + ([config["claims"]] if config.get("claims") else [])

@@ -34,7 +34,6 @@ import time
 
 import numpy as np
 import pandas as pd
-import torch
 
 from ..algos import directed_maml as D
 from ..algos import maml as M

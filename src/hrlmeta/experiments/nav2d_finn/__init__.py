@@ -27,11 +27,8 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import pandas as pd
-import torch
 
-from ... import claims as claims_mod
 from ...algos import maml as M
 from ...envs.nav2d import Nav2D
 from ...pipeline_env import configure_torch

@@ -48,7 +48,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ... import claims as claims_mod
 from ...algos import seedblog_maml as S
 from ...pipeline_env import configure_torch
 from ...progress import progress

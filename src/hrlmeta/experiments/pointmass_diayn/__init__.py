@@ -35,7 +35,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ... import claims as claims_mod
 from ...algos import diayn as D
 from ...envs.pointmass import PointMass, coverage
 from ...progress import progress
