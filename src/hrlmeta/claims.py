@@ -201,6 +201,11 @@ CLAIM_SCHEMA: dict = {
         "robustness": {"type": "object"},
         "paper_budget": {"type": "object"},
         "depends_on_timing": {"type": "boolean"},
+        # how the claim was posed (the report's per-experiment table): the paper's words, the quantity
+        # measured, the threshold and why that threshold
+        "posed": {"type": "object", "additionalProperties": False,
+                  "required": ["words", "quantity", "threshold", "why"],
+                  "properties": {k: _TEXT for k in ("words", "quantity", "threshold", "why")}},
     },
 }
 

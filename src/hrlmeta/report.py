@@ -65,13 +65,34 @@ def _frac(x) -> str:
     return "" if x != x else f"{x:.2g}"
 
 
+def posed_markdown(claims: list[dict], decided: pd.DataFrame | None = None) -> str:
+    """The "how each claim was posed" table of one experiment: for every claim with a ``posed`` block (or
+    known before training, ``kind: analytic``), the paper's words, the quantity measured, the threshold and
+    why; with ``decided`` (claims.tsv rows) also the verdict. Empty string where no claim qualifies."""
+    verdicts = decided.set_index("claim_id")["verdict"].to_dict() if decided is not None and len(decided) else {}
+    rows = []
+    for c in claims:
+        kind = c.get("kind", "experimental")
+        p = c.get("posed")
+        if p is None and kind != "analytic":
+            continue
+        p = p or {"words": c["statement"], "quantity": c["metric"], "threshold": c["expected"],
+                  "why": "known before training (analytic)"}
+        rows.append(f"| `{c['id']}` | {kind} | {_cell(p['words'])} | {_cell(p['quantity'])} | "
+                    f"{_cell(p['threshold'])} | {_cell(p['why'])} | {verdicts.get(c['id'], '')} |")
+    if not rows:
+        return ""
+    return ("| claim | kind | the paper's words | quantity measured | threshold | why | verdict |\n"
+            "|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
+
+
 def claims_markdown(df: pd.DataFrame, ranges: dict | None = None, budget: dict | None = None) -> str:
     head = ("| claim | expected | estimate | 95% CI | seeds | verdict | robust | scale | budget |\n"
             "|---|---|---|---|---|---|---|---|---|\n")
     rows = []
     for r in df.itertuples(index=False):
         rows.append(
-            f"| `{r.claim_id}` | {_cell(r.expected)} | {_fmt(r.estimate)} | [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] "
+            f"| `{r.claim_id}`{' (analytic)' if getattr(r, 'kind', '') == 'analytic' else ''} | {_cell(r.expected)} | {_fmt(r.estimate)} | [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] "
             f"| {r.n_seeds} | {verdict_text(r, ranges, budget)} | {_pct(getattr(r, 'robust', None))} "
             f"| {getattr(r, 'scale', '') if isinstance(getattr(r, 'scale', ''), str) else ''} "
             f"| {_frac(getattr(r, 'budget_fraction', None))} |"
@@ -275,6 +296,11 @@ def build(
             f"{n_seeds} seeds per algorithm.",
             "",
         ]
+        posed = posed_markdown([c for c in declared.values() if c["experiment"] == exp],
+                               claims_df[claims_df["experiment"] == exp])
+        if posed:
+            parts += ["How each claim was posed (claims known before training are labelled *analytic*):", "",
+                      posed, ""]
         parts += report_text(registry, exp, table, params)
         for name in registry.describe(exp)["figures"]:
             path = figures_dir / f"{exp}_{name}.png"

@@ -38,15 +38,20 @@ def doorways(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
     return Samples(values=v.to_numpy(dtype=float), statistic="iqm", note=note, budget=budget)
 
 
-@MEASURES.register("speedup", {"baseline": ALGO, "agent": ALGO, "criterion": CRITERION},
+@MEASURES.register("speedup", {"baseline": ALGO, "agent": ALGO, "criterion": CRITERION,
+                               "goals": {"type": "array", "minItems": 1, "items": {"type": "string"}}},
                    required=["baseline", "agent"])
 def speedup(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
-    """Per-seed ratio of episodes-to-criterion, baseline / agent; strata = the main goals."""
+    """Per-seed ratio of episodes-to-criterion, baseline / agent; strata = ``goals`` (default: the main
+    goals)."""
     budget = float(params["n_episodes"])
     if "criterion" in cp:
         params = {**params, "criterion": {**params["criterion"], **cp["criterion"]}}
     baseline, agent = cp["baseline"], cp["agent"]
-    goals = list(params["main_goals"])
+    goals = list(cp.get("goals") or params["main_goals"])
+    unknown = [g for g in goals if g not in params["main_goals"]]
+    if unknown:
+        raise KeyError(f"params.goals {unknown} are not among params.main_goals {list(params['main_goals'])}")
     vals, info = speedup_samples(table, params, baseline, agent, goals)
     note = (f"per-seed ratio of episodes-to-criterion, {LABELS.get(baseline, baseline)} / "
             f"{LABELS.get(agent, agent)} ({_criterion_words(params)}; fourrooms_sutton's criterion code), "

@@ -326,5 +326,13 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
               "(Fig. 3, 4 options) without numbers; the claims above turn both into per-seed measurements. "
               "The paper does not give the learning rates (the option-critic's are the authors' published "
               "command; the baselines' are tuned on the phase before the switch, see config) nor the "
-              "per-episode step cap (the authors' command: 1000)."]
+              "per-episode step cap (the authors' command: 1000).",
+              "",
+              "Checked against the authors' released Four Rooms code (github.com/jeanharb/option_critic, "
+              "`fourrooms/transfer.py` and its README): the intra-option policies are softmax over a table, as "
+              "here; its policy over options is a softmax over Q_Omega (the epsilon-greedy line is commented out), "
+              "where the paper's Algorithm 1 and this replication use epsilon-greedy; its README command leaves "
+              "`--nepisodes` at 250 and `--temperature` at 0.01 while the goal moves only at episode 1000, so the "
+              "paper's text is followed for both (2000 episodes, temperature 0.001). `terminations concentrate` "
+              "is decided as a concentration of at least 1.5 (uniform terminations give 1)."]
     return "\n".join(lines)

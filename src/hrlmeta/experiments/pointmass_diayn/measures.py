@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...claims import Measures, Samples
-from . import _per_seed_layout, final_coverage, final_rows, layouts
+from . import EVAL_MODE, LABELS, _per_seed_layout, final_coverage, final_rows, layouts
 
 MEASURES = Measures()
 
@@ -16,30 +16,46 @@ COMMON = {"algo": {"type": "string"},
 
 def _common(table: pd.DataFrame, params: dict, cp: dict):
     lays = [l for l in cp.get("layouts", layouts(params)) if l in set(table["layout"])]
-    mode = cp.get("eval_mode", "stochastic")
+    mode = cp.get("eval_mode", EVAL_MODE)
     total = int(params.get("agent", {}).get("total_steps", 50000))
     return lays, mode, total
 
 
-@MEASURES.register("discriminable", {**COMMON, "measure": {"enum": ["learned", "final_state", "fresh"]}})
+def discriminability(table: pd.DataFrame, algo: str, measure: str, mode: str, lays: list[str]) -> pd.DataFrame:
+    """Per (seed, layout): ``algo``'s final-evaluation accuracy (``measure``: ``learned`` = the discriminator
+    on the states s_1..s_T, ``final_state``, ``fresh`` = a classifier trained from scratch) in ``mode``
+    rollouts, minus chance 1/K."""
+    col = {"learned": "acc", "final_state": "success", "fresh": "fresh_acc"}[measure]
+    f = final_rows(table)
+    f = f[(f["algo"] == algo) & (f["eval_mode"] == mode)]
+    f = f.assign(above=f[col].astype(float) - 1.0 / f["num_skills"].astype(float))
+    return f.groupby(["seed", "layout"])["above"].mean().unstack("layout").reindex(columns=lays).dropna()
+
+
+@MEASURES.register("discriminable", {**COMMON, "measure": {"enum": ["learned", "final_state", "fresh"]},
+                                     "baseline": {"type": "string"}})
 def discriminable(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
-    """Per seed and layout: skill-classification accuracy minus chance 1/K on fresh evaluation rollouts."""
+    """Per seed and layout: skill-classification accuracy on fresh evaluation rollouts minus that of
+    ``baseline`` (an algorithm, paired by seed: the reward-0 control) or, with ``baseline: chance`` (the
+    default), minus chance 1/K."""
     lays, mode, total = _common(table, params, cp)
     algo = cp.get("algo", "diayn")
     measure = cp.get("measure", "learned")
-    f = final_rows(table)
-    f = f[(f["algo"] == algo) & (f["eval_mode"] == mode)]
-    col = {"learned": "acc", "final_state": "success", "fresh": "fresh_acc"}[measure]
-    chance = 1.0 / f["num_skills"].astype(float)
-    f = f.assign(above=f[col].astype(float) - chance)
-    v = f.groupby(["seed", "layout"])["above"].mean().unstack("layout").reindex(columns=lays).dropna()
+    baseline = cp.get("baseline") or "chance"
+    v = discriminability(table, algo, measure, mode, lays)
+    if baseline != "chance":
+        b = discriminability(table, baseline, measure, mode, lays)
+        seeds = v.index.intersection(b.index)
+        v = (v.loc[seeds] - b.loc[seeds]).dropna()
     what = {"learned": "the learned discriminator's accuracy on the states s_1..s_T",
             "final_state": "the learned discriminator's accuracy on the final state",
             "fresh": "a classifier trained from scratch on half of the episodes, tested on the other half"}
+    against = ("minus chance 1/K" if baseline == "chance" else
+               f"minus the same for {LABELS.get(baseline, baseline)} (paired by seed)")
     return Samples(
         v.to_numpy(), statistic="iqm", budget=float(total),
         note=f"{algo}, {mode} evaluation rollouts (fresh episodes, never trained on) at the end of training: "
-             f"{what[measure]}, minus chance 1/K; strata: layouts {lays}; {len(v)} seeds")
+             f"{what[measure]}, {against}; strata: layouts {lays}; {len(v)} seeds")
 
 
 @MEASURES.register("coverage", {**COMMON, "baseline": {"type": "string"},
