@@ -113,7 +113,7 @@ class TwinCritics(BatchedMLP):
         h = x
         last = len(self.weights) - 1
         for k, (w, b) in enumerate(zip(self.weights, self.biases)):
-            h = torch.baddbmm(b[0::2], h, w[0::2])
+            h = torch.baddbmm(b[0::2].contiguous(), h, w[0::2].contiguous())
             if k < last:
                 h = torch.relu(h)
         return h.squeeze(-1)
