@@ -148,7 +148,7 @@ def cost_units(algo: str, params: dict) -> float:
     ``batch x (weights of the actor and both critics)`` (x 3 for forward, backward and target passes) plus a
     fixed ``UPDATE_OVERHEAD``; every vectorised environment step costs its actor passes
     (``n_envs x actor weights``) plus ``STEP_OVERHEAD``; HIRO's manager updates add the relabelling's
-    ``batch x (2 + candidates) x c`` worker-actor rows. Updates x network width^2 x environments is what a
+    ``batch x (2 + candidates) x c`` worker-actor rows (not the ablation's, not FeUdal's transition-PG draw). Updates x network width^2 x environments is what a
     run costs once the networks are wide (paper scale), the overheads what it costs when they are small."""
     sc = schedule(params)
     td3 = td3_config(params)
@@ -163,16 +163,22 @@ def cost_units(algo: str, params: dict) -> float:
         critic = 2 * _mlp_weights([in_dim + act_dim, *hid, 1])
         return actor, td3.batch_size * 3 * (actor + critic) + UPDATE_OVERHEAD
 
+    # evaluation: (rounds + 1) x horizon vectorised steps of len(goals) x episodes environments, acting only
+    eval_steps = (sc["total"] // sc["every"] + 1) * sc["horizon"]
+    eval_envs = len(sc["goals"]) * sc["episodes"]
     if algo == "td3":
         actor, upd = level(OBS_DIM + 2, ACT_DIM)
-        return float(vec_steps * (upd_per_step * upd + sc["n_envs"] * actor + STEP_OVERHEAD))
+        return float(vec_steps * (upd_per_step * upd + sc["n_envs"] * actor + STEP_OVERHEAD)
+                     + eval_steps * (eval_envs * actor + STEP_OVERHEAD))
     c = int(h.get("c", 10))
     w_actor, w_upd = level(OBS_DIM + 2, ACT_DIM)
     m_actor, m_upd = level(OBS_DIM + 2, 2)
-    relabel = 0 if algo == "hiro_no_correction" else td3.batch_size * (2 + int(h.get("n_candidates", 8))) * c * w_actor
+    # the likelihood relabelling evaluates the worker's actor on every candidate; FeUdal's TPG draws one goal
+    n_cand = 2 + int(h.get("n_candidates", 8))
+    relabel = 0 if algo in ("hiro_no_correction", "feudal") else td3.batch_size * n_cand * c * w_actor
     m_updates = vec_steps / c * int(h.get("manager_updates", 1))
     return float(vec_steps * (upd_per_step * w_upd + sc["n_envs"] * (w_actor + m_actor / c) + 2 * STEP_OVERHEAD)
-                 + m_updates * (m_upd + relabel))
+                 + m_updates * (m_upd + relabel) + eval_steps * (eval_envs * (w_actor + m_actor / c) + 2 * STEP_OVERHEAD))
 
 
 # ----------------------------------------------------------------------------- running
