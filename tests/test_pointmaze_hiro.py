@@ -13,7 +13,11 @@ from hrlmeta.algos import hiro as H
 from hrlmeta.algos.feudal import feudal_config
 from hrlmeta.algos.td3 import TD3, Replay, TD3Config, TwinCritics, td_target
 from hrlmeta.envs.pointmaze import PointMaze, task_reward
+from hrlmeta import experiments as registry
+from hrlmeta.claims import measure_claim
+from hrlmeta.experiments import REGISTRY
 from hrlmeta.experiments import pointmaze_hiro as E
+from hrlmeta.experiments.pointmaze_hiro.measures import MEASURES
 
 @pytest.fixture
 def one_thread():
@@ -406,7 +410,7 @@ def test_cost_units_scale_with_updates_width_squared_and_envs():
              "train": {"total_steps": 16000, "n_envs": 8}, "env": {"horizon": 500}, "eval": {"every_steps": 16000}}
         for k, v in over.items():
             p[k] = {**p.get(k, {}), **v}
-        return E.cost_units(algo, p)
+        return registry.cost_units("pointmaze_hiro", algo, p)
 
     for algo in ("td3", "hiro"):
         r = units(algo, 3000) / units(algo, 300)
@@ -426,7 +430,7 @@ def test_schema_rejects_unknown_key():
 
     cfg = {"experiments": {"pointmaze_hiro": {"algos": ["hiro"], "n_seeds": 1, "params": {"hiro": {"cc": 3}}}}}
     with pytest.raises(ConfigError, match="cc"):
-        validate_config(cfg)
+        validate_config(cfg, REGISTRY)
 
 
 def _synthetic(curves: dict, goals=((8.0, 0.0), (8.0, 8.0), (0.0, 8.0))) -> pd.DataFrame:
@@ -442,6 +446,16 @@ def _synthetic(curves: dict, goals=((8.0, 0.0), (8.0, 8.0), (0.0, 8.0))) -> pd.D
     return pd.DataFrame(rows)
 
 
+def _claim(cid: str, t, params, **cp):
+    """A claim of claims.yaml measured with its own measure and ``cp`` as its params."""
+    import yaml
+
+    from hrlmeta.experiments.pointmaze_hiro import __file__ as init
+
+    decl = {c["id"]: c for c in yaml.safe_load(open(init.replace("__init__.py", "claims.yaml")))["claims"]}[cid]
+    return measure_claim(MEASURES, {**decl, "params": {**(decl.get("params") or {}), **cp}}, t, params)
+
+
 def test_claims_on_a_constructed_table():
     t = _synthetic({("hiro", 0): [0, 0.6, 1.0, 1.0], ("feudal", 0): [0, 0, 0, 0.5],
                     ("hiro", 1): [0, 0.0, 0.5, 1.0], ("feudal", 1): [0, 0, 0, 0],
@@ -449,29 +463,27 @@ def test_claims_on_a_constructed_table():
                     ("td3", 0): [0, 0, 0, 0], ("td3", 1): [0, 0, 0, 0.2]})
     params = {"train": {"total_steps": 4000, "n_envs": 1, }, "env": {"horizon": 1000}, "eval": {"every_steps": 1000},
               "analysis": {"final_window": 1}}
-    s = E.claim_samples({"id": "hiro_vs_feudal_sample_efficiency", "params": {"threshold": 0.5, "censor": "budget"}},
-                        t, params)
+    s = _claim("hiro_vs_feudal_sample_efficiency", t, params, threshold=0.5, censor="budget")
     # seed 0: 3000 / 1000; seed 1: feudal censored at budget 3000 + 1000 -> 4000 / 2000; seed 2: both censored
     np.testing.assert_allclose(sorted(s.values), [2.0, 3.0])
     assert s.n_seeds == 2 and s.budget == 3000 and "censored: FeUdal 2/3, HIRO 1/3" in s.note
-    s = E.claim_samples({"id": "hiro_vs_feudal_sample_efficiency", "params": {"threshold": 0.5, "censor": "inf"}},
-                        t, params)
+    s = _claim("hiro_vs_feudal_sample_efficiency", t, params, threshold=0.5, censor="inf")
     assert sorted(s.values)[1] == math.inf
     # AUC / budget by the trapezoid rule: hiro seed 0 (0, .6, 1, 1) -> (0.3 + 0.8 + 1.0) / 3 = 0.7;
     # seed 1 (0, 0, .5, 1) -> (0 + 0.25 + 0.75) / 3 = 1/3; td3 seed 0: 0, seed 1 (0, 0, 0, .2) -> 0.1 / 3
-    s = E.claim_samples({"id": "hiro_vs_flat", "params": {"measure": "auc"}}, t, params)
+    s = _claim("hiro_vs_flat", t, params, measure="auc")
     np.testing.assert_allclose(sorted(s.values), sorted([0.7, 1 / 3 - 0.1 / 3]))
-    s = E.claim_samples({"id": "hiro_vs_flat", "params": {"measure": "final"}}, t, params)
+    s = _claim("hiro_vs_flat", t, params, measure="final")
     np.testing.assert_allclose(sorted(s.values), [0.8, 1.0])
-    s = E.claim_samples({"id": "hiro_vs_feudal_stability", "params": {"measure": "final"}}, t, params)
+    s = _claim("hiro_vs_feudal_stability", t, params, measure="final")
     # final (last) success: feudal [0.5, 0, 0] (median 0) -> |dev| [0.5, 0, 0]; hiro [1, 1, 0] (median 1) -> [0, 0, 1]
     np.testing.assert_allclose(s.values, [0.5, 0.0, -1.0])
     # a weak agent still has a defined, zero AUC: the comparison exists (no floor-effect exclusion)
     floor = t[t["algo"] == "td3"].assign(success=False)
     floor = pd.concat([floor, floor.assign(algo="hiro")])
-    s = E.claim_samples({"id": "hiro_vs_flat"}, floor, params)
+    s = _claim("hiro_vs_flat", floor, params)
     np.testing.assert_allclose(s.values, [0.0, 0.0])
-    s = E.claim_samples({"id": "hiro_table1_hiro", "params": {"published": "HIRO"}}, t, params)
+    s = _claim("hiro_table1_hiro", t, params)
     assert s.values.size == 0 and s.n_seeds == 0
 
 
@@ -479,16 +491,14 @@ def test_far_goal_alone():
     """goal "0,8" selects that goal's rows only; the mean over goals averages the per-goal rates."""
     t = _synthetic({("hiro", 0): [(0, 0, 0), (1.0, 0.5, 0.0)], ("td3", 0): [(0, 0, 0), (1.0, 0.0, 0.0)]})
     params = {"train": {"total_steps": 1000, "n_envs": 1}, "env": {"horizon": 1000}, "eval": {"every_steps": 1000}}
-    s = E.claim_samples({"id": "hiro_vs_flat", "params": {"measure": "final", "final_window": 1}}, t, params)
+    s = _claim("hiro_vs_flat", t, params, measure="final", final_window=1)
     np.testing.assert_allclose(s.values, [0.5 / 3])
-    s = E.claim_samples({"id": "hiro_vs_flat", "params": {"measure": "final", "final_window": 1, "goal": "0,8"}},
-                        t, params)
+    s = _claim("hiro_vs_flat", t, params, measure="final", final_window=1, goal="0,8")
     np.testing.assert_allclose(s.values, [0.0])
-    s = E.claim_samples({"id": "hiro_vs_flat", "params": {"measure": "final", "final_window": 1, "goal": "8,8"}},
-                        t, params)
+    s = _claim("hiro_vs_flat", t, params, measure="final", final_window=1, goal="8,8")
     np.testing.assert_allclose(s.values, [0.5])
     with pytest.raises(ValueError, match="params.goal"):
-        E.claim_samples({"id": "hiro_vs_flat", "params": {"goal": "3,3"}}, t, params)
+        _claim("hiro_vs_flat", t, params, goal="3,3")
 
 
 def test_report_and_figures(tmp_path, one_thread):

@@ -16,12 +16,20 @@ import sys
 from pathlib import Path
 
 
+def _registry():
+    """The experiments of this installation (the package + ``$HRLMETA_EXPERIMENTS``): the CLI is an entry
+    point, so it is the one that hands the registry to the core."""
+    from .experiments import default
+
+    return default()
+
+
 def _config(args) -> dict:
     from .config import load_config, validate_config
 
     if getattr(args, "config_json", None):
-        return validate_config(json.loads(args.config_json))
-    return load_config(*(args.config or []))
+        return validate_config(json.loads(args.config_json), _registry())
+    return load_config(_registry(), *(args.config or []))
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
@@ -43,11 +51,10 @@ def _tables(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_list(args) -> int:
-    from . import experiments as registry
-
+    registry = _registry()
     for name in registry.available():
-        mod = registry.get(name)
-        print(f"{name} ({mod.KIND}): {', '.join(mod.ALGOS)}")
+        d = registry.describe(name)
+        print(f"{name} ({d['kind']}): {', '.join(d['algos'])}")
     return 0
 
 
@@ -60,7 +67,7 @@ def cmd_train(args) -> int:
         from .config import _check, load_schema
 
         params = json.loads(args.params_json)
-        _check(params, load_schema(args.experiment), f"experiments.{args.experiment}.params")
+        _check(params, load_schema(args.experiment, _registry()), f"experiments.{args.experiment}.params")
     else:
         cfg = _config(args)
         if args.experiment not in cfg["experiments"]:
@@ -72,26 +79,26 @@ def cmd_train(args) -> int:
     from .progress import progress
 
     for seed in progress(seeds, desc=f"{args.experiment}/{args.algo}", unit="seed", disable=len(seeds) < 2):
-        pipeline.train(args.experiment, args.algo, seed, params, str(args.out).replace("{seed}", str(seed)))
+        pipeline.train(args.experiment, args.algo, seed, params, str(args.out).replace("{seed}", str(seed)),
+                       _registry())
     return 0
 
 
 def cmd_oracle(args) -> int:
-    from . import experiments as registry
     from .config import experiment_params
 
     cfg = _config(args)
-    mod = registry.get(args.experiment)
-    if not hasattr(mod, "oracle"):
+    oracle = _registry().part(args.experiment, "oracle", "oracle")
+    if oracle is None:
         raise SystemExit(f"experiment {args.experiment!r} has no exact oracle")
-    print(json.dumps(mod.oracle(experiment_params(cfg, args.experiment))))
+    print(json.dumps(oracle(experiment_params(cfg, args.experiment))))
     return 0
 
 
 def cmd_table(args) -> int:
     from . import pipeline
 
-    pipeline.build_table(args.experiment, args.runs, args.out)
+    pipeline.build_table(args.experiment, args.runs, args.out, _registry())
     return 0
 
 
@@ -100,7 +107,7 @@ def cmd_figures(args) -> int:
     from .config import experiment_params
 
     cfg = _config(args)
-    pipeline.figures(args.experiment, args.table, experiment_params(cfg, args.experiment), args.outdir)
+    pipeline.figures(args.experiment, args.table, experiment_params(cfg, args.experiment), args.outdir, _registry())
     return 0
 
 
@@ -108,7 +115,8 @@ def cmd_claims(args) -> int:
     from . import pipeline
 
     cfg = _config(args)
-    df = pipeline.claims(cfg, _tables(args.table), args.out, args.notes, args.robustness, args.budget)
+    df = pipeline.claims(cfg, _tables(args.table), args.out, args.notes, args.robustness, args.budget,
+                         registry=_registry())
     for _, r in df.iterrows():
         print(f"{r.claim_id}: {r.verdict} (estimate {r.estimate:.4g}, CI [{r.ci_low:.4g}, {r.ci_high:.4g}])")
     return 0
@@ -116,10 +124,10 @@ def cmd_claims(args) -> int:
 
 def cmd_claims_figures(args) -> int:
     from . import speccurve
-    from .claims import load_claims
+    from .claims import declared_claims
 
     cfg = _config(args)
-    declared = load_claims(cfg.get("claims", "config/claims.yaml"))
+    declared = declared_claims(_registry(), cfg.get("claims"), check_measures=False)
     for p in speccurve.write_figures(args.robustness, args.claims, declared, args.outdir, args.ids):
         print(f"wrote {p}")
     return 0
@@ -130,7 +138,7 @@ def cmd_report(args) -> int:
 
     cfg = _config(args)
     report.build(cfg, args.claims, args.notes, _tables(args.table), args.figures_dir, args.out, args.config_files,
-                 robustness_tsv=args.robustness, budget_json=args.budget)
+                 robustness_tsv=args.robustness, budget_json=args.budget, registry=_registry())
     print(f"wrote {args.out}")
     return 0
 
@@ -140,14 +148,14 @@ def cmd_plan(args) -> int:
     from .config import load_config
     from .tidy import atomic_write_text
 
-    cfg = load_config(*(args.configfile or []))
+    cfg = load_config(_registry(), *(args.configfile or []))
     if args.calibrate:
         import platform
 
         import yaml
 
         where = args.measured_on or f"{platform.machine()} {platform.processor() or ''}".strip()
-        new = plan.calibrate(args.calibrate, cfg, measured_on=where)
+        new = plan.calibrate(args.calibrate, cfg, measured_on=where, registry=_registry())
         costs = plan.merge_costs(plan.load_costs(args.costs), new)
         header = (
             "# Measured CPU seconds per cost unit of each experiment's algorithms (see src/hrlmeta/plan.py).\n"
@@ -157,7 +165,7 @@ def cmd_plan(args) -> int:
         atomic_write_text(args.costs or plan.COSTS, header + yaml.safe_dump(costs, sort_keys=False))
         print(f"calibrated {sum(len(e['cpu_s_per_unit']) for e in new['experiments'].values())} "
               f"algorithms from {args.calibrate} -> {args.costs or plan.COSTS}")
-    result = plan.plan(cfg, plan.load_costs(args.costs))
+    result = plan.plan(cfg, plan.load_costs(args.costs), registry=_registry())
     print(plan.format_plan(result))
     print(json.dumps(result))
     return 0
@@ -166,7 +174,7 @@ def cmd_plan(args) -> int:
 def cmd_golden(args) -> int:
     from . import golden
 
-    got = golden.compute(overlays=("config/smoke.yaml", *args.overlay))
+    got = golden.compute(overlays=("config/smoke.yaml", *args.overlay), registry=_registry())
     for key, h in got.items():
         print(f"{key}: {h}")
     if args.json:
@@ -195,7 +203,7 @@ def cmd_readme_table(args) -> int:
     note = Path(args.note_file).read_text() if args.note_file else (args.note or "")
     snapshot = args.snapshot or readme.BLOCKS[args.block][2]
     block = readme.write(args.claims, args.readme, args.listing, None if args.no_snapshot else snapshot, note,
-                         block=args.block)
+                         block=args.block, registry=_registry())
     print(block)
     print(f"wrote the {args.block} claims table of {args.readme}" + ("" if args.no_snapshot else f" and {snapshot}"))
     return 0

@@ -86,13 +86,12 @@ def run_key(experiment: str, algo: str, seed: int) -> str:
     return f"{experiment}/{algo}/seed{seed}"
 
 
-def compute(runs=RUNS, overlays=("config/smoke.yaml",)) -> dict[str, str]:
+def compute(runs=RUNS, overlays=("config/smoke.yaml",), *, registry) -> dict[str, str]:
     """Train every run (smoke scale) and hash its table; the tables pass through the same code path as
     the workflow's (``train`` + column checks), not through parquet."""
-    from . import experiments as registry
     from .config import experiment_params, load_config
 
-    cfg = load_config(*(ROOT / o for o in overlays))
+    cfg = load_config(registry, *(ROOT / o for o in overlays))
     out = {}
     for exp, algo, seed in runs:
         registry.check_algo(exp, algo)

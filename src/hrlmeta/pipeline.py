@@ -1,5 +1,6 @@
 """The steps of the workflow as plain functions. Snakemake rules and the ``hrlmeta`` CLI both call
-these, so a rule stays one line and every step can be run (and tested) by hand."""
+these, so a rule stays one line and every step can be run (and tested) by hand. Each is handed the
+experiment registry (:class:`hrlmeta.experiments.Registry`); none imports an experiment itself."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import experiments as registry
 from . import tidy
 
 
-def train(experiment: str, algo: str, seed: int, params: dict, out: str | os.PathLike) -> pd.DataFrame:
+def train(experiment: str, algo: str, seed: int, params: dict, out: str | os.PathLike, registry) -> pd.DataFrame:
     """One training run -> validated tidy table written atomically to ``out``."""
     registry.check_algo(experiment, algo)
     mod = registry.get(experiment)
@@ -34,26 +34,28 @@ def train(experiment: str, algo: str, seed: int, params: dict, out: str | os.Pat
     return df
 
 
-def build_table(experiment: str, runs: list[str], out: str | os.PathLike) -> pd.DataFrame:
+def build_table(experiment: str, runs: list[str], out: str | os.PathLike, registry) -> pd.DataFrame:
     """Concatenate the run tables of one experiment into its tidy table."""
-    mod = registry.get(experiment)
-    df = tidy.concat_runs(runs, mod.KIND)
-    tidy.validate(df, mod.KIND, where=str(out))
+    kind = registry.describe(experiment)["kind"]
+    df = tidy.concat_runs(runs, kind)
+    tidy.validate(df, kind, where=str(out))
     tidy.write_parquet(df, out)
     return df
 
 
-def figures(experiment: str, table: str | os.PathLike, params: dict, outdir: str | os.PathLike) -> list[Path]:
-    mod = registry.get(experiment)
+def figures(experiment: str, table: str | os.PathLike, params: dict, outdir: str | os.PathLike, registry) -> list[Path]:
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    names = getattr(mod, "FIGURES", ())
+    names = registry.describe(experiment)["figures"]
     if not names:
         return []
     from .plotting import setup
 
     setup()
-    mod.figures(tidy.read_parquet(table), params, outdir)
+    draw = registry.part(experiment, "figures", "figures")
+    if draw is None:
+        raise RuntimeError(f"{experiment}: declares figures {list(names)} but has no figures() to draw them")
+    draw(tidy.read_parquet(table), params, outdir)
     paths = [outdir / f"{experiment}_{n}.png" for n in names]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -62,7 +64,8 @@ def figures(experiment: str, table: str | os.PathLike, params: dict, outdir: str
 
 
 def claims(cfg: dict, tables: dict[str, str], out: str | os.PathLike, notes_out: str | os.PathLike | None = None,
-           robustness_out: str | os.PathLike | None = None, budget_out: str | os.PathLike | None = None):
+           robustness_out: str | os.PathLike | None = None, budget_out: str | os.PathLike | None = None, *,
+           registry):
     """Decide every declared claim whose experiment has a table; write claims.tsv (+ notes, the
     robustness specifications and the budget details)."""
     import json
@@ -70,9 +73,9 @@ def claims(cfg: dict, tables: dict[str, str], out: str | os.PathLike, notes_out:
     from . import claims as engine
     from .tidy import atomic_write_text
 
-    declared = engine.load_claims(cfg.get("claims", "config/claims.yaml"))
+    declared = engine.declared_claims(registry, cfg.get("claims"))
     frames = {e: tidy.read_parquet(p) for e, p in tables.items()}
-    ev = engine.evaluate_all(declared, frames, cfg)
+    ev = engine.evaluate_all(declared, frames, cfg, registry)
     engine.write_tsv(ev.claims, out)
     if notes_out:
         atomic_write_text(notes_out, json.dumps(ev.notes, indent=1, sort_keys=True))

@@ -2,7 +2,7 @@
 
 The estimate is measured, not guessed. ``config/costs.yaml`` holds, per experiment and algorithm, the CPU
 seconds one *cost unit* took in a real run (``hrlmeta plan --calibrate results`` reads the CPU seconds each
-seed's training took from the training jobs' logs and divides them by the units it trained). An experiment says what a unit is with ``cost_units(algo, params)`` (e.g. environment steps or
+seed's training took from the training jobs' logs and divides them by the units it trained). An experiment says what a unit is in its ``experiment.yaml`` (``cost``; e.g. environment steps or
 episodes x goals of one seed); an experiment without it counts one unit per seed. The estimate for any
 config is then ``seeds x units(params) x measured CPU s per unit``: a per-unit rate taken at one scale
 and applied at another, so start-up costs measured at a small scale are spread over more units at a larger
@@ -35,12 +35,10 @@ EXTRA_JOBS_PER_EXPERIMENT = 2
 EXTRA_JOBS = 3
 
 
-def units(experiment: str, algo: str, params: dict) -> float:
-    """Cost units of one seed of ``algo`` (the experiment's ``cost_units``; 1 where it has none)."""
-    from . import experiments as registry
-
-    fn = getattr(registry.get(experiment), "cost_units", None)
-    return float(fn(algo, params)) if fn is not None else 1.0
+def units(experiment: str, algo: str, params: dict, registry) -> float:
+    """Cost units of one seed of ``algo`` (the ``cost`` of the experiment's ``experiment.yaml``; 1 where
+    it has none). Imports no experiment code."""
+    return registry.cost_units(experiment, algo, params)
 
 
 def load_costs(path: str | os.PathLike | None = None) -> dict:
@@ -58,41 +56,42 @@ def seed_chunks(cfg: dict, experiment: str) -> list[list[int]]:
     return [s[i : i + k] for i in range(0, len(s), k)]
 
 
-def cpu_seconds(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict) -> float | None:
+def cpu_seconds(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict, registry) -> float | None:
     """Estimated CPU seconds of ``n_seeds`` seeds of one algorithm; None where never measured."""
     rate = costs["experiments"].get(experiment, {}).get("cpu_s_per_unit", {}).get(algo)
     if rate is None:
         return None
     params = cfg["experiments"][experiment].get("params", {})
-    return n_seeds * units(experiment, algo, params) * float(rate)
+    return n_seeds * units(experiment, algo, params, registry) * float(rate)
 
 
-def experiment_cpu_seconds(cfg: dict, experiment: str, algo: str, costs: dict) -> float | None:
+def experiment_cpu_seconds(cfg: dict, experiment: str, algo: str, costs: dict, registry) -> float | None:
     """All seeds of one algorithm, including each job's start-up."""
-    cpu = cpu_seconds(cfg, experiment, algo, int(cfg["experiments"][experiment]["n_seeds"]), costs)
+    cpu = cpu_seconds(cfg, experiment, algo, int(cfg["experiments"][experiment]["n_seeds"]), costs, registry)
     return None if cpu is None else cpu + STARTUP_CPU_S * len(seed_chunks(cfg, experiment))
 
 
-def job_minutes(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict | None = None) -> int:
+def job_minutes(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict | None = None, *,
+                registry) -> int:
     """Slurm ``runtime`` (minutes) for one training job: estimate x SAFETY, at least 5 minutes."""
     costs = load_costs() if costs is None else costs
-    cpu = cpu_seconds(cfg, experiment, algo, n_seeds, costs)
+    cpu = cpu_seconds(cfg, experiment, algo, n_seeds, costs, registry)
     if cpu is None:
         return UNMEASURED_MINUTES
     threads = int(cfg["experiments"][experiment].get("threads", 1))
     return max(5, math.ceil(SAFETY * (cpu + STARTUP_CPU_S) / threads / 60))
 
 
-def plan(cfg: dict, costs: dict | None = None) -> dict:
+def plan(cfg: dict, costs: dict | None = None, *, registry) -> dict:
     """{"plan": {EXPERIMENT: {"jobs", "cpu_hours", "unmeasured", "per_algo"}}, "total_cpu_hours", "total_jobs"}"""
     costs = load_costs() if costs is None else costs
     out, total_h, total_jobs = {}, 0.0, EXTRA_JOBS
-    for exp in enabled_experiments(cfg):
+    for exp in enabled_experiments(cfg, registry):
         block = cfg["experiments"][exp]
         chunks = seed_chunks(cfg, exp)
         per_algo, unmeasured = {}, []
         for algo in block["algos"]:
-            cpu = experiment_cpu_seconds(cfg, exp, algo, costs)
+            cpu = experiment_cpu_seconds(cfg, exp, algo, costs, registry)
             if cpu is None:
                 unmeasured.append(algo)
             else:
@@ -109,7 +108,7 @@ def plan(cfg: dict, costs: dict | None = None) -> dict:
 _LOG_LINE = re.compile(r"^(\w+)/(\w+)/seed(\d+): \d+ rows in [\d.]+s \(([\d.]+) CPU-s\)", re.M)
 
 
-def calibrate(results_dir: str | os.PathLike, cfg: dict, measured_on: str = "") -> dict:
+def calibrate(results_dir: str | os.PathLike, cfg: dict, measured_on: str = "", *, registry) -> dict:
     """CPU seconds per cost unit, from the training jobs' logs under ``results_dir/logs/train`` (each
     seed's CPU time of training, as :func:`hrlmeta.pipeline.train` prints it) of a run made with
     ``cfg``. Process start-up (imports, JIT cache loads) is not in it: :data:`STARTUP_CPU_S` per job."""
@@ -121,7 +120,7 @@ def calibrate(results_dir: str | os.PathLike, cfg: dict, measured_on: str = "") 
                 continue
             acc = found.setdefault(exp, {}).setdefault(algo, [0.0, 0.0, 0])
             acc[0] += float(cpu)
-            acc[1] += units(exp, algo, block.get("params", {}))
+            acc[1] += units(exp, algo, block.get("params", {}), registry)
             acc[2] += 1
     exps = {}
     for exp, algos in sorted(found.items()):

@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import experiments as registry
 from . import tidy
 
 VERDICT_MARK = {"holds": "✅ holds", "fails": "❌ fails", "inconclusive": "❔ inconclusive"}
@@ -159,6 +158,19 @@ def versions() -> dict[str, str]:
     return out
 
 
+def report_text(registry, exp: str, table: pd.DataFrame, params: dict) -> list[str]:
+    """The experiment's own section: ``report_section(table, params)`` (its ``report.py`` or main module),
+    then the fixed text of its folder's ``report.md`` where it has one."""
+    parts = []
+    section = registry.part(exp, "report_section", "report")
+    if section is not None:
+        parts += [section(table, params).strip(), ""]
+    md = Path(registry.describe(exp)["folder"]) / "report.md"
+    if md.exists():
+        parts += [md.read_text().strip(), ""]
+    return parts
+
+
 def build(
     cfg: dict,
     claims_tsv: str | os.PathLike,
@@ -169,10 +181,12 @@ def build(
     config_files: list[str] | None = None,
     robustness_tsv: str | os.PathLike | None = None,
     budget_json: str | os.PathLike | None = None,
+    *,
+    registry,
 ) -> str:
     out = Path(out)
     figures_dir = Path(figures_dir)
-    from .claims import ROBUSTNESS_TAIL, dependence_sentence, load_claims
+    from .claims import ROBUSTNESS_TAIL, declared_claims, dependence_sentence
     from .speccurve import figure_path
     from .stats import side
 
@@ -182,7 +196,7 @@ def build(
     rob = pd.read_csv(robustness_tsv, sep="\t") if robustness_tsv and Path(robustness_tsv).exists() \
         and Path(robustness_tsv).stat().st_size else pd.DataFrame(columns=["claim_id", *ROBUSTNESS_TAIL])
     try:
-        declared = {c["id"]: c for c in load_claims(cfg.get("claims", "config/claims.yaml"))}
+        declared = {c["id"]: c for c in declared_claims(registry, cfg.get("claims"), check_measures=False)}
     except (OSError, ValueError):
         declared = {}
     ranges = {k: c["expected_range"] for k, c in declared.items()}
@@ -199,7 +213,7 @@ def build(
         "# hrlmeta report",
         "",
         "Every number below was computed by the workflow from the tidy tables in `results/tables/`; "
-        "claims are declared in `config/claims.yaml` and decided by a seeded stratified bootstrap over "
+        "claims are declared next to their experiments (`src/hrlmeta/experiments/<experiment>/claims.yaml`) and decided by a seeded stratified bootstrap over "
         "seeds (95% CI): **holds** when the whole CI lies in the claimed range, **fails** when it misses "
         "the range entirely, **inconclusive** otherwise.",
         "",
@@ -209,7 +223,7 @@ def build(
         "",
         claims_markdown(claims_df, ranges, budget) if len(claims_df) else "_No claims were decided (no experiment ran)._\n",
         "*robust*: share of the claim's robustness specifications (analyst choices varied in "
-        "`config/claims.yaml`, every one in `results/claims/robustness.tsv`) whose verdict equals the primary "
+        "its `claims.yaml`, every one in `results/claims/robustness.tsv`) whose verdict equals the primary "
         "one (a failure on the other side of the claimed range counts as a different verdict). *scale*: the "
         "config scale of the claim's experiment (smoke / default / paper / custom). *budget*: our training "
         "budget over the paper's; **fails (under budget)** = the estimate falls short of the claim after "
@@ -246,10 +260,9 @@ def build(
     if detail:
         parts += ["### What each claim measures", "", *detail, ""]
 
-    for exp in registry.EXPERIMENTS:
+    for exp in registry.available():
         if exp not in tables:
             continue
-        mod = registry.get(exp)
         table = tidy.read_parquet(tables[exp])
         params = cfg["experiments"][exp].get("params", {})
         n_seeds = table["seed"].nunique()
@@ -260,9 +273,8 @@ def build(
             f"{n_seeds} seeds per algorithm.",
             "",
         ]
-        if hasattr(mod, "report_section"):
-            parts += [mod.report_section(table, params).strip(), ""]
-        for name in getattr(mod, "FIGURES", ()):
+        parts += report_text(registry, exp, table, params)
+        for name in registry.describe(exp)["figures"]:
             path = figures_dir / f"{exp}_{name}.png"
             rel = os.path.relpath(path, out.parent)
             parts += [f"![{exp} {name}]({rel})", ""]

@@ -1,8 +1,8 @@
 rule claims:
-    """Decide every claim in config/claims.yaml from the tidy tables (and every robustness specification)."""
+    """Decide every declared claim (the experiments' claims.yaml) from the tidy tables (and every robustness specification)."""
     input:
         tables=all_tables(),
-        declared=config.get("claims", "config/claims.yaml"),
+        declared=claims_files(),
     output:
         tsv=report(
             "results/claims/claims.tsv",

@@ -2,20 +2,24 @@ import json
 
 from snakemake.utils import min_version, validate
 
-from hrlmeta import experiments as registry
+from hrlmeta.experiments import default as default_registry
 from hrlmeta.config import enabled_experiments, seeds, validate_config
 from hrlmeta.plan import job_minutes, load_costs
 
 min_version("9.0")
 
 
-# The top level is validated by Snakemake against the JSON schema (defaults filled in); each
-# experiment's `params` block against workflow/schemas/{experiment}.schema.yaml, with the
-# offending key named in the error.
-validate(config, "../schemas/config.schema.yaml")
-validate_config(config)
+# The experiments: folders of src/hrlmeta/experiments/ and of $HRLMETA_EXPERIMENTS, read from their
+# experiment.yaml (no experiment code is imported to build the DAG).
+registry = default_registry()
 
-EXPERIMENTS = enabled_experiments(config)
+# The top level is validated by Snakemake against the JSON schema (defaults filled in); each
+# experiment's `params` block against the schema.yaml in its folder, with the offending key named
+# in the error.
+validate(config, "../schemas/config.schema.yaml")
+validate_config(config, registry)
+
+EXPERIMENTS = enabled_experiments(config, registry)
 
 
 wildcard_constraints:
@@ -48,7 +52,7 @@ COSTS = load_costs()
 
 def train_runtime(experiment, algo, chunk):
     """Minutes a training job asks for (Slurm `runtime`): measured CPU s per unit x units x safety."""
-    return job_minutes(config, experiment, algo, len(chunk), COSTS)
+    return job_minutes(config, experiment, algo, len(chunk), COSTS, registry=registry)
 
 
 def seed_tag(chunk):
@@ -61,7 +65,7 @@ def params_json(experiment):
 
 
 def figure_names(experiment):
-    return getattr(registry.get(experiment), "FIGURES", ())
+    return registry.describe(experiment)["figures"]
 
 
 def figure_paths(experiment):
@@ -82,9 +86,9 @@ def all_figures():
 
 def robustness_claim_ids():
     """Claims with a robustness block whose experiment runs: each gets a specification curve."""
-    from hrlmeta.claims import load_claims
+    from hrlmeta.claims import declared_claims
 
-    declared = load_claims(config.get("claims", "config/claims.yaml"))
+    declared = declared_claims(registry, config.get("claims"), check_measures=False)
     return [
         c["id"]
         for c in declared
@@ -115,3 +119,9 @@ def config_files():
         if not str(f).endswith("config/config.yaml")
     ]
     return " ".join(dict.fromkeys(files))
+
+
+def claims_files():
+    """Every declaration the claims step reads: the experiments' claims.yaml and the config's extra file."""
+    files = [str(p) for e in registry.available() if (p := registry.claims_path(e)) is not None]
+    return files + ([config["claims"]] if config.get("claims") else [])

@@ -91,13 +91,14 @@ from hrlmeta.bench.maml import time_variants
 from hrlmeta.algos import maml as M, rl2
 from hrlmeta.envs.nav2d import Nav2D
 from hrlmeta.config import load_config, experiment_params
+from hrlmeta.experiments import REGISTRY
 import torch
 torch.set_num_threads(1)
 reps = int(sys.argv[1])
 out = {"capability": torch.backends.cpu.get_cpu_capability()}
 r = time_variants(Nav2D(), M.MamlConfig(hvp_subsample=0.2), reps)
 out.update({f"maml_s_per_iter_{k}": v for k, v in r["s_per_meta_iter"].items()})
-cfg = load_config()
+cfg = load_config(REGISTRY)
 ppo = {"bandit": experiment_params(cfg, "bandits_duan")["rl2"]["ppo"],
        "mdp": experiment_params(cfg, "tabular_mdp_duan")["rl2"]["ppo"]}
 for name, kind, env in (("rl2_bandit_n10_k5", "bandit", rl2.BanditMetaEnv(10, 5)),

@@ -40,10 +40,9 @@ from ...algos import diayn as D
 from ...envs.pointmass import PointMass, coverage
 from ...progress import progress
 from ...tidy import present
+from .. import declared
 
-KIND = "episodic"
-ALGOS = ("diayn", "random_skills")
-FIGURES = ("trajectories", "learning_curves")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 EXPERIMENT = "pointmass_diayn"
 LABELS = {"diayn": "DIAYN", "random_skills": "random skills (SAC, reward 0)"}
 _REWARD = {"diayn": "diayn", "random_skills": "zero"}
@@ -82,12 +81,6 @@ def make_config(params: dict, algo: str) -> D.DiaynConfig:
 def _generator(*key: int) -> torch.Generator:
     state = np.random.SeedSequence(list(key)).generate_state(2)
     return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
-
-
-def cost_units(algo: str, params: dict) -> float:
-    """Gradient updates of one seed (all layouts): proportional to its compute."""
-    a = params.get("agent", {})
-    return float(int(a.get("total_steps", 50000)) * float(a.get("updates_per_step", 1.0)) * len(layouts(params)))
 
 
 def _evaluate(agent: D.Diayn, env: PointMass, ev: dict, gen: torch.Generator, final: bool, fresh: dict):
@@ -207,44 +200,6 @@ def crossed_passage(table: pd.DataFrame, params: dict) -> pd.Series:
 
 def _per_seed_layout(s: pd.Series, algo: str, lays: list[str]) -> pd.DataFrame:
     return s.xs(algo, level="algo").unstack("layout").reindex(columns=lays)
-
-
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.Samples:
-    cp = claim.get("params", {}) or {}
-    cid = claim["id"]
-    lays = [l for l in cp.get("layouts", layouts(params)) if l in set(table["layout"])]
-    mode = cp.get("eval_mode", "stochastic")
-    total = int(params.get("agent", {}).get("total_steps", 50000))
-    if cid == "diayn_discriminable":
-        algo = cp.get("algo", "diayn")
-        measure = cp.get("measure", "learned")
-        f = final_rows(table)
-        f = f[(f["algo"] == algo) & (f["eval_mode"] == mode)]
-        col = {"learned": "acc", "final_state": "success", "fresh": "fresh_acc"}[measure]
-        chance = 1.0 / f["num_skills"].astype(float)
-        f = f.assign(above=f[col].astype(float) - chance)
-        v = f.groupby(["seed", "layout"])["above"].mean().unstack("layout").reindex(columns=lays).dropna()
-        what = {"learned": "the learned discriminator's accuracy on the states s_1..s_T",
-                "final_state": "the learned discriminator's accuracy on the final state",
-                "fresh": "a classifier trained from scratch on half of the episodes, tested on the other half"}
-        return claims_mod.Samples(
-            v.to_numpy(), statistic=claim.get("statistic", "iqm"), budget=float(total),
-            note=f"{algo}, {mode} evaluation rollouts (fresh episodes, never trained on) at the end of training: "
-                 f"{what[measure]}, minus chance 1/K; strata: layouts {lays}; {len(v)} seeds")
-    if cid == "diayn_coverage":
-        grid = int(cp.get("grid", params.get("eval", {}).get("coverage_grid", 10)))
-        eps = cp.get("episodes_per_skill")
-        cov = final_coverage(table, grid, mode, eps, float(params.get("env", {}).get("bound", 1.0)))
-        d = _per_seed_layout(cov, cp.get("algo", "diayn"), lays)
-        b = _per_seed_layout(cov, cp.get("baseline", "random_skills"), lays)
-        seeds = d.index.intersection(b.index)
-        diff = (d.loc[seeds] - b.loc[seeds]).dropna()
-        return claims_mod.Samples(
-            diff.to_numpy(), statistic=claim.get("statistic", "iqm"), budget=float(total),
-            note=f"coverage (fraction of {grid}x{grid} cells visited by all skills' {mode} evaluation rollouts, "
-                 f"{'all' if eps is None else eps} episode(s) per skill) of DIAYN minus random skills, paired by "
-                 f"seed; strata: layouts {lays}; {len(diff)} seeds")
-    raise KeyError(f"pointmass_diayn cannot measure claim {cid!r}")
 
 
 # --------------------------------------------------------------------------- figures

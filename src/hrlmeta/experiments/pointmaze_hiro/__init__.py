@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ... import claims as claims_mod
 from ...algos.feudal import Feudal
 from ...algos.flat_td3 import FlatConfig, FlatTD3
 from ...algos.hiro import Hiro, HiroConfig
@@ -39,11 +38,11 @@ from ...algos.td3 import TD3Config
 from ...envs.pointmaze import ACT_DIM, OBS_DIM, PointMaze
 from ...progress import progress
 from ...tidy import present
-from ..nav2d_finn import _device, _generator  # the device check and seeded generators of the torch experiments
+from ...shared.torch_runs import device as _device  # the device check and seeded generators of the torch experiments
+from ...shared.torch_runs import generator as _generator
+from .. import declared
 
-KIND = "episodic"
-ALGOS = ("td3", "hiro", "hiro_no_correction", "feudal")
-FIGURES = ("success", "subgoals")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 ENV_NAME = "pointmaze_hiro2018"
 LABELS = {"td3": "flat TD3", "hiro": "HIRO", "hiro_no_correction": "HIRO, no correction",
           "feudal": "FeUdal-style (TPG + cosine)"}
@@ -131,54 +130,6 @@ def schedule(params: dict) -> dict:
             "episodes": int(ev.get("episodes", 10)), "goals": goals, "goal_strs": [_goal_str(g) for g in goals],
             "radius": float(ev.get("success_radius", 2.5)),
             "goal_low": float(env.get("train_goal_low", -2.0)), "goal_high": float(env.get("train_goal_high", 10.0))}
-
-
-def _mlp_weights(sizes) -> int:
-    return int(sum(a * b for a, b in zip(sizes[:-1], sizes[1:])))
-
-
-#: per-update and per-step costs that do not scale with the networks, in the same unit (one weight used on
-#: one minibatch row); fitted to `python -m hrlmeta.bench hiro_cost` at widths 64 and 300 (see cost_units)
-UPDATE_OVERHEAD = 2.0e5
-STEP_OVERHEAD = 2.0e4
-
-
-def cost_units(algo: str, params: dict) -> float:
-    """Cost of one seed's training in "weight x row" units: every minibatch update costs
-    ``batch x (weights of the actor and both critics)`` (x 3 for forward, backward and target passes) plus a
-    fixed ``UPDATE_OVERHEAD``; every vectorised environment step costs its actor passes
-    (``n_envs x actor weights``) plus ``STEP_OVERHEAD``; HIRO's manager updates add the relabelling's
-    ``batch x (2 + candidates) x c`` worker-actor rows (not the ablation's, not FeUdal's transition-PG draw). Updates x network width^2 x environments is what a
-    run costs once the networks are wide (paper scale), the overheads what it costs when they are small."""
-    sc = schedule(params)
-    td3 = td3_config(params)
-    h = params.get("hiro", {})
-    a = params.get("agent", {})
-    hid = list(td3.hidden)
-    vec_steps = sc["total"] / sc["n_envs"]
-    upd_per_step = int(a.get("worker_updates", 1))
-
-    def level(in_dim, act_dim):
-        actor = _mlp_weights([in_dim, *hid, act_dim])
-        critic = 2 * _mlp_weights([in_dim + act_dim, *hid, 1])
-        return actor, td3.batch_size * 3 * (actor + critic) + UPDATE_OVERHEAD
-
-    # evaluation: (rounds + 1) x horizon vectorised steps of len(goals) x episodes environments, acting only
-    eval_steps = (sc["total"] // sc["every"] + 1) * sc["horizon"]
-    eval_envs = len(sc["goals"]) * sc["episodes"]
-    if algo == "td3":
-        actor, upd = level(OBS_DIM + 2, ACT_DIM)
-        return float(vec_steps * (upd_per_step * upd + sc["n_envs"] * actor + STEP_OVERHEAD)
-                     + eval_steps * (eval_envs * actor + STEP_OVERHEAD))
-    c = int(h.get("c", 10))
-    w_actor, w_upd = level(OBS_DIM + 2, ACT_DIM)
-    m_actor, m_upd = level(OBS_DIM + 2, 2)
-    # the likelihood relabelling evaluates the worker's actor on every candidate; FeUdal's TPG draws one goal
-    n_cand = 2 + int(h.get("n_candidates", 8))
-    relabel = 0 if algo in ("hiro_no_correction", "feudal") else td3.batch_size * n_cand * c * w_actor
-    m_updates = vec_steps / c * int(h.get("manager_updates", 1))
-    return float(vec_steps * (upd_per_step * w_upd + sc["n_envs"] * (w_actor + m_actor / c) + 2 * STEP_OVERHEAD)
-                 + m_updates * (m_upd + relabel) + eval_steps * (eval_envs * (w_actor + m_actor / c) + 2 * STEP_OVERHEAD))
 
 
 # ----------------------------------------------------------------------------- running
@@ -403,79 +354,6 @@ def _score(table, algo, cp, window):
     if cp.get("measure", "auc") == "final":
         return final_success(table, algo, window, goal), f"final success (mean of the last {window} evaluations)"
     return success_auc(table, algo, goal), "success-rate area under the curve / budget"
-
-
-def measure_difference(table: pd.DataFrame, params: dict, cp: dict, algo: str, other: str) -> claims_mod.Samples:
-    """Per seed: ``algo``'s score minus ``other``'s, paired by seed."""
-    budget = _budget(table)
-    window = int(cp.get("final_window", params.get("analysis", {}).get("final_window", 3)))
-    (h, what), (o, _) = _score(table, algo, cp, window), _score(table, other, cp, window)
-    h, o = _paired(h, o)
-    return claims_mod.Samples(
-        (h - o).to_numpy(), statistic=cp.get("statistic", "mean"), budget=budget, n_seeds=len(h),
-        note=f"per seed: {algo} minus {other} {what} on {_goal_label(cp.get('goal', 'mean'))} "
-             f"(success = final distance < {schedule(params)['radius']}), {budget:.0f} env steps; paired by seed; "
-             f"{len(h)} seeds; means {h.mean():.3f} vs {o.mean():.3f}")
-
-
-def measure_steps_ratio(table: pd.DataFrame, params: dict, cp: dict) -> claims_mod.Samples:
-    """Per seed: env steps to the success threshold, FeUdal-style / HIRO, censored at the budget."""
-    sc = schedule(params)
-    budget = _budget(table)
-    thr = float(cp.get("threshold", 0.5))
-    goal = cp.get("goal", "mean")
-    mode = cp.get("censor", "budget")
-    cval = (budget or 0.0) + sc["every"] if mode == "budget" else math.inf
-    f, fc = steps_to_threshold(table, "feudal", thr, cval, goal)
-    h, hc = steps_to_threshold(table, "hiro", thr, cval, goal)
-    f, h = _paired(f, h)
-    fc, hc = fc[f.index], hc[h.index]
-    both = fc & hc
-    ratio = (f / h)[~both]
-    return claims_mod.Samples(
-        ratio.to_numpy(), statistic=cp.get("statistic", "iqm"), n_seeds=int(len(ratio)), budget=budget,
-        note=f"per seed: env steps until the success rate on {_goal_label(goal)} first reaches {thr}, FeUdal-style / "
-             f"HIRO; censored runs (never reached within {budget:.0f} steps) count as "
-             + ("budget + one evaluation interval (a censored FeUdal run gives a lower bound on the ratio)"
-                if mode == "budget" else "infinity")
-             + f"; censored: FeUdal {int(fc.sum())}/{len(fc)}, HIRO {int(hc.sum())}/{len(hc)}; "
-             f"{int(both.sum())} seed(s) censored for both dropped (no information)")
-
-
-def measure_spread(table: pd.DataFrame, params: dict, cp: dict) -> claims_mod.Samples:
-    """Per seed: |FeUdal score - its median| minus |HIRO score - its median| (across-seed spread)."""
-    budget = _budget(table)
-    window = int(cp.get("final_window", params.get("analysis", {}).get("final_window", 3)))
-    (f, what), (h, _) = _score(table, "feudal", cp, window), _score(table, "hiro", cp, window)
-    f, h = _paired(f, h)
-    dev = (f - f.median()).abs() - (h - h.median()).abs()
-    return claims_mod.Samples(
-        dev.to_numpy(), statistic=cp.get("statistic", "mean"), budget=budget, n_seeds=len(f),
-        note=f"per seed: |FeUdal {what} - its median over seeds| minus the same for HIRO, on "
-             f"{_goal_label(cp.get('goal', 'mean'))}; mean > 0: HIRO's across-seed spread is smaller. "
-             f"Std over seeds: FeUdal {f.std(ddof=1):.3f}, HIRO {h.std(ddof=1):.3f}; {len(f)} seeds")
-
-
-#: claim id -> measure(table, params, cp) -> Samples
-MEASURES = {
-    "hiro_vs_flat": lambda t, p, cp: measure_difference(t, p, cp, "hiro", cp.get("baseline", "td3")),
-    "hiro_correction_matters": lambda t, p, cp: measure_difference(t, p, cp, "hiro",
-                                                                   cp.get("baseline", "hiro_no_correction")),
-    "hiro_vs_feudal_sample_efficiency": measure_steps_ratio,
-    "hiro_vs_feudal_stability": measure_spread,
-}
-
-
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.Samples:
-    cp = claim.get("params", {}) or {}
-    cid = claim["id"]
-    if "published" in cp:
-        return claims_mod.Samples(np.empty((0,)), statistic="mean", n_seeds=0, budget=_budget(table),
-                                  note=f"published in Nachum et al. (2018), Table 1 (row {cp['published']}); "
-                                       "MuJoCo Ant, 10M steps: not re-run here")
-    if cid not in MEASURES:
-        raise KeyError(f"pointmaze_hiro cannot measure claim {cid!r}")
-    return MEASURES[cid](table, params, cp)
 
 
 # ----------------------------------------------------------------------------- figures
