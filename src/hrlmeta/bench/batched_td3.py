@@ -5,7 +5,8 @@ seeds (:mod:`hrlmeta.algos.td3`: a leading seed axis in every network), in the s
 Learners: ``td3`` (one TD3 minibatch update per seed, replay sampling included: the flat agent's and
 HIRO's worker's step) and ``hiro`` (HIRO's ``train_step``: one worker update per call and, every ``c``
 calls, one manager update with the off-policy relabelling of its minibatch). Buffers are pre-filled with
-random transitions; the timed work is learning only. ``updates_per_s_per_seed``: minibatch updates per
+random transitions; the timed work is learning only, timed as this thread's CPU seconds (medians over
+interleaved repeats after a warm-up). ``updates_per_s_per_seed``: minibatch updates per
 second per seed (HIRO: worker updates); ``speedup``: batched / loop at the same S.
 
 :func:`measure` is the entry the combined ``batched`` bench calls for its ``td3`` / ``hiro`` rows (same
@@ -19,7 +20,8 @@ import argparse
 import numpy as np
 import torch
 
-from . import median_time
+import statistics
+import time
 
 SIZES = (1, 4, 8, 16)
 
@@ -42,6 +44,14 @@ def _filled(algo: str, seeds, hidden, device: str = "cpu"):
         n = 4000
         buf.add(**{k: rng.uniform(-1, 1, size=(S, n, *v.shape[2:])).astype(np.float32) for k, v in buf.data.items()})
     return agent, [np.random.default_rng([s, 7]) for s in seeds]
+
+
+def _cpu_time(fn) -> float:
+    """CPU seconds of this thread spent in ``fn()`` (single-threaded torch: the work itself, not the waiting
+    of a shared machine; ratios of it are what this bench reports)."""
+    t0 = time.thread_time()
+    fn()
+    return time.thread_time() - t0
 
 
 def _runner(agent, rngs, n: int):
@@ -67,10 +77,12 @@ def measure(sizes=SIZES, updates: int = 40, repeats: int = 3, hidden=(64, 64), l
             loop_runs = [_runner(a, r, updates) for a, r in loop]
             batch_run = _runner(*batch, updates)
             times = {"loop": [], "batched": []}
-            for _ in range(repeats):  # interleaved: contention hits both alike
-                times["loop"].append(median_time(lambda: [f() for f in loop_runs], repeats=1, warmup=1))
-                times["batched"].append(median_time(batch_run, repeats=1, warmup=1))
-            t_loop, t_batch = float(np.median(times["loop"])), float(np.median(times["batched"]))
+            [f() for f in loop_runs]  # warm-up
+            batch_run()
+            for _ in range(repeats):  # interleaved: whatever else runs on the machine hits both alike
+                times["loop"].append(_cpu_time(lambda: [f() for f in loop_runs]))
+                times["batched"].append(_cpu_time(batch_run))
+            t_loop, t_batch = statistics.median(times["loop"]), statistics.median(times["batched"])
             rates[algo][S] = {"loop": updates / t_loop, "batched": updates / t_batch}
             speed[algo][S] = t_loop / t_batch
     return {"updates_per_s_per_seed": rates, "speedup": speed}
