@@ -103,3 +103,21 @@ def main(argv: list[str]) -> dict:
     out = measure(args.sizes, args.updates, args.repeats, tuple(args.hidden), tuple(args.learners), args.device)
     return {"device": args.device, "threads": torch.get_num_threads(), **out,
             "config": {"hidden": args.hidden, "batch": 100, "updates": args.updates, "repeats": args.repeats}}
+
+
+def _work(algo: str, seeds: list[int], device: str, steps: int = 200) -> float:
+    agent, rngs = _filled(algo, seeds, (64, 64), device)
+    run = _runner(agent, rngs, steps)
+    run()
+    return float(steps)
+
+
+def td3_work(seeds: list[int], device: str = "cpu") -> float:
+    """For ``hrlmeta.bench.batched``'s ``LEARNERS`` (``work(seeds, device) -> updates per seed``): 200 TD3
+    updates per seed at the default (64, 64) networks, the seeds as one batch."""
+    return _work("td3", seeds, device)
+
+
+def hiro_work(seeds: list[int], device: str = "cpu") -> float:
+    """The same for HIRO's ``train_step`` (worker updates per seed; one manager update with relabelling every c)."""
+    return _work("hiro", seeds, device)
