@@ -380,9 +380,12 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     curve_iqm_ci(axes[0][-1], eval_curve(table), "env_steps", "success_rate", order=order, labels=LABELS,
                  statistic="mean")
     axes[0][-1].set_title("mean over the goals")
+    from matplotlib.ticker import FuncFormatter
+
     for ax in axes[0]:
         ax.set_ylim(-0.05, 1.05)
         ax.set_xlabel("environment steps")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1000:g}k"))
     axes[0][0].set_ylabel("evaluation success rate (mean over seeds, 95% CI)")
     fig.suptitle(f"Point maze: success (final distance < {sc['radius']:g}) per evaluation goal")
     savefig(fig, outdir / "pointmaze_hiro_success.png")
