@@ -1,4 +1,10 @@
-"""The named measures of ``pointmaze_hiro``'s claims (``claims.yaml`` selects one with ``measure:``)."""
+"""The named measures of ``pointmaze_hiro``'s claims (``claims.yaml`` selects one with ``measure:``).
+
+Every measure is defined whether or not an agent ever succeeds: the success-rate area under the curve
+(mean success over training, 0 for an agent that never succeeds) and the steps to a success threshold
+censored at the budget (the note counts the censored seeds). ``goal``: ``mean`` (the mean of the per-goal
+success rates over the released evaluation goals) or one goal ``"x,y"`` (e.g. ``"0,8"``, the far end).
+"""
 
 from __future__ import annotations
 
@@ -8,52 +14,57 @@ import numpy as np
 import pandas as pd
 
 from ...claims import Measures, Samples
-from . import _budget, _floor, _floor_samples, _paired, final_success, schedule, steps_to_threshold
+from . import _budget, _goal_label, _paired, _score, schedule, steps_to_threshold
 
 MEASURES = Measures()
 
-WINDOW = {"final_window": {"type": "integer", "minimum": 1}}
+COMMON = {"final_window": {"type": "integer", "minimum": 1},
+          "goal": {"type": "string", "pattern": r"^(mean|-?[0-9.]+,-?[0-9.]+)$"},
+          "measure": {"enum": ["auc", "final"]}}
 
 
 def _window(params: dict, cp: dict) -> int:
     return int(cp.get("final_window", params.get("analysis", {}).get("final_window", 3)))
 
 
-@MEASURES.register("success_difference", {**WINDOW, "baseline": {"enum": ["td3", "hiro_no_correction", "feudal"]}},
+@MEASURES.register("success_difference", {**COMMON, "agent": {"enum": ["hiro", "hiro_no_correction", "feudal", "td3"]},
+                                          "baseline": {"enum": ["td3", "hiro_no_correction", "feudal", "hiro"]}},
                    required=["baseline"])
 def success_difference(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
-    """Per seed: HIRO minus ``baseline`` final evaluation success rate (mean of the last evaluations)."""
+    """Per seed: ``agent``'s (default HIRO) success AUC (or final success) minus ``baseline``'s, paired by seed."""
     budget = _budget(table)
     window = _window(params, cp)
-    other = cp["baseline"]
-    h, o = _paired(final_success(table, "hiro", window), final_success(table, other, window))
-    if _floor(table, "hiro", other):
-        return _floor_samples(budget, "hiro", other)
+    algo, other = cp.get("agent", "hiro"), cp["baseline"]
+    (h, what), (o, _) = _score(table, algo, cp, window), _score(table, other, cp, window)
+    h, o = _paired(h, o)
     return Samples(
-        (h - o).to_numpy(), statistic="mean", budget=budget,
-        note=f"per seed: HIRO minus {other} evaluation success rate (goal {schedule(params)['goal_str']}, "
-             f"final distance < {schedule(params)['radius']}), mean over the last {window} evaluations "
-             f"at {budget:.0f} env steps; paired by seed; {len(h)} seeds")
+        (h - o).to_numpy(), statistic="mean", budget=budget, n_seeds=len(h),
+        note=f"per seed: {algo} minus {other} {what} on {_goal_label(cp.get('goal', 'mean'))} "
+             f"(success = final distance < {schedule(params)['radius']:g}), {budget:.0f} env steps; paired by seed; "
+             f"{len(h)} seeds; means {h.mean():.3f} vs {o.mean():.3f}")
 
 
-@MEASURES.register("sample_efficiency", {**WINDOW, "threshold": {"type": "number", "minimum": 0, "maximum": 1},
+@MEASURES.register("sample_efficiency", {"goal": COMMON["goal"],
+                                         "threshold": {"type": "number", "minimum": 0, "maximum": 1},
                                          "censor": {"enum": ["budget", "inf"]}})
 def sample_efficiency(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
-    """Per seed: env steps until the evaluation success rate first reaches ``threshold``, FeUdal / HIRO."""
-    budget = _budget(table)
+    """Per seed: env steps until the success rate first reaches ``threshold``, FeUdal-style / HIRO; runs
+    that never reach it are censored at the budget + one evaluation interval (or infinity)."""
     sc = schedule(params)
+    budget = _budget(table)
     thr = float(cp.get("threshold", 0.5))
+    goal = cp.get("goal", "mean")
     mode = cp.get("censor", "budget")
     cval = (budget or 0.0) + sc["every"] if mode == "budget" else math.inf
-    f, fc = steps_to_threshold(table, "feudal", thr, cval)
-    h, hc = steps_to_threshold(table, "hiro", thr, cval)
+    f, fc = steps_to_threshold(table, "feudal", thr, cval, goal)
+    h, hc = steps_to_threshold(table, "hiro", thr, cval, goal)
     f, h = _paired(f, h)
     fc, hc = fc[f.index], hc[h.index]
     both = fc & hc
     ratio = (f / h)[~both]
     return Samples(
         ratio.to_numpy(), statistic="iqm", n_seeds=int(len(ratio)), budget=budget,
-        note=f"per seed: env steps until the evaluation success rate first reaches {thr}, FeUdal-style / "
+        note=f"per seed: env steps until the success rate on {_goal_label(goal)} first reaches {thr}, FeUdal-style / "
              f"HIRO; censored runs (never reached within {budget:.0f} steps) count as "
              + ("budget + one evaluation interval (a censored FeUdal run gives a lower bound on the ratio)"
                 if mode == "budget" else "infinity")
@@ -61,19 +72,18 @@ def sample_efficiency(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
              f"{int(both.sum())} seed(s) censored for both dropped (no information)")
 
 
-@MEASURES.register("stability", WINDOW)
+@MEASURES.register("stability", COMMON)
 def stability(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
-    """Per seed: |FeUdal final success - its median over seeds| minus the same for HIRO."""
+    """Per seed: |FeUdal score - its median over seeds| minus the same for HIRO (across-seed spread)."""
     budget = _budget(table)
     window = _window(params, cp)
-    f, h = _paired(final_success(table, "feudal", window), final_success(table, "hiro", window))
-    if _floor(table, "hiro", "feudal"):
-        return _floor_samples(budget, "hiro", "feudal")
+    (f, what), (h, _) = _score(table, "feudal", cp, window), _score(table, "hiro", cp, window)
+    f, h = _paired(f, h)
     dev = (f - f.median()).abs() - (h - h.median()).abs()
     return Samples(
-        dev.to_numpy(), statistic="mean", budget=budget,
-        note=f"per seed: |FeUdal final success - its median over seeds| minus the same for HIRO (final = mean "
-             f"of the last {window} evaluations); mean > 0: HIRO's across-seed spread is smaller. "
+        dev.to_numpy(), statistic="mean", budget=budget, n_seeds=len(f),
+        note=f"per seed: |FeUdal {what} - its median over seeds| minus the same for HIRO, on "
+             f"{_goal_label(cp.get('goal', 'mean'))}; mean > 0: HIRO's across-seed spread is smaller. "
              f"Std over seeds: FeUdal {f.std(ddof=1):.3f}, HIRO {h.std(ddof=1):.3f}; {len(f)} seeds")
 
 
