@@ -128,3 +128,18 @@ def test_differences_compare_every_claim_exactly_except_measured_timings():
     flipped.loc[flipped["claim_id"] == "maml_adaptation_gain", "verdict"] = "inconclusive"
     assert "verdict holds -> inconclusive" in readme.differences(flipped)[0]
     assert readme.differences(snap[snap["claim_id"] != "maml_adaptation_gain"]) == ["maml_adaptation_gain: missing"]
+
+
+def test_report_labels_measured_timings_too():
+    from types import SimpleNamespace
+
+    from hrlmeta import report
+
+    r = SimpleNamespace(claim_id="fomaml_cost_ratio", verdict="fails", estimate=2.0, ci_low=1.9, ci_high=2.1)
+    ranges = {"fomaml_cost_ratio": (8, 12)}
+    labelled = report.verdict_text(r, ranges, timing={"fomaml_cost_ratio"})
+    assert labelled == report.verdict_text(r, ranges) + f" ({report.TIMING_LABEL})"
+    assert report.TIMING_LABEL not in report.verdict_text(r, ranges, timing={"other"})
+    table = report.claims_markdown(pd.DataFrame([_row("fomaml_cost_ratio", 2.0, 1.9, 2.1, "fails")]), ranges,
+                                   timing=readme.timing_claims())
+    assert report.TIMING_LABEL in table
