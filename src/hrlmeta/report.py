@@ -217,7 +217,8 @@ def build(
         "",
         "## Claims",
         "",
-        claims_markdown(claims_df, ranges, budget, timing) if len(claims_df) else "_No claims were decided (no experiment ran)._\n",
+        claims_markdown(claims_df, ranges, budget, timing) if len(claims_df)
+        else "_No claims were decided (no experiment ran)._\n",
         "*robust*: share of the claim's robustness specifications (analyst choices varied in "
         "`config/claims.yaml`, every one in `results/claims/robustness.tsv`) whose verdict equals the primary "
         "one (a failure on the other side of the claimed range counts as a different verdict). *scale*: the "

@@ -184,9 +184,11 @@ def main(argv: list[str]) -> dict:
     ap.add_argument("--repeats", type=int, default=1, help="cost: timed trainings per golden run (best of)")
     ap.add_argument("--rounds", type=int, default=2)
     a = ap.parse_args(argv)
-    bad = [n for n in (a.settings or []) if n not in SETTINGS] + [v for v in (a.variants or []) if v not in COST_VARIANTS]
+    bad = [n for n in (a.settings or []) if n not in SETTINGS]
+    bad += [v for v in (a.variants or []) if v not in COST_VARIANTS]
     if bad:
-        raise SystemExit(f"unknown setting / variant {bad}; settings: {list(SETTINGS)}, variants: {list(COST_VARIANTS)}")
+        raise SystemExit(f"unknown setting / variant {bad}; settings: {list(SETTINGS)}, "
+                         f"variants: {list(COST_VARIANTS)}")
     out: dict = {"pinned": PINNED}
     if not a.cost_only:
         out["hash_matrix"] = hash_matrix(a.settings, a.overlay, ops_only=a.ops)
