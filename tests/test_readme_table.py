@@ -101,3 +101,46 @@ def test_paper_scale_table_is_the_rendering_of_its_snapshot():
         "`hrlmeta readme-table --block paper --claims results/claims/claims.tsv` after a paper-scale run")
     snap = readme.read_claims(snapshot)
     assert set(snap["scale"]) == {"paper"} and (snap["n_seeds"] > 0).all()
+
+
+def test_wall_time_claims_are_labelled_as_measured_timings():
+    timing = readme.timing_claims(REGISTRY)
+    assert {"fomaml_cost_ratio", "directed_maml_compute"} <= timing
+    block = readme.current_block(readme.README.read_text())
+    for ln in block.splitlines():
+        if ln.startswith("| `"):
+            cid = ln.split("`")[1]
+            assert ln.endswith(f"({readme.TIMING_LABEL}) |") == (cid in timing), ln
+    assert f"*{readme.TIMING_LABEL}*" in block
+
+
+def test_differences_compare_every_claim_exactly_except_measured_timings():
+    snap = readme.read_claims(readme.SNAPSHOT)
+    assert readme.differences(snap, registry=REGISTRY) == []
+    rerun = snap.copy()
+    timing = sorted(readme.timing_claims(REGISTRY) & set(snap["claim_id"]))
+    assert timing
+    rerun.loc[rerun["claim_id"].isin(timing), ["estimate", "ci_low", "ci_high"]] *= 1.37  # another machine
+    assert readme.differences(rerun, registry=REGISTRY) == []
+    other = rerun["claim_id"] == "maml_adaptation_gain"
+    rerun.loc[other, "estimate"] = float(rerun.loc[other, "estimate"].iloc[0]) * (1 + 1e-5)  # 6th digit
+    assert [d.split(":")[0] for d in readme.differences(rerun, registry=REGISTRY)] == ["maml_adaptation_gain"]
+    flipped = snap.copy()
+    flipped.loc[flipped["claim_id"] == "maml_adaptation_gain", "verdict"] = "inconclusive"
+    assert "verdict holds -> inconclusive" in readme.differences(flipped, registry=REGISTRY)[0]
+    assert readme.differences(snap[snap["claim_id"] != "maml_adaptation_gain"], registry=REGISTRY) == ["maml_adaptation_gain: missing"]
+
+
+def test_report_labels_measured_timings_too():
+    from types import SimpleNamespace
+
+    from hrlmeta import report
+
+    r = SimpleNamespace(claim_id="fomaml_cost_ratio", verdict="fails", estimate=2.0, ci_low=1.9, ci_high=2.1)
+    ranges = {"fomaml_cost_ratio": (8, 12)}
+    labelled = report.verdict_text(r, ranges, timing={"fomaml_cost_ratio"})
+    assert labelled == report.verdict_text(r, ranges) + f" ({report.TIMING_LABEL})"
+    assert report.TIMING_LABEL not in report.verdict_text(r, ranges, timing={"other"})
+    table = report.claims_markdown(pd.DataFrame([_row("fomaml_cost_ratio", 2.0, 1.9, 2.1, "fails")]), ranges,
+                                   timing=readme.timing_claims(REGISTRY))
+    assert report.TIMING_LABEL in table

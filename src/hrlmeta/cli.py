@@ -189,29 +189,12 @@ def cmd_plan(args) -> int:
 
 
 def cmd_golden(args) -> int:
+    from pathlib import Path
+
     from . import golden
 
-    got = golden.compute(overlays=("config/smoke.yaml", *args.overlay), registry=_registry())
-    for key, h in got.items():
-        print(f"{key}: {h}")
-    if args.json:
-        print(json.dumps({"golden": got}, sort_keys=True))
-        return 0
-    if args.write:
-        if args.overlay:
-            raise SystemExit("--write takes no --overlay: the committed hashes are of the smoke scale")
-        golden.write(got)
-        print(f"wrote {golden.HASHES}")
-        return 0
-    if not golden.HASHES.exists():
-        print(f"no committed hashes at {golden.HASHES}; create them with `{golden.REGENERATE}`", file=sys.stderr)
-        return 1
-    bad = golden.compare(got, golden.load())
-    if bad:
-        print("golden hash mismatch:\n" + "\n".join(bad) + "\n\n" + golden.DRIFT_HELP, file=sys.stderr)
-        return 1
-    print(f"all {len(got)} golden run tables match {golden.HASHES.relative_to(golden.ROOT)}")
-    return 0
+    return golden.main(write_files=args.write, as_json=args.json, overlays=tuple(args.overlay),
+                       ops_only=args.ops_only, ops_file=Path(args.ops_file) if args.ops_file else golden.OPS_FILE)
 
 
 def cmd_readme_table(args) -> int:
@@ -326,9 +309,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note-file", default=None, help="the note, from a file")
     p.set_defaults(fn=cmd_readme_table)
 
-    p = sub.add_parser("golden", help="train the golden smoke runs and compare their table hashes with "
-                                      "tests/golden/hashes.json (--write: regenerate it)")
-    p.add_argument("--write", action="store_true", help="write tests/golden/hashes.json from this machine")
+    p = sub.add_parser("golden", help="hash the probed operations and the golden runs' tables and compare them "
+                                      "with tests/golden/ops.json and hashes.json (--write: regenerate both)")
+    p.add_argument("--write", action="store_true", help="write tests/golden/ops.json and hashes.json from this machine")
+    p.add_argument("--ops-only", action="store_true", help="only the per-operation probe (seconds)")
+    p.add_argument("--ops-file", default=None, help="committed operation hashes to compare with (default tests/golden/ops.json)")
     p.add_argument("--json", action="store_true", help="only print the hashes, as JSON on the last line")
     p.add_argument("--overlay", nargs="*", default=[], help="extra config overlays (probes; not with --write)")
     p.set_defaults(fn=cmd_golden)

@@ -12,7 +12,9 @@ Verdict cell: the claims.tsv verdict; ``fails (under budget)`` where the claims.
 ``budget_fraction`` column, it is < 1 and the estimate falls short of the claim (the CI lies below the
 claimed range): a claim failed at less training than the paper's, not evidence against the paper;
 ``fails (above the claimed range)`` where the CI lies entirely above it. Works with or without the
-``robust`` / ``scale`` / ``budget_fraction`` columns.
+``robust`` / ``scale`` / ``budget_fraction`` columns. Claims decided on measured wall time
+(``depends_on_timing: true`` in ``config/claims.yaml``) carry ``(measured timing)`` after the verdict:
+they vary with the machine; :func:`differences` compares every other listed claim exactly.
 """
 
 from __future__ import annotations
@@ -53,6 +55,17 @@ def expected_ranges(registry, extra=None) -> dict[str, tuple]:
     from .claims import declared_claims
 
     return {c["id"]: tuple(c["expected_range"]) for c in declared_claims(registry, extra, check_measures=False)}
+
+
+#: after the verdict of a claim decided on measured wall time
+TIMING_LABEL = "measured timing"
+
+
+def timing_claims(registry, extra=None) -> set[str]:
+    """Claims decided on measured wall-clock time (``depends_on_timing``): machine-dependent by nature."""
+    from .claims import declared_claims
+
+    return {c["id"] for c in declared_claims(registry, extra, check_measures=False) if c.get("depends_on_timing")}
 
 
 def _g(x) -> str:
@@ -103,15 +116,18 @@ def _cell(text: str) -> str:
 
 
 def render(claims, listing: list[dict], ranges: dict[str, tuple] | None = None, note: str = "",
-           block: str = "default", *, registry=None) -> str:
+           block: str = "default", *, registry=None, timing: set[str] | None = None) -> str:
     """The markdown table (with its marker comments) of the listed claims, in listing order, and the
     snapshot's provenance ``note`` (if any) under it. The paper-scale block lists those of the listed
-    claims its run decided (a paper-scale run may cover only some experiments)."""
+    claims its run decided (a paper-scale run may cover only some experiments). Claims in ``timing``
+    (default: :func:`timing_claims`) are labelled :data:`TIMING_LABEL`."""
     begin, end, _ = BLOCKS[block]
     if ranges is None:
         if registry is None:
             raise TypeError("render needs the claims' expected ranges or the registry to read them from")
         ranges = expected_ranges(registry)
+    if timing is None:
+        timing = timing_claims(registry) if registry is not None else set()
     by_id = {r["claim_id"]: r for r in claims.to_dict("records")}
     if block != "default":
         listing = decided(claims, listing)
@@ -129,14 +145,57 @@ def render(claims, listing: list[dict], ranges: dict[str, tuple] | None = None, 
         lines.append("| " + " | ".join([
             _cell(label), _cell(r["expected"]), _g(r["estimate"]),
             f"[{_g(r['ci_low'])}, {_g(r['ci_high'])}]", str(int(r["n_seeds"])),
-            _cell(verdict_cell(r, ranges.get(it["id"]))),
+            _cell(verdict_cell(r, ranges.get(it["id"])) + (f" ({TIMING_LABEL})" if it["id"] in timing else "")),
         ]) + " |")
     if scales:
         lines += ["", f"Scale of these runs: {', '.join(scales)}."]
+    if any(it["id"] in timing for it in listing):
+        lines += ["", f"*{TIMING_LABEL}*: decided on wall-clock seconds measured on the machine that ran it, so "
+                      "it varies with the machine and its load; every other row is a pure function of the config "
+                      "and the seeds."]
     if note.strip():
         lines += ["", note.strip()]
     lines += ["", end]
     return "\n".join(lines)
+
+
+#: the columns :func:`differences` compares (exactly, as the snapshot stores them)
+COMPARED = ("expected", "estimate", "ci_low", "ci_high", "n_seeds", "verdict")
+
+
+def differences(claims, snapshot=None, listing: list[dict] | None = None, timing: set[str] | None = None, *,
+                registry=None) -> list[str]:
+    """The listed claims on which ``claims`` (a claims.tsv's rows, e.g. of a re-run) and the README's
+    snapshot disagree, compared exactly on :data:`COMPARED` after the snapshot's rounding (6 significant
+    digits), except the claims decided on measured wall time (``timing``), whose numbers vary by machine
+    and are only required to be present."""
+    import pandas as pd
+
+    snapshot = read_claims(SNAPSHOT) if snapshot is None else snapshot
+    listing = load_listing() if listing is None else listing
+    if timing is None:
+        timing = timing_claims(registry) if registry is not None else set()
+    mine = {r["claim_id"]: r for r in snapshot.to_dict("records")}
+    other = {r["claim_id"]: r for r in claims.to_dict("records")}
+
+    def norm(v):
+        if isinstance(v, (float, int)) and not isinstance(v, bool):
+            return "nan" if pd.isna(v) else f"{float(v):.6g}"
+        return str(v)
+
+    out = []
+    for it in listing:
+        cid = it["id"]
+        if cid not in other:
+            out.append(f"{cid}: missing")
+            continue
+        if cid in timing:
+            continue
+        diff = [f"{c} {norm(mine[cid].get(c))} -> {norm(other[cid].get(c))}" for c in COMPARED
+                if norm(mine[cid].get(c)) != norm(other[cid].get(c))]
+        if diff:
+            out.append(f"{cid}: " + ", ".join(diff))
+    return out
 
 
 def replace_block(text: str, block: str, name: str = "default") -> str:

@@ -16,6 +16,8 @@ import yaml
 from . import tidy
 
 VERDICT_MARK = {"holds": "✅ holds", "fails": "❌ fails", "inconclusive": "❔ inconclusive"}
+#: appended to the verdict of a claim decided on measured wall-clock time (``depends_on_timing``)
+TIMING_LABEL = "⏱ measured timing"
 PACKAGES = ("hrlmeta", "numpy", "numba", "torch", "pandas", "pyarrow", "scipy", "seaborn", "matplotlib", "snakemake")
 
 
@@ -32,9 +34,15 @@ def _cell(x) -> str:
     return _fmt(x).replace("|", "\\|").replace("\n", " ")
 
 
-def verdict_text(r, ranges: dict | None = None, budget: dict | None = None) -> str:
+def verdict_text(r, ranges: dict | None = None, budget: dict | None = None, timing=frozenset()) -> str:
     """The verdict as the report writes it: ``fails (under budget)`` where we trained less than the paper
-    and the estimate falls short of the claim; a failure's side otherwise (see :mod:`hrlmeta.claims`)."""
+    and the estimate falls short of the claim; a failure's side otherwise (see :mod:`hrlmeta.claims`);
+    claims in ``timing`` (decided on measured wall time) are labelled :data:`TIMING_LABEL`."""
+    text = _verdict_text(r, ranges, budget)
+    return f"{text} ({TIMING_LABEL})" if r.claim_id in timing else text
+
+
+def _verdict_text(r, ranges: dict | None = None, budget: dict | None = None) -> str:
     from .claims import UNDER_BUDGET, verdict_label
     from .stats import side
 
@@ -86,14 +94,15 @@ def posed_markdown(claims: list[dict], decided: pd.DataFrame | None = None) -> s
             "|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
 
 
-def claims_markdown(df: pd.DataFrame, ranges: dict | None = None, budget: dict | None = None) -> str:
+def claims_markdown(df: pd.DataFrame, ranges: dict | None = None, budget: dict | None = None,
+                    timing=frozenset()) -> str:
     head = ("| claim | expected | estimate | 95% CI | seeds | verdict | robust | scale | budget |\n"
             "|---|---|---|---|---|---|---|---|---|\n")
     rows = []
     for r in df.itertuples(index=False):
         rows.append(
             f"| `{r.claim_id}`{' (analytic)' if getattr(r, 'kind', '') == 'analytic' else ''} | {_cell(r.expected)} | {_fmt(r.estimate)} | [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] "
-            f"| {r.n_seeds} | {verdict_text(r, ranges, budget)} | {_pct(getattr(r, 'robust', None))} "
+            f"| {r.n_seeds} | {verdict_text(r, ranges, budget, timing)} | {_pct(getattr(r, 'robust', None))} "
             f"| {getattr(r, 'scale', '') if isinstance(getattr(r, 'scale', ''), str) else ''} "
             f"| {_frac(getattr(r, 'budget_fraction', None))} |"
         )
@@ -223,6 +232,7 @@ def build(
     except (OSError, ValueError):
         declared = {}
     ranges = {k: c["expected_range"] for k, c in declared.items()}
+    timing = {k for k, c in declared.items() if c.get("depends_on_timing")}
     scales = claims_df["scale"].fillna("").astype(str) if "scale" in claims_df else pd.Series(dtype=str)
     smoke = sorted(set(claims_df.loc[scales == "smoke", "experiment"])) if len(scales) else []
     opening = []
@@ -244,13 +254,17 @@ def build(
         "",
         "## Claims",
         "",
-        claims_markdown(claims_df, ranges, budget) if len(claims_df) else "_No claims were decided (no experiment ran)._\n",
+        claims_markdown(claims_df, ranges, budget, timing) if len(claims_df)
+        else "_No claims were decided (no experiment ran)._\n",
         "*robust*: share of the claim's robustness specifications (analyst choices varied in "
         "its `claims.yaml`, every one in `results/claims/robustness.tsv`) whose verdict equals the primary "
         "one (a failure on the other side of the claimed range counts as a different verdict). *scale*: the "
         "config scale of the claim's experiment (smoke / default / paper / custom). *budget*: our training "
         "budget over the paper's; **fails (under budget)** = the estimate falls short of the claim after "
-        "less training than the paper's.",
+        "less training than the paper's. "
+        f"*{TIMING_LABEL}*: decided on wall-clock seconds measured on the machine that ran it, so it varies "
+        "with the machine and its load; every other estimate is a pure function of the config and the seeds "
+        "(bit for bit the same on the machines `docs/determinism.md` covers).",
         "",
     ]
     rob_ids = [i for i in claims_df["claim_id"] if i in set(rob["claim_id"])]
