@@ -193,7 +193,7 @@ def cmd_golden(args) -> int:
 
     from . import golden
 
-    return golden.main(write_files=args.write, as_json=args.json, overlays=tuple(args.overlay),
+    return golden.main(registry=_registry(), write_files=args.write, as_json=args.json, overlays=tuple(args.overlay),
                        ops_only=args.ops_only, ops_file=Path(args.ops_file) if args.ops_file else golden.OPS_FILE)
 
 

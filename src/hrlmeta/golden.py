@@ -117,11 +117,9 @@ def run_key(experiment: str, algo: str, seed: int) -> str:
     return f"{experiment}/{algo}/seed{seed}"
 
 
-def compute(runs=RUNS, overlays=OVERLAYS, *, registry=None) -> dict[str, str]:
+def compute(runs=RUNS, overlays=OVERLAYS, *, registry) -> dict[str, str]:
     """Train every run (golden parameters) and hash its table; the tables pass through the same code path
     as the workflow's (``train``), not through parquet."""
-    if registry is None:
-        from .experiments import REGISTRY as registry
     from .config import experiment_params, load_config
 
     cfg = load_config(registry, *(ROOT / o for o in overlays))
@@ -196,7 +194,7 @@ def compare(got: dict[str, str], want: dict[str, str]) -> list[str]:
 
 
 def main(write_files: bool = False, as_json: bool = False, overlays=(), ops_only: bool = False,
-         ops_file: Path = OPS_FILE, hashes_file: Path = HASHES) -> int:
+         ops_file: Path = OPS_FILE, hashes_file: Path = HASHES, *, registry=None) -> int:
     """``hrlmeta golden``: the operation probe, then the golden runs; compare, or ``write_files``."""
     import sys
 
@@ -205,7 +203,7 @@ def main(write_files: bool = False, as_json: bool = False, overlays=(), ops_only
     ops = opprobe.compute()
     if write_files and (overlays or ops_only):
         raise SystemExit("--write takes neither --overlay nor --ops-only: it regenerates every committed hash")
-    runs = {} if ops_only else compute(overlays=(*OVERLAYS, *overlays))
+    runs = {} if ops_only else compute(overlays=(*OVERLAYS, *overlays), registry=registry)
     if as_json:
         print(json.dumps({"golden": runs, "ops": ops}, sort_keys=True))
         return 0
