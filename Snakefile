@@ -9,6 +9,10 @@
 configfile: "config/config.yaml"
 
 
+# The HTML report's front page: the claims with verdicts and links to their figures.
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/tables.smk"
@@ -21,6 +25,7 @@ rule all:
     default_target: True
     input:
         "results/REPORT.md",
+        "results/report/claims.rst",
         "results/claims/claims.tsv",
         all_tables(),
         all_figures(),

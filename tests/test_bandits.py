@@ -144,12 +144,17 @@ def test_claim_samples_and_oracle():
     import pandas as pd
 
     t = pd.concat([bandits_duan.train("greedy", s, PARAMS) for s in range(2)])
-    claim = {"params": {"algo": "greedy", "n": 4, "k": 2}}
-    s = bandits_duan.claim_samples(claim, t, PARAMS)
+    from hrlmeta.claims import measure_claim
+    from hrlmeta.experiments.bandits_duan.measures import MEASURES
+
+    claim = {"measure": "eval_return", "params": {"algo": "greedy", "n": 4, "k": 2}}
+    s = measure_claim(MEASURES, claim, t, PARAMS)
     assert s.values.shape == (2,) and s.statistic == "mean"
-    missing = bandits_duan.claim_samples({"params": {"algo": "rl2", "n": 4, "k": 2}}, t, PARAMS)
+    missing = measure_claim(MEASURES, {"measure": "eval_return", "params": {"algo": "rl2", "n": 4, "k": 2}}, t, PARAMS)
     assert missing.values.size == 0
-    assert bandits_duan.oracle(PARAMS)["bayes_optimal_total_reward"]["n4_k2"] == pytest.approx(
+    from hrlmeta.experiments.bandits_duan.oracle import oracle
+
+    assert oracle(PARAMS)["bayes_optimal_total_reward"]["n4_k2"] == pytest.approx(
         brute_force_bayes_value(4, 2))
     with pytest.raises(KeyError, match="unknown algorithm"):
         bandits_duan.train("nope", 0, PARAMS)

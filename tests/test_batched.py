@@ -12,11 +12,12 @@ import pytest
 import torch
 
 from hrlmeta.config import experiment_params, load_config
+from hrlmeta.experiments import REGISTRY
 
 
 @pytest.fixture(scope="module")
 def smoke():
-    return load_config("config/smoke.yaml")
+    return load_config(REGISTRY, "config/smoke.yaml")
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
@@ -161,7 +162,7 @@ def test_cli_several_seeds_writes_one_file_per_seed(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["seed1.parquet", "seed3.parquet"]
-    params = experiment_params(load_config("config/smoke.yaml"), "pointmass_diayn")
+    params = experiment_params(load_config(REGISTRY, "config/smoke.yaml"), "pointmass_diayn")
     for seed in (1, 3):
         assert set(pd.read_parquet(tmp_path / f"seed{seed}.parquet")["seed"]) == {seed}
     # the batch's seed-1 table is seed 1's run alone
@@ -175,7 +176,7 @@ def test_train_seeds_rejects_repeated_seeds(tmp_path):
     from hrlmeta import pipeline
 
     with pytest.raises(ValueError, match="repeated seed"):
-        pipeline.train_seeds("pointmass_diayn", "diayn", [1, 1], TINY_DIAYN, str(tmp_path / "s{seed}.parquet"))
+        pipeline.train_seeds("pointmass_diayn", "diayn", [1, 1], TINY_DIAYN, str(tmp_path / "s{seed}.parquet"), REGISTRY)
 
 
 def test_bench_batched_reports_its_fields():

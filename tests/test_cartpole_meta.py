@@ -13,6 +13,7 @@ from hrlmeta.algos import maml as M
 from hrlmeta.config import load_config
 from hrlmeta.envs.cartpole import CartPoleFamily
 from hrlmeta.experiments import cartpole_meta as X
+from hrlmeta.experiments import REGISTRY
 
 F64 = torch.float64
 
@@ -26,7 +27,7 @@ def one_thread():
 
 
 def smoke_params():
-    return load_config("config/smoke.yaml")["experiments"]["cartpole_meta"]["params"]
+    return load_config(REGISTRY, "config/smoke.yaml")["experiments"]["cartpole_meta"]["params"]
 
 
 def test_batched_cartpole_equals_gymnasium_transition_by_transition():
@@ -179,12 +180,16 @@ def test_convergence_criterion_and_reduction_by_hand():
     assert ct.loc[("maml", 0), "iters"] == 3 and ct.loc[("directed_maml", 0), "iters"] == 2
     assert bool(ct.loc[("fomaml", 0), "censored"]) and ct.loc[("fomaml", 0), "iters"] == 6
     assert ct.loc[("maml", 1), "env_steps"] == 300
-    claim = {"id": "directed_maml_convergence_cartpole",
-             "params": {"baseline": "maml", "agent": "directed_maml", "criterion": {"threshold": 175, "window": 1}}}
-    s = X.claim_samples(claim, table, {})
+    from hrlmeta.claims import measure_claim
+    from hrlmeta.experiments.cartpole_meta.measures import MEASURES
+
+    claim = {"id": "directed_maml_convergence_cartpole", "measure": "reduction",
+             "params": {"quantity": "iters", "baseline": "maml", "agent": "directed_maml",
+                        "criterion": {"threshold": 175, "window": 1}}}
+    s = measure_claim(MEASURES, claim, table, {})
     np.testing.assert_allclose(s.values, [1 - 2 / 3, 1 - 2 / 3])
     claim["params"]["criterion"]["window"] = 2  # trailing means: maml 55,140,185,195,.. -> 4; directed 95,185 -> 3
-    np.testing.assert_allclose(X.claim_samples(claim, table, {}).values, [0.25, 0.25])
+    np.testing.assert_allclose(measure_claim(MEASURES, claim, table, {}).values, [0.25, 0.25])
 
 
 def test_train_is_deterministic_per_seed_and_has_the_schema():

@@ -10,11 +10,13 @@ from hrlmeta import config as C
 from hrlmeta.algos import hdqn, hdqn_tabular, q_learning
 from hrlmeta.envs import chain
 from hrlmeta.experiments import chain_hdqn as E
+from hrlmeta.experiments import REGISTRY
+from hrlmeta.experiments.chain_hdqn import oracle as O
 
 
 @pytest.fixture(scope="module")
 def params():
-    return C.experiment_params(C.load_config("config/smoke.yaml"), "chain_hdqn")
+    return C.experiment_params(C.load_config(REGISTRY, "config/smoke.yaml"), "chain_hdqn")
 
 
 # ---------------------------------------------------------------------------------------------- environment
@@ -82,8 +84,8 @@ def _eval_augmented(policy, p, rv, ru):
 
 @pytest.mark.parametrize("p,rv,ru", [(0.5, 1.0, 0.01), (0.3, 1.0, 0.01), (0.7, 2.0, 0.5), (0.5, 1.0, 0.0)])
 def test_value_iteration_matches_closed_form_and_is_optimal(p, rv, ru):
-    V, Q = chain.value_iteration(p, rv, ru)
-    cf = chain.closed_form_return(p, rv, ru)
+    V, Q = O.value_iteration(p, rv, ru)
+    cf = O.closed_form_return(p, rv, ru)
     assert V[1, 0] == pytest.approx(cf, abs=1e-12)
     # brute force over all 2^10 deterministic policies on (state, visited-s6): none beats VI
     best = max(_eval_augmented(pol, p, rv, ru) for pol in itertools.product((0, 1), repeat=10))
@@ -91,8 +93,8 @@ def test_value_iteration_matches_closed_form_and_is_optimal(p, rv, ru):
 
 
 def test_paper_optimum_is_0208():
-    assert chain.closed_form_return() == pytest.approx(0.2 + 0.8 * 0.01, abs=1e-15)  # P(s6 before s1) = 1/5
-    V, Q = chain.value_iteration()
+    assert O.closed_form_return() == pytest.approx(0.2 + 0.8 * 0.01, abs=1e-15)  # P(s6 before s1) = 1/5
+    V, Q = O.value_iteration()
     assert V[1, 0] == pytest.approx(0.208, abs=1e-12)
     assert (Q[1:5, 0, chain.RIGHT] > Q[1:5, 0, chain.LEFT]).all()  # unvisited: go right
 
@@ -116,7 +118,7 @@ def test_policy_evaluators_agree_with_the_oracle():
 
 
 def test_oracle_entry(params):
-    out = E.oracle(params)
+    out = O.oracle(params)
     assert out["experiment"] == "chain_hdqn"
     assert out["optimal_expected_return"] == pytest.approx(0.208, abs=1e-12)
     assert out["optimal_two_level_return"] == pytest.approx(0.208, abs=1e-12)
@@ -243,7 +245,7 @@ def _bad(cfg, path, value):
 ])
 def test_bad_config_names_the_key(path, value, match):
     with pytest.raises(C.ConfigError, match=match):
-        C.validate_config(_bad(C.load_config(), path, value))
+        C.validate_config(_bad(C.load_config(REGISTRY), path, value), REGISTRY)
 
 
 def test_runtime_checks_name_the_key(params):

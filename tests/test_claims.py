@@ -1,12 +1,11 @@
 """The claims engine on synthetic tables whose verdicts are known."""
 
-import types
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from hrlmeta import claims
+from hrlmeta.experiments import REGISTRY
 
 
 def _claim(**kw):
@@ -18,17 +17,37 @@ def _claim(**kw):
         metric="ratio A/B per seed",
         expected="3-5x",
         expected_range=[3, 5],
+        measure="per_seed",
     )
     base.update(kw)
     return base
 
 
-def _fake_module(ratio_by_seed):
-    def claim_samples(claim, table, params):
+class FakeRegistry:
+    """The registry the engine is handed: one experiment with the given measures."""
+
+    def __init__(self, measures):
+        self._measures = measures
+
+    def measures(self, name):
+        return self._measures
+
+    def available(self):
+        return ("fourrooms_sutton",)
+
+    def claims_path(self, name):
+        return None
+
+
+def _fake_registry():
+    ms = claims.Measures()
+
+    @ms.register("per_seed")
+    def per_seed(table, params, cp):
         per_seed = table.groupby("seed")["value"].mean()
         return claims.Samples(values=per_seed.to_numpy(), statistic="iqm", note="synthetic")
 
-    return types.SimpleNamespace(KIND="episodic", ALGOS=("a",), train=None, claim_samples=claim_samples)
+    return FakeRegistry(ms)
 
 
 @pytest.mark.parametrize(
@@ -38,19 +57,22 @@ def _fake_module(ratio_by_seed):
 def test_evaluate_synthetic_verdicts(monkeypatch, centre, expected):
     rng = np.random.default_rng(0)
     table = pd.DataFrame({"seed": np.arange(40), "value": centre + 0.2 * rng.standard_normal(40)})
-    monkeypatch.setattr("hrlmeta.experiments.get", lambda name: _fake_module(None))
     cfg = {"experiments": {"fourrooms_sutton": {"params": {}}}, "bootstrap": {"reps": 500, "seed": 1}}
-    df, notes = claims.evaluate([_claim()], {"fourrooms_sutton": table}, cfg)
+    ev = claims.evaluate_all([_claim()], {"fourrooms_sutton": table}, cfg, _fake_registry())
+    df, notes = ev.claims, ev.notes
     assert list(df.columns) == claims.COLUMNS
     row = df.iloc[0]
     assert row.verdict == expected
     assert row.ci_low <= row.estimate <= row.ci_high
     assert row.n_seeds == 40
     assert notes == {"synthetic_speedup": "synthetic"}
+    assert row.kind == "experimental" and list(df.columns)[-1] == "kind"
+    df = claims.evaluate_all([_claim(kind="analytic")], {"fourrooms_sutton": table}, cfg, _fake_registry()).claims
+    assert df.iloc[0].kind == "analytic"
 
 
 def test_claims_of_experiments_without_tables_are_skipped(monkeypatch):
-    df, _ = claims.evaluate([_claim()], {}, {"experiments": {}})
+    df = claims.evaluate_all([_claim()], {}, {"experiments": {}}, _fake_registry()).claims
     assert df.empty
 
 
@@ -60,22 +82,93 @@ def test_load_claims_rejects_bad_declarations(tmp_path):
     with pytest.raises(claims.ClaimError, match="lacks"):
         claims.load_claims(p)
     p.write_text(
-        "claims:\n  - {id: x, experiment: e, source: s, statement: t, metric: m, expected: '1', "
+        "claims:\n  - {id: x, experiment: e, measure: m, source: s, statement: t, metric: m, expected: '1', "
         "expected_range: [5, 1]}\n"
     )
     with pytest.raises(claims.ClaimError, match="low 5 > high 1"):
         claims.load_claims(p)
 
 
-def test_declared_claims_file_is_valid():
-    declared = claims.load_claims("config/claims.yaml")
-    ids = {c["id"] for c in declared}
-    from hrlmeta import experiments
+HEAD = ("claims:\n  - {id: x, experiment: e, measure: m, source: s, statement: t, metric: m, expected: '1', "
+        "expected_range: [1, 2], ")
 
+
+@pytest.mark.parametrize("extra,match", [
+    ("statment: typo", r"'x'.*statment: unknown key"),
+    ("kind: guessed", r"'x'.*kind: 'guessed' is not one of"),
+    ("expected_range: [1]", r"'x'.*expected_range"),
+    ("statistic: trimmed", r"'x'.*statistic.*trimmed"),
+    ("robustness: {vary: {statistic: [iqm]}, extra: 1}", r"'x'.*robustness.extra: unknown key"),
+])
+def test_unknown_or_bad_claim_keys_fail_naming_the_claim_and_key(tmp_path, extra, match):
+    p = tmp_path / "c.yaml"
+    p.write_text((HEAD + extra + "}\n").replace("expected_range: [1, 2], expected_range: [1]",
+                                                 "expected_range: [1]"))
+    with pytest.raises(claims.ClaimError, match=match):
+        claims.load_claims(p)
+
+
+def _measures():
+    ms = claims.Measures()
+
+    @ms.register("ratio", {"window": {"type": "integer", "minimum": 1}, "agent": {"type": "string"}},
+                 required=["agent"])
+    def ratio(table, params, cp):
+        return claims.Samples(values=[1.0])
+
+    return ms
+
+
+def test_measure_names_and_parameters_are_validated_against_the_measure_schema():
+    c = _claim(measure="ratio", params={"agent": "a", "window": 3})
+    claims.check_measure(c, _measures())
+    with pytest.raises(claims.ClaimError, match=r"'synthetic_speedup': measure: unknown measure 'ratoi'.*ratio"):
+        claims.check_measure(_claim(measure="ratoi"), _measures())
+    with pytest.raises(claims.ClaimError, match=r"'synthetic_speedup'.*params.windw: unknown key"):
+        claims.check_measure(_claim(measure="ratio", params={"agent": "a", "windw": 3}), _measures())
+    with pytest.raises(claims.ClaimError, match=r"'synthetic_speedup'.*'agent' is a required property"):
+        claims.check_measure(_claim(measure="ratio", params={"window": 3}), _measures())
+    # robustness paths and values are checked against the same schema
+    bad_path = _claim(measure="ratio", params={"agent": "a"}, robustness={"vary": {"params.windw": [1, 2]}})
+    with pytest.raises(claims.ClaimError, match=r"'synthetic_speedup'.*robustness.vary params.windw.*unknown key"):
+        claims.check_measure(bad_path, _measures())
+    bad_value = _claim(measure="ratio", params={"agent": "a"}, robustness={"vary": {"params.window": [1, 0]}})
+    with pytest.raises(claims.ClaimError, match=r"robustness.vary params.window = \[0\].*minimum"):
+        claims.check_measure(bad_value, _measures())
+
+
+def test_declared_claims_are_valid_and_live_next_to_their_experiment():
+    from hrlmeta.experiments import REGISTRY
+
+    declared = claims.declared_claims(REGISTRY)  # validates every measure and parameter
+    ids = [c["id"] for c in declared]
+    assert len(ids) == len(set(ids)) >= 100
     for c in declared:
-        assert c["experiment"] in experiments.EXPERIMENTS, c["id"]
-    for stable in ("options_speedup_fourrooms", "options_speedup_seedblog", "options_reuse_goals"):
+        assert c["experiment"] in REGISTRY.available(), c["id"]
+        assert c["measure"] in REGISTRY.measures(c["experiment"]), c["id"]
+    for stable in ("options_speedup_fourrooms", "options_speedup_seedblog", "options_reuse_goals",
+                   "fomaml_perf_gap", "maxq_vs_random", "hiro_vs_flat", "meta_vs_transfer"):
         assert stable in ids
+
+
+def test_an_extra_claims_file_adds_and_overrides(tmp_path):
+    from hrlmeta.experiments import REGISTRY
+
+    base = {c["id"]: c for c in claims.declared_claims(REGISTRY, check_measures=False)}
+    over = dict(base["options_speedup_fourrooms"], expected_range=[2, 6])
+    new = dict(base["options_speedup_fourrooms"], id="my_extra_claim")
+    import yaml
+
+    p = tmp_path / "extra.yaml"
+    p.write_text(yaml.safe_dump({"claims": [over, new]}))
+    got = claims.declared_claims(REGISTRY, p)
+    by = {c["id"]: c for c in got}
+    assert len(got) == len(base) + 1 and by["options_speedup_fourrooms"]["expected_range"] == [2, 6]
+    assert [c["id"] for c in got].index("options_speedup_fourrooms") == list(base).index("options_speedup_fourrooms")
+    bad = dict(new, id="bad", params={"agnt": "x"})
+    p.write_text(yaml.safe_dump({"claims": [bad]}))
+    with pytest.raises(claims.ClaimError, match=r"'bad'.*params.agnt: unknown key"):
+        claims.declared_claims(REGISTRY, p)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -114,8 +207,7 @@ def test_set_dotted_copies_and_creates_intermediate_mappings():
 
 
 def test_load_claims_checks_robustness_and_budget(tmp_path):
-    head = ("claims:\n  - {id: x, experiment: e, source: s, statement: t, metric: m, expected: '1', "
-            "expected_range: [1, 2], ")
+    head = HEAD
     p = tmp_path / "c.yaml"
     p.write_text(head + "robustness: {vary: {statistic: [iqm, trimmed]}}}\n")
     with pytest.raises(KeyError, match="trimmed"):
@@ -131,18 +223,20 @@ def test_load_claims_checks_robustness_and_budget(tmp_path):
 
 
 def _shift_module(budget=None):
-    """claim_samples: per-seed value + claim param `shift` (default 0); counts its calls."""
+    """A registry whose measure ``per_seed``: per-seed value + claim param `shift` (default 0); counts its
+    calls."""
     calls = []
+    ms = claims.Measures()
 
-    def claim_samples(claim, table, params):
-        shift = (claim.get("params") or {}).get("shift", 0.0)
+    @ms.register("per_seed", {"shift": {"type": "number"}})
+    def per_seed(table, params, cp):
+        shift = cp.get("shift", 0.0)
         calls.append(shift)
         per_seed = table.groupby("seed")["value"].mean() + shift
         return claims.Samples(values=per_seed.to_numpy(), statistic="mean", note="shifted", budget=budget,
                               extra={"cost_s": 10.0})
 
-    mod = types.SimpleNamespace(KIND="episodic", ALGOS=("a",), train=None, claim_samples=claim_samples)
-    return mod, calls
+    return FakeRegistry(ms), calls
 
 
 def test_robust_share_on_a_constructed_case(monkeypatch):
@@ -153,11 +247,10 @@ def test_robust_share_on_a_constructed_case(monkeypatch):
     table = pd.DataFrame({"seed": np.arange(40)})
     table["value"] = 4.0 + np.where(table["seed"] % 2 == 0, 0.3, -0.3) + 0.01 * rng.standard_normal(40)
     mod, calls = _shift_module()
-    monkeypatch.setattr("hrlmeta.experiments.get", lambda name: mod)
     c = _claim(params={"shift": 0.0},
                robustness={"vary": {"params.shift": [0.0, 0.5, 5.0, -3.5, -1.0], "statistic": ["mean", "median"]}})
     cfg = {"experiments": {"fourrooms_sutton": {"params": {}}}, "bootstrap": {"reps": 400, "seed": 1}}
-    ev = claims.evaluate_all([c], {"fourrooms_sutton": table}, cfg)
+    ev = claims.evaluate_all([c], {"fourrooms_sutton": table}, cfg, mod)
     rob = ev.robustness
     assert len(rob) == 10 and list(rob.columns) == ["claim_id", "params.shift", "statistic", *claims.ROBUSTNESS_TAIL]
     got = {(r["params.shift"], r["statistic"]): (r["verdict"], r["side"]) for _, r in rob.iterrows()}
@@ -216,7 +309,7 @@ def test_scale_detection_on_the_repository_configs():
     from hrlmeta.config import load_config
 
     for overlay, scale in ((None, "default"), ("config/smoke.yaml", "smoke"), ("config/paper.yaml", "paper")):
-        cfg = load_config(*([overlay] if overlay else []))
+        cfg = load_config(REGISTRY, *([overlay] if overlay else []))
         assert {claims.scale_of(cfg, e) for e in cfg["experiments"]} == {scale}, overlay
 
 
@@ -224,10 +317,9 @@ def test_budget_fraction_and_under_budget_rendering(monkeypatch):
     rng = np.random.default_rng(0)
     table = pd.DataFrame({"seed": np.arange(20), "value": 2.0 + 0.05 * rng.standard_normal(20)})
     mod, _ = _shift_module(budget=2.5e5)
-    monkeypatch.setattr("hrlmeta.experiments.get", lambda name: mod)
     cfg = {"experiments": {"fourrooms_sutton": {"params": {}}}, "bootstrap": {"reps": 300, "seed": 1}}
     c = _claim(paper_budget={"value": 1e6, "unit": "env steps", "source": "paper"})
-    ev = claims.evaluate_all([c, _claim(id="no_budget")], {"fourrooms_sutton": table}, cfg)
+    ev = claims.evaluate_all([c, _claim(id="no_budget")], {"fourrooms_sutton": table}, cfg, mod)
     row = ev.claims.set_index("claim_id")
     assert row.loc["synthetic_speedup", "budget_fraction"] == pytest.approx(0.25)
     assert np.isnan(row.loc["no_budget", "budget_fraction"]) and np.isnan(row.loc["no_budget", "robust"])
@@ -251,7 +343,6 @@ def test_report_renders_scale_robustness_and_budget(monkeypatch, tmp_path):
     rng = np.random.default_rng(0)
     table = pd.DataFrame({"seed": np.arange(20), "value": 2.0 + 0.05 * rng.standard_normal(20)})
     mod, _ = _shift_module(budget=2.5e5)
-    monkeypatch.setattr("hrlmeta.experiments.get", lambda name: mod)
     cyaml = tmp_path / "claims.yaml"
     import yaml
 
@@ -260,7 +351,7 @@ def test_report_renders_scale_robustness_and_budget(monkeypatch, tmp_path):
     cyaml.write_text(yaml.safe_dump({"claims": [c]}))
     cfg = {"claims": str(cyaml), "experiments": {"fourrooms_sutton": {"params": {}}},
            "bootstrap": {"reps": 300, "seed": 1}}
-    ev = claims.evaluate_all([c], {"fourrooms_sutton": table}, cfg)
+    ev = claims.evaluate_all([c], {"fourrooms_sutton": table}, cfg, mod)
     ev.claims["scale"] = "smoke"
     res = tmp_path / "results"
     claims.write_tsv(ev.claims, res / "claims" / "claims.tsv")
@@ -269,9 +360,9 @@ def test_report_renders_scale_robustness_and_budget(monkeypatch, tmp_path):
     figs = speccurve.write_figures(res / "claims" / "robustness.tsv", res / "claims" / "claims.tsv", [c],
                                    res / "figures")
     assert figs == [res / "figures" / "claims_robustness_synthetic_speedup.png"] and figs[0].stat().st_size > 5000
-    monkeypatch.setattr("hrlmeta.experiments.EXPERIMENTS", ())
     text = report.build(cfg, res / "claims" / "claims.tsv", None, {}, res / "figures", res / "REPORT.md",
-                        robustness_tsv=res / "claims" / "robustness.tsv", budget_json=res / "claims" / "budget.json")
+                        robustness_tsv=res / "claims" / "robustness.tsv", budget_json=res / "claims" / "budget.json",
+                        registry=mod)
     assert text.splitlines()[0].startswith("**Smoke scale: these verdicts are not evidence**")
     assert "❌ fails (under budget)" in text
     assert "figures/claims_robustness_synthetic_speedup.png" in text

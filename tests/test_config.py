@@ -7,21 +7,22 @@ import sys
 import pytest
 
 from hrlmeta import config as C
+from hrlmeta.experiments import REGISTRY
 
 
 @pytest.fixture(scope="module")
 def default():
-    return C.load_config()
+    return C.load_config(REGISTRY)
 
 
 @pytest.mark.parametrize("overlay", [[], ["config/smoke.yaml"], ["config/paper.yaml"]])
 def test_shipped_configs_validate(overlay):
-    cfg = C.load_config(*overlay)
-    assert C.enabled_experiments(cfg)
+    cfg = C.load_config(REGISTRY, *overlay)
+    assert C.enabled_experiments(cfg, REGISTRY)
 
 
 def test_overlays_only_change_scale(default):
-    smoke = C.load_config("config/smoke.yaml")
+    smoke = C.load_config(REGISTRY, "config/smoke.yaml")
     assert set(smoke["experiments"]) == set(default["experiments"])
     for e in default["experiments"]:
         assert smoke["experiments"][e]["n_seeds"] <= default["experiments"][e]["n_seeds"]
@@ -38,32 +39,33 @@ def _bad(cfg, path, value):
 
 def test_unknown_top_level_key(default):
     with pytest.raises(C.ConfigError, match=r"bootstrapp.*unknown key"):
-        C.validate_config(_bad(default, ["bootstrapp"], {}))
+        C.validate_config(_bad(default, ["bootstrapp"], {}), REGISTRY)
 
 
 def test_bad_value_names_key_and_value(default):
-    exp = C.enabled_experiments(default)[0]
+    exp = C.enabled_experiments(default, REGISTRY)[0]
     with pytest.raises(C.ConfigError, match=rf"experiments\.{exp}\.n_seeds: 0 is less than"):
-        C.validate_config(_bad(default, ["experiments", exp, "n_seeds"], 0))
+        C.validate_config(_bad(default, ["experiments", exp, "n_seeds"], 0), REGISTRY)
 
 
 def test_unknown_experiment(default):
     with pytest.raises(C.ConfigError, match="experiments.fourrooms_sutonn: unknown experiment"):
-        C.validate_config(_bad(default, ["experiments", "fourrooms_sutonn"], {"n_seeds": 1, "algos": ["x"]}))
+        C.validate_config(_bad(default, ["experiments", "fourrooms_sutonn"], {"n_seeds": 1, "algos": ["x"]}),
+                          REGISTRY)
 
 
 def test_unknown_algo(default):
-    exp = C.enabled_experiments(default)[0]
+    exp = C.enabled_experiments(default, REGISTRY)[0]
     with pytest.raises(C.ConfigError, match=rf"experiments\.{exp}\.algos: unknown algorithm 'qlearn'"):
-        C.validate_config(_bad(default, ["experiments", exp, "algos"], ["qlearn"]))
+        C.validate_config(_bad(default, ["experiments", exp, "algos"], ["qlearn"]), REGISTRY)
 
 
 def test_unknown_param_key_in_every_experiment(default):
-    for exp in C.enabled_experiments(default):
+    for exp in C.enabled_experiments(default, REGISTRY):
         cfg = copy.deepcopy(default)
         cfg["experiments"][exp]["params"]["no_such_param"] = 1
         with pytest.raises(C.ConfigError, match=rf"experiments\.{exp}\.params.*no_such_param"):
-            C.validate_config(cfg)
+            C.validate_config(cfg, REGISTRY)
 
 
 def test_cli_reports_config_error_cleanly(tmp_path):

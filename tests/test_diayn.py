@@ -12,6 +12,7 @@ import torch
 from hrlmeta.algos import diayn as D
 from hrlmeta.algos import sac as S
 from hrlmeta.envs.pointmass import PointMass, coverage
+from hrlmeta import experiments as registry
 from hrlmeta.experiments import pointmass_diayn as E
 
 # --------------------------------------------------------------------------- environment
@@ -230,14 +231,18 @@ def test_run_table_layout(tiny_runs):
 
 def test_claims_on_tiny_runs(tiny_runs):
     table = pd.concat(list(tiny_runs.values()), ignore_index=True)
-    claim = {"id": "diayn_discriminable", "params": {"measure": "learned", "eval_mode": "stochastic"}}
-    s = E.claim_samples(claim, table, TINY)
+    from hrlmeta.claims import ClaimError, measure_claim
+    from hrlmeta.experiments.pointmass_diayn.measures import MEASURES
+
+    claim = {"id": "diayn_discriminable", "measure": "discriminable",
+             "params": {"measure": "learned", "eval_mode": "stochastic"}}
+    s = measure_claim(MEASURES, claim, table, TINY)
     assert s.values.shape == (2, 2) and s.budget == 200
     f = E.final_rows(table)
     f = f[(f["algo"] == "diayn") & (f["eval_mode"] == "stochastic") & (f["seed"] == 0) & (f["layout"] == "open")]
     assert s.values[0, 0] == pytest.approx(f["acc"].mean() - 1 / 3)
-    cov = E.claim_samples({"id": "diayn_coverage", "params": {"grid": 10, "eval_mode": "stochastic"}},
-                          table, TINY)
+    cov = measure_claim(MEASURES, {"id": "diayn_coverage", "measure": "coverage",
+                                   "params": {"grid": 10, "eval_mode": "stochastic"}}, table, TINY)
     assert cov.values.shape == (2, 2)
     c = E.final_coverage(table, 10, "stochastic")
     assert cov.values[1, 1] == pytest.approx(c[("diayn", 1, "passage")] - c[("random_skills", 1, "passage")])
@@ -246,8 +251,8 @@ def test_claims_on_tiny_runs(tiny_runs):
     col = fin[(fin["algo"] == "diayn") & (fin["seed"] == 1) & (fin["layout"] == "passage")
               & (fin["eval_mode"] == "stochastic")]["coverage"].iloc[0]
     assert col == pytest.approx(c[("diayn", 1, "passage")])
-    with pytest.raises(KeyError):
-        E.claim_samples({"id": "nope"}, table, TINY)
+    with pytest.raises(ClaimError, match="'nope'.*unknown measure 'nope'"):
+        measure_claim(MEASURES, {"id": "nope", "measure": "nope"}, table, TINY)
 
 
 def test_config_errors_name_the_key():
@@ -260,7 +265,7 @@ def test_config_errors_name_the_key():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="cuda"):
             E.train("diayn", 0, {**TINY, "device": "cuda"})
-    assert E.cost_units("diayn", TINY) == 200 * 0.5 * 2
+    assert registry.cost_units("pointmass_diayn", "diayn", TINY) == 200 * 0.5 * 2
 
 
 def test_bench_reports_its_fields():

@@ -4,9 +4,10 @@ determinism, and the experiment plugin's run table."""
 import numpy as np
 import pytest
 
-from hrlmeta import oracle as orc
+from hrlmeta.shared import solvers as orc
 from hrlmeta.algos import flat_q, intra_option_q, smdp_q
 from hrlmeta.envs.fourrooms import OptionSet, make_fourrooms, make_grid, option_set, primitive_options
+from hrlmeta.experiments import REGISTRY
 
 GAMMA = 0.9
 
@@ -130,7 +131,7 @@ def test_experiment_plugin_run_table():
     from hrlmeta.config import deep_merge, experiment_params, load_config, load_yaml
     from hrlmeta.experiments import fourrooms_sutton as E
 
-    params = experiment_params(load_config("config/smoke.yaml"), "fourrooms_sutton")
+    params = experiment_params(load_config(REGISTRY, "config/smoke.yaml"), "fourrooms_sutton")
     params = deep_merge(params, {"n_episodes": 30})
     frames = []
     for algo in E.ALGOS:
@@ -149,9 +150,12 @@ def test_experiment_plugin_run_table():
     ct = E.criterion_table(table, params)
     assert {"etc", "censored"} <= set(ct.columns)
     assert (ct["etc"] >= 1).all() and (ct["etc"] <= 30).all()
-    claims = [c for c in load_yaml("config/claims.yaml")["claims"] if c["experiment"] == "fourrooms_sutton"]
+    from hrlmeta.claims import load_claims, measure_claim
+    from hrlmeta.experiments.fourrooms_sutton.measures import MEASURES
+
+    claims = load_claims(REGISTRY.claims_path("fourrooms_sutton"), experiment="fourrooms_sutton")
     for c in claims:
-        s = E.claim_samples(c, table, params)
+        s = measure_claim(MEASURES, c, table, params)
         assert s.values.ndim == 2 and s.note
 
 

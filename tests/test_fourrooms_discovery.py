@@ -16,6 +16,7 @@ from hrlmeta.algos import bottleneck as B
 from hrlmeta.envs.fourrooms import HALLWAYS, make_fourrooms, primitive_options
 from hrlmeta.experiments import fourrooms_discovery as E
 from hrlmeta.experiments import fourrooms_sutton as S
+from hrlmeta.experiments import REGISTRY
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ def known(env):
 
 @pytest.fixture(scope="module")
 def params():
-    return C.experiment_params(C.load_config("config/smoke.yaml"), E.EXPERIMENT)
+    return C.experiment_params(C.load_config(REGISTRY, "config/smoke.yaml"), E.EXPERIMENT)
 
 
 def test_betweenness_by_hand():
@@ -147,8 +148,11 @@ def test_train_rows_and_subgoals(params):
 def test_claims_reuse_sutton_criterion(params):
     table = pd.concat([E.train(a, s, params).assign(algo=a, seed=s) for a in E.ALGOS for s in range(3)],
                       ignore_index=True)
-    claim = {"id": "x", "params": {"baseline": "handmade_options", "agent": "bottleneck_options"}}
-    got = E.claim_samples(claim, table, params)
+    from hrlmeta.claims import measure_claim
+    from hrlmeta.experiments.fourrooms_discovery.measures import MEASURES
+
+    claim = {"id": "x", "measure": "speedup", "params": {"baseline": "handmade_options", "agent": "bottleneck_options"}}
+    got = measure_claim(MEASURES, claim, table, params)
     want, _ = S.speedup_samples(table, params, "handmade_options", "bottleneck_options", params["main_goals"])
     np.testing.assert_array_equal(got.values, want)
     assert got.values.shape == (3, 2) and got.budget == params["n_episodes"]
@@ -156,8 +160,8 @@ def test_claims_reuse_sutton_criterion(params):
     c2["params"]["criterion"] = {"window": 1, "tolerance": 5.0}
     p2 = {**params, "criterion": {**params["criterion"], "window": 1, "tolerance": 5.0}}
     want2, _ = S.speedup_samples(table, p2, "handmade_options", "bottleneck_options", params["main_goals"])
-    np.testing.assert_array_equal(E.claim_samples(c2, table, params).values, want2)
-    d = E.claim_samples({"id": "d", "params": {"kind": "doorways", "top_k": 4, "radius": 1}}, table, params)
+    np.testing.assert_array_equal(measure_claim(MEASURES, c2, table, params).values, want2)
+    d = measure_claim(MEASURES, {"id": "d", "measure": "doorways", "params": {"top_k": 4, "radius": 1}}, table, params)
     assert d.values.shape == (3,) and ((d.values >= 0) & (d.values <= 1)).all()
 
 
@@ -170,11 +174,11 @@ def test_doorway_fraction_hand_case(params):
 
 
 def test_bad_params_rejected():
-    cfg = C.load_config()
+    cfg = C.load_config(REGISTRY)
     bad = copy.deepcopy(cfg)
     bad["experiments"][E.EXPERIMENT]["params"]["discovery"]["graph"] = "oracle"
     with pytest.raises(C.ConfigError, match=r"fourrooms_discovery\.params\.discovery\.graph"):
-        C.validate_config(bad)
+        C.validate_config(bad, REGISTRY)
     p = dict(C.experiment_params(cfg, E.EXPERIMENT), alpha=2.0)
     with pytest.raises(ValueError, match="alpha"):
         E.train("primitives", 0, p)

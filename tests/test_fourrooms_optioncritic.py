@@ -14,14 +14,16 @@ from hrlmeta import config as C
 from hrlmeta.algos import ac_pg, option_critic, sarsa0
 from hrlmeta.algos.option_critic import exact_values, intra_option_gradient, termination_gradient
 from hrlmeta.envs.fourrooms import HALLWAYS, make_fourrooms, make_grid
+from hrlmeta import experiments as registry
 from hrlmeta.experiments import fourrooms_optioncritic as E
+from hrlmeta.experiments import REGISTRY
 
 GAMMA = 0.9
 
 
 @pytest.fixture(scope="module")
 def params():
-    return C.experiment_params(C.load_config("config/smoke.yaml"), E.EXPERIMENT)
+    return C.experiment_params(C.load_config(REGISTRY, "config/smoke.yaml"), E.EXPERIMENT)
 
 
 # ---------------------------------------------------------------------------------------------- env
@@ -213,29 +215,33 @@ def test_termination_ratio_hand_case(params):
 def test_claims_and_robustness_keys(params):
     frames = [E.train(a, s, params).assign(algo=a, seed=s) for a in E.ALGOS for s in range(2)]
     table = pd.concat(frames, ignore_index=True)
-    claim = {"id": "x", "params": {"kind": "recovery", "baseline": "sarsa0", "agent": "option_critic_4",
-                                   "window": 20}}
-    v20 = E.claim_samples(claim, table, params).values
+    from hrlmeta.claims import measure_claim
+    from hrlmeta.experiments.fourrooms_optioncritic.measures import MEASURES
+
+    claim = {"id": "x", "measure": "recovery", "params": {"baseline": "sarsa0", "agent": "option_critic_4",
+                                                          "window": 20}}
+    v20 = measure_claim(MEASURES, claim, table, params).values
     assert v20.shape == (2,) and np.isfinite(v20).all()
     c5 = copy.deepcopy(claim)
     c5["params"]["window"] = 5
     by_hand = E.recovery_ratio(table, params, "sarsa0", "option_critic_4", 5)
-    np.testing.assert_allclose(E.claim_samples(c5, table, params).values, by_hand.to_numpy())
+    np.testing.assert_allclose(measure_claim(MEASURES, c5, table, params).values, by_hand.to_numpy())
     sub = table[(table["episode"] > params["switch_episode"]) & (table["episode"] <= params["switch_episode"] + 5)]
     m = sub.groupby(["algo", "seed"])["steps"].mean()
     assert by_hand.loc[0] == pytest.approx(m[("sarsa0", 0)] / m[("option_critic_4", 0)])
-    t = E.claim_samples({"id": "t", "params": {"kind": "terminations",
-                                               "agents": ["option_critic_4", "option_critic_8"]}}, table, params)
+    t = measure_claim(MEASURES, {"id": "t", "measure": "terminations",
+                                 "params": {"agents": ["option_critic_4", "option_critic_8"]}}, table, params)
     assert t.values.shape == (2, 2) and t.budget == params["n_episodes"]
-    assert E.cost_units("option_critic_8", params) > E.cost_units("sarsa0", params) > 0
+    assert (registry.cost_units("fourrooms_optioncritic", "option_critic_8", params)
+            > registry.cost_units("fourrooms_optioncritic", "sarsa0", params) > 0)
 
 
 def test_bad_params_rejected():
-    cfg = C.load_config()
+    cfg = C.load_config(REGISTRY)
     bad = copy.deepcopy(cfg)
     bad["experiments"][E.EXPERIMENT]["params"]["dynamics"] = "teleport"
     with pytest.raises(C.ConfigError, match=r"fourrooms_optioncritic\.params\.dynamics"):
-        C.validate_config(bad)
+        C.validate_config(bad, REGISTRY)
     p = dict(C.experiment_params(cfg, E.EXPERIMENT), switch_episode=10**6)
     with pytest.raises(ValueError, match="switch_episode"):
         E.train("sarsa0", 0, p)
@@ -263,13 +269,15 @@ def test_python_reference_learns_the_corridor(corridor):
 
 
 def test_oracle_deterministic_moves_equal_mean_shortest_path(params):
-    from hrlmeta.oracle import shortest_path_length
+    from hrlmeta.shared.solvers import shortest_path_length
 
     p = dict(params, success_prob=1.0)
     env = make_fourrooms(1.0, "fail_to_neighbour")
     goal = env.state(tuple(p["first_goal"]))
     want = np.mean([shortest_path_length(env.move_to, s, goal) for s in range(env.n_states) if s != goal])
-    got = E.oracle(p)["optimal_expected_steps"]["first_goal"]
+    from hrlmeta.experiments.fourrooms_optioncritic.oracle import oracle
+
+    got = oracle(p)["optimal_expected_steps"]["first_goal"]
     assert got == pytest.approx(want, abs=1e-9)
     # the paper's slips make the optimum longer
-    assert E.oracle(params)["optimal_expected_steps"]["first_goal"] > want
+    assert oracle(params)["optimal_expected_steps"]["first_goal"] > want

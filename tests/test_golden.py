@@ -1,14 +1,19 @@
-"""Golden hashes: smoke-scale run tables of the torch experiments (and a numba / numpy sample) must be
-bit-for-bit what tests/golden/hashes.json says, on any x86-64 machine (see hrlmeta.golden)."""
+"""Golden hashes: the probed operations (tests/golden/ops.json) and the golden run tables of every torch
+experiment at its default network sizes (and a numba / numpy sample, tests/golden/hashes.json) must be
+bit for bit what the committed files say, on every machine docs/determinism.md covers (hrlmeta.golden)."""
 
 import json
+import platform
 import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from hrlmeta import golden
+from hrlmeta.experiments import REGISTRY
+from hrlmeta import golden, opprobe
+from hrlmeta.config import load_config, load_yaml
 from hrlmeta.pipeline_env import PINNED
 
 
@@ -44,24 +49,115 @@ def test_measured_columns():
     assert not golden.is_measured("return") and not golden.is_measured("steps")
 
 
-def test_committed_hashes_cover_the_torch_experiments():
+def test_hash_of_array_cells_sees_every_element():
+    df = pd.DataFrame({"traj_x": [np.arange(2000, dtype=np.float32), np.array([], dtype=np.float32)]})
+    h = golden.table_hash(df)
+    other = df.copy()
+    other.at[0, "traj_x"] = np.where(np.arange(2000) == 1500, np.nextafter(np.float32(1500), np.float32(2000)),
+                                     np.arange(2000, dtype=np.float32)).astype(np.float32)
+    assert golden.table_hash(other) != h
+    assert golden.table_hash(df.assign(traj_x=[df.at[0, "traj_x"].astype(np.float64), df.at[1, "traj_x"]])) != h
+
+
+#: the torch experiments and the algorithms whose code paths differ (each needs a golden run)
+TORCH_RUNS = {("nav2d_finn", "maml"), ("nav2d_finn", "fomaml"), ("nav2d_seedblog", "maml_as_written"),
+              ("nav2d_seedblog", "maml_lossfix"), ("bandits_duan", "rl2"), ("tabular_mdp_duan", "rl2"),
+              ("chain_hdqn", "hdqn"), ("pointmass_diayn", "diayn"), ("pointmaze_hiro", "td3"),
+              ("pointmaze_hiro", "hiro"), ("pointmaze_hiro", "feudal"), ("cartpole_meta", "maml"),
+              ("cartpole_meta", "directed_maml")}
+
+
+def test_committed_hashes_cover_every_torch_experiment():
     doc = json.loads(golden.HASHES.read_text())
     keys = set(doc["hashes"])
-    for exp, algo in (("nav2d_finn", "maml"), ("nav2d_finn", "fomaml"), ("bandits_duan", "rl2"),
-                      ("tabular_mdp_duan", "rl2")):
-        assert golden.run_key(exp, algo, 0) in keys
+    assert {golden.run_key(e, a, 0) for e, a in TORCH_RUNS} <= keys
     assert keys == {golden.run_key(*r) for r in golden.RUNS}
     assert doc["pinned"] == PINNED, "hashes made with other pinned settings: regenerate (hrlmeta golden --write)"
+    ops = json.loads(golden.OPS_FILE.read_text())
+    assert set(ops["ops"]) == set(opprobe.OPS) and ops["pinned"] == PINNED
 
 
+def _network_sizes(params, path=()):
+    """Every setting of a network's size or a batch shape in an experiment's params."""
+    keys = {"hidden", "batch_size", "batch_tasks", "num_skills", "n_envs", "hvp_subsample"}
+    out = {}
+    if isinstance(params, dict):
+        for k, v in params.items():
+            if k in keys and not isinstance(v, dict):
+                out[(*path, k)] = v
+            else:
+                out.update(_network_sizes(v, (*path, k)))
+    return out
+
+
+def test_golden_runs_use_the_default_network_sizes():
+    """tests/golden/runs.yaml may shorten runs, never shrink a torch experiment's networks or batches."""
+    default = load_config(REGISTRY)
+    gold = load_config(REGISTRY, *(golden.ROOT / o for o in golden.OVERLAYS))
+    overlay = load_yaml(golden.ROOT / "tests" / "golden" / "runs.yaml")["experiments"]
+    for exp in {e for e, _ in TORCH_RUNS}:
+        assert exp in overlay, f"{exp}: no golden parameters in tests/golden/runs.yaml"
+        want, got = default["experiments"][exp]["params"], gold["experiments"][exp]["params"]
+        for path, v in _network_sizes(want).items():
+            if path[:2] == ("rl2", "cells"):
+                continue
+            node = got
+            for k in path:
+                node = node[k]
+            assert node == v, f"{exp}: {'.'.join(path)} is {node} in the golden runs, {v} by default"
+    for exp in ("bandits_duan", "tabular_mdp_duan"):  # RL^2 trains at the default trial batch
+        batch = default["experiments"][exp]["params"]["rl2"]["ppo"]["batch_tasks"]
+        cells = gold["experiments"][exp]["params"]["rl2"]["cells"]
+        assert all(c.get("batch_tasks", batch) == batch for c in cells), exp
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"),
+                    reason="the committed hashes are of x86-64 kernels; other CPUs give other last bits")
 def test_golden_runs_reproduce_the_committed_hashes():
-    """A fresh process, as a user runs it: pinned kernels, smoke-scale runs, hashes compared."""
+    """A fresh process, as a user runs it: pinned kernels, operation probe and golden runs, hashes compared."""
     r = subprocess.run([sys.executable, "-m", "hrlmeta", "golden"], capture_output=True, text=True)
     assert r.returncode == 0, f"\n{r.stdout}\n{r.stderr}"
-    assert "golden run tables match" in r.stdout
+    assert "golden run tables match" in r.stdout and "probed operations match" in r.stdout
+
+
+def test_op_probe_matches_and_a_disagreeing_machine_names_the_operation(tmp_path):
+    """Seconds: the operation probe in a fresh process equals tests/golden/ops.json; against a file in
+    which one operation's hash differs (as on a machine whose kernels differ) it fails naming it."""
+    cmd = [sys.executable, "-m", "hrlmeta", "golden", "--ops-only"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, f"\n{r.stdout}\n{r.stderr}"
+    doc = json.loads(golden.OPS_FILE.read_text())
+    doc["ops"]["bmm_batched_seeds_nav2d"] = "0" * 64
+    other = tmp_path / "ops.json"
+    other.write_text(json.dumps(doc))
+    r = subprocess.run(cmd + ["--ops-file", str(other)], capture_output=True, text=True)
+    assert r.returncode == 1
+    assert "op bmm_batched_seeds_nav2d" in r.stderr and "(1 of " in r.stderr
+    assert opprobe.describe("bmm_batched_seeds_nav2d") in r.stderr and "adam_fused" not in r.stderr
+
+
+def test_probe_inputs_are_cpu_independent_and_outputs_hash_every_bit():
+    a = opprobe._u((5, 3), 7)
+    assert a.dtype == np.float32 and np.array_equal(a, opprobe._u((5, 3), 7))
+    assert np.all(a * 2**23 == np.round(a * 2**23))  # on a 2^-23 grid: exact in float32
+    b = a.copy()
+    b[4, 2] = np.nextafter(b[4, 2], np.float32(2))
+    assert opprobe.tensor_hash(a) != opprobe.tensor_hash(b)
+    assert opprobe.tensor_hash(a) != opprobe.tensor_hash(a.astype(np.float64))
+    assert opprobe.tensor_hash(a) != opprobe.tensor_hash(a.reshape(3, 5))
+
+
+def test_probe_covers_the_kernel_families_the_torch_experiments_use():
+    for name in ("linear_nav2d", "bmm_batched_seeds_nav2d", "baddbmm_sac_critics", "baddbmm_td3_critics",
+                 "gru_cell", "gru_sequence_backward", "trpo_hvp_cg", "baseline_bmm_solve_f64", "gaussian_logprob",
+                 "log_softmax_categorical", "elementwise", "adam_fused", "adam_foreach", "adam_for_loop",
+                 "random_draws", "numpy_blas_lapack"):
+        assert name in opprobe.OPS and opprobe.describe(name)
 
 
 def test_mismatch_message_explains_drift_and_how_to_regenerate():
     bad = golden.compare({"a/b/seed0": "1" * 64}, {"a/b/seed0": "2" * 64, "c/d/seed0": "3" * 64})
     assert len(bad) == 2 and "(not run)" in bad[1]
     assert "hrlmeta golden --write" in golden.DRIFT_HELP and "machine" in golden.DRIFT_HELP
+    lines = opprobe.compare({"elementwise": "1" * 64}, {"elementwise": "2" * 64, "gru_cell": "3" * 64})
+    assert lines[0].startswith("  op elementwise:") and "tanh" in lines[0] and "(not run)" in lines[1]

@@ -248,7 +248,9 @@ def test_bench_reports_the_contract_fields():
     assert all(v > 0 for v in out["s_per_meta_iter"].values())
     assert {"maml", "fomaml"} <= set(out["peak_mem_mb"])
     assert [r["width"] for r in out["width_sweep"]] == [8, 16]
-    with pytest.raises(SystemExit, match="cuda"):
-        if torch.cuda.is_available():
-            raise SystemExit("cuda present: nothing to check")
-        bench.main(["--device", "cuda"])
+    if torch.cuda.is_available():  # the GPU path must run and say so
+        gpu = bench.main(["--quick", "--device", "cuda"])
+        assert gpu["device"] == "cuda" and all(v > 0 for v in gpu["s_per_meta_iter"].values())
+    else:  # without a GPU, asking for one is a clear error
+        with pytest.raises(SystemExit, match="cuda"):
+            bench.main(["--device", "cuda"])

@@ -86,8 +86,11 @@ def test_one_step_trajectory_makes_the_listing_nan_and_is_counted():
     if len(rewards) == 1:
         loss = maml.compute_loss(states, actions, rewards, log_probs)
         assert torch.isnan(loss)
-    claim = {"id": "maml_adaptation_gain_seedblog", "params": {"algo": "maml_as_written"}}
+    from hrlmeta.claims import measure_claim
+    from hrlmeta.experiments.nav2d_seedblog.measures import MEASURES
+
+    claim = {"id": "maml_adaptation_gain_seedblog", "measure": "adaptation_gain", "params": {"algo": "maml_as_written"}}
     table = pd.DataFrame({"algo": ["maml_as_written"] * 2, "seed": [0, 0], "phase": ["adapt_0", "adapt_5"],
                           "return": [-100.0, -90.0], "eval_tasks_failed": [1, 1]})
-    s = E.claim_samples(claim, table, {})
+    s = measure_claim(MEASURES, claim, table, {})
     assert s.values.tolist() == [10.0]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from hrlmeta import oracle as orc
+from hrlmeta.shared import solvers as orc
 from hrlmeta.envs.fourrooms import make_fourrooms, make_grid, option_set
 
 GAMMA = 0.9

@@ -9,11 +9,12 @@ import pytest
 
 from hrlmeta import plan
 from hrlmeta.config import ROOT, load_config
+from hrlmeta.experiments import REGISTRY
 
 
 @pytest.fixture(scope="module")
 def smoke_cfg():
-    return load_config(ROOT / "config" / "smoke.yaml")
+    return load_config(REGISTRY, ROOT / "config" / "smoke.yaml")
 
 
 def test_job_count_equals_the_workflows(smoke_cfg):
@@ -22,32 +23,38 @@ def test_job_count_equals_the_workflows(smoke_cfg):
                         "config/smoke.yaml"], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
     total = next(int(line.split()[1]) for line in r.stdout.splitlines() if line.startswith("total "))
-    assert plan.plan(smoke_cfg, {"experiments": {}})["total_jobs"] == total - 1  # minus the target `all`
+    assert plan.plan(smoke_cfg, {"experiments": {}}, registry=REGISTRY)["total_jobs"] == total - 1  # minus the target `all`
 
 
-def test_calibrate_divides_logged_cpu_by_units(tmp_path, smoke_cfg):
+def test_calibrate_divides_measured_cpu_by_units(tmp_path, smoke_cfg):
+    """Calibration reads the training jobs' timing files (`hrlmeta train --timing`), not their logs."""
+    from hrlmeta.pipeline import write_timing
+
     params = smoke_cfg["experiments"]["fourrooms_sutton"]["params"]
-    log = tmp_path / "logs" / "train" / "fourrooms_sutton" / "flat_q" / "seeds0-2.log"
-    log.parent.mkdir(parents=True)
-    log.write_text("noise\n" + "".join(
-        f"fourrooms_sutton/flat_q/seed{s}: 120 rows in 9.10s ({cpu} CPU-s) -> x.parquet\n"
-        for s, cpu in ((0, 1.5), (1, 2.5), (2, 2.0))))
-    costs = plan.calibrate(tmp_path, smoke_cfg, measured_on="test")
-    u = plan.units("fourrooms_sutton", "flat_q", params)
+    job = tmp_path / "benchmarks" / "train" / "fourrooms_sutton" / "flat_q" / "seeds0-2.json"
+    write_timing(job, "fourrooms_sutton", "flat_q",
+                 [{"seed": s, "rows": 120, "wall_s": 9.1, "cpu_s": cpu} for s, cpu in ((0, 1.5), (1, 2.5), (2, 2.0))])
+    (job.parent / "seeds0-2.log").write_text("fourrooms_sutton/flat_q/seed0: 1 rows in 1s (99 CPU-s)\n")  # ignored
+    costs = plan.calibrate(tmp_path, smoke_cfg, measured_on="test", registry=REGISTRY)
+    u = plan.units("fourrooms_sutton", "flat_q", params, REGISTRY)
     assert u == len(params["main_goals"] + params["reuse_goals"]) * params["n_episodes"]
     rate = costs["experiments"]["fourrooms_sutton"]["cpu_s_per_unit"]["flat_q"]
     assert rate == pytest.approx(6.0 / (3 * u), rel=1e-5)
     assert costs["experiments"]["fourrooms_sutton"]["seeds_measured"]["flat_q"] == 3
+    (job.parent / "bad.json").write_text("{}")
+    with pytest.raises(ValueError, match="bad.json"):
+        plan.calibrate(tmp_path, smoke_cfg, registry=REGISTRY)
+    (job.parent / "bad.json").unlink()
     # the estimate for a config is seeds x units x rate (+ start-up per job), minutes x safety for Slurm
     n = smoke_cfg["experiments"]["fourrooms_sutton"]["n_seeds"]
-    est = plan.plan(smoke_cfg, costs)["plan"]["fourrooms_sutton"]
+    est = plan.plan(smoke_cfg, costs, registry=REGISTRY)["plan"]["fourrooms_sutton"]
     assert est["per_algo"]["flat_q"] == pytest.approx((n * u * rate + plan.STARTUP_CPU_S) / 3600, abs=1e-4)
     assert est["unmeasured"] == ["smdp_q_options", "smdp_q_mixed", "intra_option_q"]
     big = {**smoke_cfg, "experiments": {**smoke_cfg["experiments"], "fourrooms_sutton": {
         **smoke_cfg["experiments"]["fourrooms_sutton"], "params": {**params, "n_episodes": 10**7}}}}
-    mins = plan.job_minutes(big, "fourrooms_sutton", "flat_q", 3, costs)
+    mins = plan.job_minutes(big, "fourrooms_sutton", "flat_q", 3, costs, registry=REGISTRY)
     assert mins == math.ceil(plan.SAFETY * (3 * rate * u / params["n_episodes"] * 10**7 + plan.STARTUP_CPU_S) / 60)
-    assert plan.job_minutes(smoke_cfg, "fourrooms_sutton", "intra_option_q", 3, costs) == plan.UNMEASURED_MINUTES
+    assert plan.job_minutes(smoke_cfg, "fourrooms_sutton", "intra_option_q", 3, costs, registry=REGISTRY) == plan.UNMEASURED_MINUTES
 
 
 def test_cli_prints_json_plan_for_the_paper_scale():
@@ -55,7 +62,7 @@ def test_cli_prints_json_plan_for_the_paper_scale():
                        cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout.strip().splitlines()[-1])
-    cfg = load_config(ROOT / "config" / "paper.yaml")
+    cfg = load_config(REGISTRY, ROOT / "config" / "paper.yaml")
     assert set(out["plan"]) == {e for e, b in cfg["experiments"].items() if b.get("enabled", True)}
     assert out["total_cpu_hours"] == pytest.approx(sum(r["cpu_hours"] for r in out["plan"].values()), abs=0.01)
     assert all(isinstance(r["jobs"], int) and r["jobs"] > 0 for r in out["plan"].values())

@@ -11,9 +11,22 @@ import torch
 
 from hrlmeta.algos import hiro as H
 from hrlmeta.algos.feudal import feudal_config
-from hrlmeta.algos.td3 import TD3, TD3Config, TwinCritic, td_target
+from hrlmeta.algos.td3 import TD3, Replay, TD3Config, TwinCritics, td_target
 from hrlmeta.envs.pointmaze import PointMaze, task_reward
+from hrlmeta import experiments as registry
+from hrlmeta.claims import measure_claim
+from hrlmeta.experiments import REGISTRY
 from hrlmeta.experiments import pointmaze_hiro as E
+from hrlmeta.experiments.pointmaze_hiro.measures import MEASURES
+
+@pytest.fixture
+def one_thread():
+    """The workflow's torch setting (configure_torch: 1 intra-op thread); results depend on the thread count."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
 
 SMOKE = {"env": {"horizon": 20}, "train": {"total_steps": 160, "n_envs": 4}, "eval": {"every_steps": 80, "episodes": 2},
          "td3": {"hidden": [8, 8], "batch_size": 16}, "replay_size": 1000, "analysis": {"final_window": 1},
@@ -69,8 +82,12 @@ def test_reset_and_reward():
 # ----------------------------------------------------------------------------- TD3
 
 
-def _const_critic(critic: TwinCritic, in_dim: int, coefs=(1.0, 2.0), action_index=None, offset=5.0):
-    """Hidden width 1: Q_j = coefs[j] * relu(x[action_index] + offset) (or the constant coefs[j])."""
+def _td3(in_dim, act_dim, cfg, seed=0, S=1):
+    return TD3(in_dim, act_dim, cfg, [torch.Generator().manual_seed(seed + k) for k in range(S)])
+
+
+def _const_critic(critic: TwinCritics, coefs=(1.0, 2.0), action_index=None, offset=5.0):
+    """Hidden width 1, one seed: Q_j = coefs[j] * relu(x[action_index] + offset) (or the constant coefs[j])."""
     with torch.no_grad():
         for p in critic.parameters():
             p.zero_()
@@ -86,73 +103,181 @@ def _const_actor(actor, value: float):
     with torch.no_grad():
         for p in actor.parameters():
             p.zero_()
-        actor.layers[-1].bias.fill_(math.atanh(value))
+        actor.biases[-1].fill_(math.atanh(value))
 
 
 def test_clipped_double_q_target_takes_the_minimum():
     cfg = TD3Config(hidden=(1,), gamma=0.9)
-    agent = TD3(3, 1, cfg, torch.Generator().manual_seed(0))
-    _const_critic(agent.critic_t, 4, coefs=(3.0, -2.0))
+    agent = _td3(3, 1, cfg)
+    _const_critic(agent.critic_t, coefs=(3.0, -2.0))
     _const_actor(agent.actor_t, 0.0)
-    y = td_target(agent.critic_t, agent.actor_t, torch.zeros(2, 3), torch.tensor([1.0, 0.5]), torch.tensor([1.0, 0.0]),
-                  cfg, torch.Generator().manual_seed(1))
-    np.testing.assert_allclose(y.numpy(), [1.0 + 0.9 * -2.0, 0.5])
+    y = td_target(agent.critic_t, agent.actor_t, torch.zeros(1, 2, 3), torch.tensor([[1.0, 0.5]]),
+                  torch.tensor([[1.0, 0.0]]), cfg, [torch.Generator().manual_seed(1)])
+    np.testing.assert_allclose(y.numpy(), [[1.0 + 0.9 * -2.0, 0.5]])
 
 
 def test_target_policy_smoothing_hand_computed():
     cfg = TD3Config(hidden=(1,), gamma=0.99, target_noise=0.2, noise_clip=0.5)
-    agent = TD3(3, 1, cfg, torch.Generator().manual_seed(0))
+    agent = _td3(3, 1, cfg)
     _const_actor(agent.actor_t, 0.9)
-    _const_critic(agent.critic_t, 4, coefs=(1.0, 2.0), action_index=3)  # Q_j = c_j (a + 5)
+    _const_critic(agent.critic_t, coefs=(1.0, 2.0), action_index=3)  # Q_j = c_j (a + 5)
     n = 2000
-    y = td_target(agent.critic_t, agent.actor_t, torch.zeros(n, 3), torch.zeros(n), torch.ones(n), cfg,
-                  torch.Generator().manual_seed(7))
+    y = td_target(agent.critic_t, agent.actor_t, torch.zeros(1, n, 3), torch.zeros(1, n), torch.ones(1, n), cfg,
+                  [torch.Generator().manual_seed(7)])
     z = torch.randn((n, 1), generator=torch.Generator().manual_seed(7))
     a = (0.9 + (0.2 * z).clamp(-0.5, 0.5)).clamp(-1, 1)
-    np.testing.assert_allclose(y.numpy(), (0.99 * (a[:, 0] + 5.0)).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(y[0].numpy(), (0.99 * (a[:, 0] + 5.0)).numpy(), rtol=1e-6)
     # smoothing noise is clipped: no target action below 0.9 - 0.5; the action box clips at 1
     assert y.min() >= 0.99 * (0.4 + 5) - 1e-5 and y.max() <= 0.99 * 6 + 1e-5
     assert (a == 1.0).any()
 
 
+def test_twin_critic_heads_are_independent_networks():
+    gens = [torch.Generator().manual_seed(0), torch.Generator().manual_seed(1)]
+    tc = TwinCritics(5, (7, 6), gens)
+    x = torch.randn(2, 11, 5, generator=gens[0])
+    q = tc(x)
+    assert q.shape == (2, 2, 11)
+    for s in range(2):
+        for j in range(2):
+            h = x[s]
+            for k, (w, b) in enumerate(zip(tc.weights, tc.biases)):
+                h = h @ w[2 * s + j] + b[2 * s + j]
+                if k < len(tc.weights) - 1:
+                    h = torch.relu(h)
+            torch.testing.assert_close(q[s, j], h[:, 0])
+    torch.testing.assert_close(tc.q1(x), q[:, 0])
+
+
+def _reference_td3(params, batch, cfg, gen, n_updates):
+    """An independent TD3 (Fujimoto et al. 2018, Algorithm 1) on plain tensors for one seed: explicit
+    matmuls, hand-written Adam, target smoothing noise from ``gen`` in the same order as the learner."""
+    A = {k: v.clone() for k, v in params["actor"].items()}
+    C = {k: v.clone() for k, v in params["critic"].items()}
+    At = {k: v.clone() for k, v in A.items()}
+    Ct = {k: v.clone() for k, v in C.items()}
+    n_layers = len([k for k in A if k.startswith("w")])
+
+    def mlp(P, x, j=None, tanh=False):
+        for k in range(n_layers):
+            w, b = (P[f"w{k}"], P[f"b{k}"]) if j is None else (P[f"w{k}"][j], P[f"b{k}"][j])
+            x = x @ w + b
+            if k < n_layers - 1:
+                x = torch.relu(x)
+        return torch.tanh(x) if tanh else x
+
+    adam = {}
+
+    def adam_step(P, grads, lr, name):
+        for k, g in grads.items():
+            m, v, t = adam.get((name, k), (torch.zeros_like(g), torch.zeros_like(g), 0))
+            t += 1
+            m = 0.9 * m + 0.1 * g
+            v = 0.999 * v + 0.001 * g * g
+            mhat, vhat = m / (1 - 0.9 ** t), v / (1 - 0.999 ** t)
+            P[k] = P[k] - lr * mhat / (vhat.sqrt() + 1e-8)
+            adam[(name, k)] = (m, v, t)
+
+    obs, act, rew, nobs, disc = batch
+    for it in range(1, n_updates + 1):
+        a2 = mlp(At, nobs, tanh=True)
+        eps = torch.randn(a2.shape, generator=gen) * cfg.target_noise
+        a2 = (a2 + eps.clamp(-cfg.noise_clip, cfg.noise_clip)).clamp(-1, 1)
+        x2 = torch.cat([nobs, a2], -1)
+        q2 = torch.minimum(mlp(Ct, x2, 0)[:, 0], mlp(Ct, x2, 1)[:, 0])
+        y = rew + cfg.gamma * disc * q2
+        Cg = {k: v.clone().requires_grad_() for k, v in C.items()}
+        x = torch.cat([obs, act], -1)
+        loss = sum(0.5 * ((mlp(Cg, x, j)[:, 0] - y) ** 2).mean() for j in (0, 1))
+        grads = dict(zip(Cg, torch.autograd.grad(loss, list(Cg.values()))))
+        adam_step(C, grads, cfg.critic_lr, "critic")
+        if it % cfg.policy_delay == 0:
+            Ag = {k: v.clone().requires_grad_() for k, v in A.items()}
+            aloss = -mlp(C, torch.cat([obs, mlp(Ag, obs, tanh=True)], -1), 0)[:, 0].mean()
+            grads = dict(zip(Ag, torch.autograd.grad(aloss, list(Ag.values()))))
+            adam_step(A, grads, cfg.actor_lr, "actor")
+            for P, Pt in ((A, At), (C, Ct)):
+                for k in P:
+                    Pt[k] = cfg.tau * P[k] + (1 - cfg.tau) * Pt[k]
+    return A, C, At, Ct
+
+
+def _params_of(agent, seed=0):
+    def get(net, idx):
+        return {**{f"w{k}": w.detach()[idx].clone() for k, w in enumerate(net.weights)},
+                **{f"b{k}": b.detach()[idx].clone() for k, b in enumerate(net.biases)}}
+
+    return {"actor": get(agent.actor, seed), "critic": get(agent.critic, slice(2 * seed, 2 * seed + 2))}
+
+
+@pytest.mark.parametrize("S", [1, 3])
+def test_td3_update_equals_an_independent_implementation(S):
+    """Two updates (critic, then critic + delayed actor + Polyak) of the project's TD3 equal an independently
+    written one on a tiny fixed batch, to 1e-6, for seed 0 alone and inside a batch of 3."""
+    cfg = TD3Config(hidden=(5, 4), actor_lr=0.01, critic_lr=0.02, gamma=0.9, tau=0.3, policy_delay=2,
+                    huber_delta=None, batch_size=6)
+    agent = _td3(3, 2, cfg, S=S)
+    ref_gen = torch.Generator()
+    ref_gen.set_state(agent.gens[0].get_state())
+    start = _params_of(agent)
+    g = torch.Generator().manual_seed(11)
+    B = 6
+    batch = [torch.randn(S, B, 3, generator=g), torch.rand(S, B, 2, generator=g) * 2 - 1,
+             torch.randn(S, B, generator=g), torch.randn(S, B, 3, generator=g), (torch.rand(S, B, generator=g) > 0.3).float()]
+    for _ in range(2):
+        agent.update(*batch)
+    A, C, At, Ct = _reference_td3(start, [t[0] for t in batch], cfg, ref_gen, 2)
+    got = _params_of(agent)
+    got_t = {"actor": _params_of(type("x", (), {"actor": agent.actor_t, "critic": agent.critic_t}))["actor"],
+             "critic": _params_of(type("x", (), {"actor": agent.actor_t, "critic": agent.critic_t}))["critic"]}
+    for mine, ref in ((got["actor"], A), (got["critic"], C), (got_t["actor"], At), (got_t["critic"], Ct)):
+        for k in ref:
+            np.testing.assert_allclose(mine[k].numpy(), ref[k].numpy(), atol=1e-6, rtol=0)
+    # the actor moved (delayed step happened) and the target is a Polyak average, not a copy
+    assert not torch.equal(got["actor"]["w0"], start["actor"]["w0"])
+    assert not torch.allclose(got_t["critic"]["w0"], got["critic"]["w0"])
+
+
 def test_delayed_actor_and_target_updates():
     cfg = TD3Config(hidden=(4,), policy_delay=2, tau=0.25)
-    agent = TD3(3, 1, cfg, torch.Generator().manual_seed(0))
+    agent = _td3(3, 1, cfg)
     g = torch.Generator().manual_seed(3)
-    batch = (torch.randn(8, 3, generator=g), torch.rand(8, 1, generator=g), torch.randn(8, generator=g),
-             torch.randn(8, 3, generator=g), torch.ones(8))
+    batch = (torch.randn(1, 8, 3, generator=g), torch.rand(1, 8, 1, generator=g), torch.randn(1, 8, generator=g),
+             torch.randn(1, 8, 3, generator=g), torch.ones(1, 8))
     actor0 = [p.clone() for p in agent.actor.parameters()]
     critic_t0 = [p.clone() for p in agent.critic_t.parameters()]
-    c0 = [p.clone() for p in agent.critic.parameters()]
     out = agent.update(*batch)
     assert "actor_loss" not in out
     assert all(torch.equal(a, b) for a, b in zip(actor0, agent.actor.parameters()))
     assert all(torch.equal(a, b) for a, b in zip(critic_t0, agent.critic_t.parameters()))
-    assert any(not torch.equal(a, b) for a, b in zip(c0, agent.critic.parameters()))
-    c1 = [p.clone() for p in agent.critic.parameters()]
     out = agent.update(*batch)
     assert "actor_loss" in out
     assert any(not torch.equal(a, b) for a, b in zip(actor0, agent.actor.parameters()))
-    # soft update with the critic after the 2nd critic step: theta' = tau theta + (1 - tau) theta'
     for t0, p, t in zip(critic_t0, agent.critic.parameters(), agent.critic_t.parameters()):
         torch.testing.assert_close(t, 0.25 * p.detach() + 0.75 * t0)
-    assert any(not torch.equal(a, b) for a, b in zip(c1, agent.critic.parameters()))
 
 
-def test_twin_critic_heads_are_independent_networks():
-    gen = torch.Generator().manual_seed(0)
-    tc = TwinCritic(5, (7, 6), gen)
-    x = torch.randn(11, 5, generator=gen)
-    q = tc(x)
-    assert q.shape == (2, 11)
-    for j in range(2):
-        h = x
-        for k, (w, b) in enumerate(zip(tc.weights, tc.biases)):
-            h = h @ w[j] + b[j]
-            if k < len(tc.weights) - 1:
-                h = torch.relu(h)
-        torch.testing.assert_close(q[j], h[:, 0])
-    torch.testing.assert_close(tc.q1(x), q[0])
+def test_seed_weights_identical_alone_and_in_a_batch(one_thread):
+    """Seed 3's learner trained alone and as the 3rd of a batch of 5 ends with identical weights (bitwise)."""
+    cfg = TD3Config(hidden=(16, 16), batch_size=20, actor_lr=1e-3)
+
+    def run(seeds):
+        agent = TD3(7, 2, cfg, [torch.Generator().manual_seed(s) for s in seeds])
+        rb = Replay(len(seeds), 300, {"obs": (7,), "act": (2,), "rew": (), "next_obs": (7,), "disc": ()})
+        rb.add(**{k: np.stack([np.random.default_rng([s, 9]).uniform(-1, 1, (300, *sh)).astype(np.float32)
+                               for s in seeds]) for k, sh in (("obs", (7,)), ("act", (2,)), ("rew", ()),
+                                                              ("next_obs", (7,)), ("disc", ()))})
+        rngs = [np.random.default_rng(s) for s in seeds]
+        for _ in range(80):
+            b = rb.sample(20, rngs)
+            agent.update(b["obs"], b["act"], b["rew"], b["next_obs"], b["disc"])
+        return agent
+
+    alone, batch = run([3]), run([1, 2, 3, 4, 5])
+    for net in ("actor", "critic", "actor_t", "critic_t"):
+        k = 1 if net.startswith("actor") else 2
+        for p1, p5 in zip(getattr(alone, net).parameters(), getattr(batch, net).parameters()):
+            assert torch.equal(p1, p5[2 * k: 3 * k]), net
 
 
 # ----------------------------------------------------------------------------- HIRO pieces
@@ -164,43 +289,48 @@ def _goal_actor(x):
 
 
 def test_log_likelihood_hand_computed():
-    seq_obs = torch.tensor([[[0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 1.0, 0.0]]])  # c = 2
-    seq_act = torch.tensor([[[0.3, 0.1], [0.2, 0.1]]])
-    cand = torch.tensor([[[3.0, 1.0], [0.0, 0.0]]])
+    seq_obs = torch.tensor([[[[0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 1.0, 0.0]]]])  # S = 1, B = 1, c = 2
+    seq_act = torch.tensor([[[[0.3, 0.1], [0.2, 0.1]]]])
+    cand = torch.tensor([[[[3.0, 1.0], [0.0, 0.0]]]])
     ll = H.action_log_likelihood(_goal_actor, seq_obs, seq_act, cand, scale=0.1)
     # candidate (3, 1): goals (3, 1) then (0 + 3 - 1, 1) = (2, 1) -> mu = (0.3, 0.1), (0.2, 0.1): exact
     # candidate (0, 0): goals (0, 0), (-1, 0) -> mu = (0, 0), (-0.1, 0)
     expect0 = 0.0
     expect1 = -0.5 * ((0.3 ** 2 + 0.1 ** 2) + (0.3 ** 2 + 0.1 ** 2))
-    np.testing.assert_allclose(ll.numpy(), [[expect0, expect1]], atol=1e-7)
+    np.testing.assert_allclose(ll.numpy(), [[[expect0, expect1]]], atol=1e-7)
 
 
 def test_relabel_picks_the_most_likely_candidate():
     rng = np.random.default_rng(0)
-    B, c = 6, 10
-    true_g = torch.tensor(rng.uniform(-8, 8, size=(B, 2)), dtype=torch.float32)
-    xy = torch.tensor(np.cumsum(rng.uniform(-0.2, 0.2, size=(B, c + 1, 2)), axis=1), dtype=torch.float32)
-    seq_obs = torch.cat([xy[:, :c], torch.ones(B, c, 1), torch.zeros(B, c, 1)], dim=-1)
-    goals = xy[:, :1] + true_g[:, None] - xy[:, :c]
+    S, B, c = 2, 6, 10
+    true_g = torch.tensor(rng.uniform(-8, 8, size=(S, B, 2)), dtype=torch.float32)
+    xy = torch.tensor(np.cumsum(rng.uniform(-0.2, 0.2, size=(S, B, c + 1, 2)), axis=2), dtype=torch.float32)
+    seq_obs = torch.cat([xy[:, :, :c], torch.ones(S, B, c, 1), torch.zeros(S, B, c, 1)], dim=-1)
+    goals = xy[:, :, :1] + true_g[:, :, None] - xy[:, :, :c]
     seq_act = 0.1 * goals  # the stored actions are exactly mu(s_i, g_i) for the true goal
     cfg = H.HiroConfig()
+    gens = lambda: [torch.Generator().manual_seed(5), torch.Generator().manual_seed(6)]  # noqa: E731
     # the true goal as the original goal -> relabelling returns it (likelihood maximal, 0 error)
-    out = H.relabel_goals(_goal_actor, seq_obs, seq_act, xy[:, c], true_g, cfg, torch.Generator().manual_seed(0))
+    out = H.relabel_goals(_goal_actor, seq_obs, seq_act, xy[:, :, c], true_g, cfg, gens())
     torch.testing.assert_close(out, true_g)
     # otherwise the chosen candidate is the argmax over the 10 candidates of the log-likelihood
     wrong = -true_g
-    gen_a, gen_b = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
-    out = H.relabel_goals(_goal_actor, seq_obs, seq_act, xy[:, c], wrong, cfg, gen_a)
-    cand = H.candidate_goals(wrong, xy[:, c] - xy[:, 0], 8, 5.0, 10.0, gen_b)
+    out = H.relabel_goals(_goal_actor, seq_obs, seq_act, xy[:, :, c], wrong, cfg, gens())
+    cand = H.candidate_goals(wrong, xy[:, :, c] - xy[:, :, 0], 8, 5.0, 10.0, gens())
     ll = H.action_log_likelihood(_goal_actor, seq_obs, seq_act, cand, 0.1)
-    assert cand.shape == (B, 10, 2)
-    torch.testing.assert_close(out, cand[torch.arange(B), ll.argmax(1)])
-    assert (ll.max(1).values >= H.action_log_likelihood(_goal_actor, seq_obs, seq_act, wrong[:, None], 0.1)[:, 0]).all()
+    assert cand.shape == (S, B, 10, 2)
+    idx = ll.argmax(2)
+    for s in range(S):
+        torch.testing.assert_close(out[s], cand[s, torch.arange(B), idx[s]])
+    assert (ll.max(2).values >= H.action_log_likelihood(_goal_actor, seq_obs, seq_act, wrong[:, :, None], 0.1)[..., 0]).all()
+    # a seed's candidates come from its own generator only
+    alone = H.candidate_goals(wrong[1:], (xy[:, :, c] - xy[:, :, 0])[1:], 8, 5.0, 10.0, gens()[1:])
+    torch.testing.assert_close(alone[0], cand[1])
     # no correction keeps the goal; TPG draws around s_{t+c} - s_t
-    none = H.relabel_goals(_goal_actor, seq_obs, seq_act, xy[:, c], wrong, H.HiroConfig(relabel="none"), gen_a)
+    none = H.relabel_goals(_goal_actor, seq_obs, seq_act, xy[:, :, c], wrong, H.HiroConfig(relabel="none"), gens())
     torch.testing.assert_close(none, wrong)
-    tpg = H.relabel_goals(None, seq_obs, seq_act, xy[:, c], wrong, feudal_config(cfg), gen_a)
-    assert ((tpg - (xy[:, c] - xy[:, 0])).abs() < 6.0).all()
+    tpg = H.relabel_goals(None, seq_obs, seq_act, xy[:, :, c], wrong, feudal_config(cfg), gens())
+    assert ((tpg - (xy[:, :, c] - xy[:, :, 0])).abs() < 6.0).all()
 
 
 def test_goal_transition_and_worker_rewards():
@@ -211,21 +341,50 @@ def test_goal_transition_and_worker_rewards():
     np.testing.assert_allclose(H.cosine_reward(xy, g, xy), [0.0])  # blocked step
 
 
+def test_last_manager_transition_of_an_episode_is_terminal():
+    """Released train.py: the manager transition that ends an episode has discount 0; the others 1."""
+    params = {**SMOKE, "env": {"horizon": 12}, "train": {"total_steps": 24, "n_envs": 2}, "eval": {"every_steps": 24}}
+    agent = E.make_agent("hiro", params, [torch.Generator().manual_seed(0)], "cpu")
+    env = E.make_env(params)
+    E.rollout(agent, env, np.zeros((1, 2, 2)), 12, [np.random.default_rng(0)], train=True)
+    disc = agent.m_buffer.data["disc"][0, : agent.m_buffer.size]
+    # c = 5, horizon 12: transitions end at t = 4, 9 and the truncated one at t = 11 (episode end), 2 envs each
+    np.testing.assert_array_equal(disc, [1, 1, 1, 1, 0, 0])
+    agent = E.make_agent("hiro", {**params, "hiro": {"c": 5, "manager_terminal": False}},
+                         [torch.Generator().manual_seed(0)], "cpu")
+    E.rollout(agent, env, np.zeros((1, 2, 2)), 12, [np.random.default_rng(0)], train=True)
+    assert (agent.m_buffer.data["disc"][0, : agent.m_buffer.size] == 1).all()
+
+
 # ----------------------------------------------------------------------------- experiment
 
 
 @pytest.mark.parametrize("algo", E.ALGOS)
-def test_train_is_deterministic_per_seed(algo):
+def test_train_is_deterministic_per_seed(algo, one_thread):
     a = E.train(algo, 3, SMOKE)
     b = E.train(algo, 3, SMOKE)
     pd.testing.assert_frame_equal(a, b)
     assert set(a["phase"]) == {"train", "eval", "trace"}
     ev = a[a["phase"] == "eval"]
     assert sorted(ev["env_steps"].unique()) == [0, 80, 160]
+    # the released evaluation goals, `episodes` episodes each, at every evaluation
+    assert sorted(set(zip(ev["goal_x"], ev["goal_y"]))) == [(0.0, 8.0), (8.0, 0.0), (8.0, 8.0)]
+    assert (ev.groupby(["env_steps", "goal_x", "goal_y"]).size() == 2).all()
     assert (a.loc[a["phase"] == "train", "decisions"] == (20 if algo == "td3" else 4)).all()
     c = E.train(algo, 4, SMOKE)
     ra, rc = a.loc[a["phase"] == "train", "return"].to_numpy(), c.loc[c["phase"] == "train", "return"].to_numpy()
     assert ra.shape == rc.shape and not np.array_equal(ra, rc)
+
+
+@pytest.mark.parametrize("algo", ["td3", "hiro"])
+def test_seed_table_identical_alone_and_in_a_batch(algo, one_thread):
+    """A seed's run table does not depend on the seeds that share its batch."""
+    alone = E.train(algo, 3, SMOKE)
+    batch = E.train_batch(algo, [5, 3, 7], SMOKE)
+    pd.testing.assert_frame_equal(alone, batch[1])
+    assert [int(d["seed"].iloc[0]) for d in batch] == [5, 3, 7]
+    with pytest.raises(ValueError, match="seeds"):
+        E.train_batch(algo, [1, 1], SMOKE)
 
 
 def test_schedule_and_device_errors():
@@ -233,12 +392,38 @@ def test_schedule_and_device_errors():
         E.schedule({"train": {"total_steps": 1001, "n_envs": 2}})
     with pytest.raises(ValueError, match="eval.every_steps"):
         E.schedule({"train": {"total_steps": 2000, "n_envs": 2}, "eval": {"every_steps": 300}})
+    with pytest.raises(ValueError, match="eval.goals"):
+        E.schedule({"train": {"total_steps": 2000, "n_envs": 2}, "env": {"horizon": 1000}, "eval": {"goals": [1, 2]}})
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="params.device"):
             E.train("hiro", 0, {**SMOKE, "device": "cuda"})
     with pytest.raises(ValueError, match="actor_lr"):
         TD3Config(actor_lr=2.0)
-    assert E.cost_units("hiro", SMOKE) == 160.0
+
+
+def test_cost_units_scale_with_updates_width_squared_and_envs():
+    """The cost model: at large width the units grow as updates x width^2; the number of updates follows
+    the update ratio and the number of vectorised steps; HIRO's relabelling adds to HIRO but not to the
+    ablation without correction or FeUdal's transition-PG draw."""
+    def units(algo, width, **over):
+        p = {**SMOKE, "td3": {"hidden": [width, width], "batch_size": 100},
+             "train": {"total_steps": 16000, "n_envs": 8}, "env": {"horizon": 500}, "eval": {"every_steps": 16000}}
+        for k, v in over.items():
+            p[k] = {**p.get(k, {}), **v}
+        return registry.cost_units("pointmaze_hiro", algo, p)
+
+    for algo in ("td3", "hiro"):
+        r = units(algo, 30000) / units(algo, 3000)
+        assert 95 < r < 100  # -> (30000 / 3000)^2 = 100 once the fixed overheads are negligible
+        assert 1 < units(algo, 300) / units(algo, 64) < (300 / 64) ** 2  # overheads dominate small networks
+        assert units(algo, 64) < units(algo, 300)
+        # twice the worker updates per step: about twice the cost at large width (HIRO: its manager's share stays)
+        r2 = units(algo, 3000, agent={"worker_updates": 2}) / units(algo, 3000)
+        assert (1.9 < r2 < 2.0 + 1e-9) if algo == "td3" else (1.2 < r2 < 1.9)
+        # one environment instead of 8 at the same env steps: 8 x the vectorised steps and updates
+        assert 6 < units(algo, 300, train={"n_envs": 1}) / units(algo, 300) <= 8.0 + 1e-9
+    assert units("hiro", 300) > units("hiro_no_correction", 300) > units("td3", 300)
+    assert units("feudal", 300) == units("hiro_no_correction", 300)  # TPG draws a goal: no actor passes
 
 
 def test_schema_rejects_unknown_key():
@@ -246,17 +431,30 @@ def test_schema_rejects_unknown_key():
 
     cfg = {"experiments": {"pointmaze_hiro": {"algos": ["hiro"], "n_seeds": 1, "params": {"hiro": {"cc": 3}}}}}
     with pytest.raises(ConfigError, match="cc"):
-        validate_config(cfg)
+        validate_config(cfg, REGISTRY)
 
 
-def _synthetic(curves: dict) -> pd.DataFrame:
+def _synthetic(curves: dict, goals=((8.0, 0.0), (8.0, 8.0), (0.0, 8.0))) -> pd.DataFrame:
+    """Evaluation rows with the same success rate on every goal (or per goal where a rate is a tuple)."""
     rows = []
     for (algo, seed), rates in curves.items():
         for k, r in enumerate(rates):
-            for i in range(10):
-                rows.append({"algo": algo, "seed": seed, "phase": "eval", "episode": k, "env_steps": 1000 * k,
-                             "success": i < round(10 * r), "final_dist": 1.0})
+            for gi, g in enumerate(goals):
+                rg = r[gi] if isinstance(r, tuple) else r
+                for i in range(10):
+                    rows.append({"algo": algo, "seed": seed, "phase": "eval", "episode": k, "env_steps": 1000 * k,
+                                 "success": i < round(10 * rg), "final_dist": 1.0, "goal_x": g[0], "goal_y": g[1]})
     return pd.DataFrame(rows)
+
+
+def _claim(cid: str, t, params, **cp):
+    """A claim of claims.yaml measured with its own measure and ``cp`` as its params."""
+    import yaml
+
+    from hrlmeta.experiments.pointmaze_hiro import __file__ as init
+
+    decl = {c["id"]: c for c in yaml.safe_load(open(init.replace("__init__.py", "claims.yaml")))["claims"]}[cid]
+    return measure_claim(MEASURES, {**decl, "params": {**(decl.get("params") or {}), **cp}}, t, params)
 
 
 def test_claims_on_a_constructed_table():
@@ -266,22 +464,62 @@ def test_claims_on_a_constructed_table():
                     ("td3", 0): [0, 0, 0, 0], ("td3", 1): [0, 0, 0, 0.2]})
     params = {"train": {"total_steps": 4000, "n_envs": 1, }, "env": {"horizon": 1000}, "eval": {"every_steps": 1000},
               "analysis": {"final_window": 1}}
-    s = E.claim_samples({"id": "hiro_vs_feudal_sample_efficiency", "params": {"threshold": 0.5, "censor": "budget"}},
-                        t, params)
+    s = _claim("hiro_vs_feudal_sample_efficiency", t, params, threshold=0.5, censor="budget")
     # seed 0: 3000 / 1000; seed 1: feudal censored at budget 3000 + 1000 -> 4000 / 2000; seed 2: both censored
     np.testing.assert_allclose(sorted(s.values), [2.0, 3.0])
-    assert s.n_seeds == 2 and s.budget == 3000
-    s = E.claim_samples({"id": "hiro_vs_feudal_sample_efficiency", "params": {"threshold": 0.5, "censor": "inf"}},
-                        t, params)
+    assert s.n_seeds == 2 and s.budget == 3000 and "censored: FeUdal 2/3, HIRO 1/3" in s.note
+    s = _claim("hiro_vs_feudal_sample_efficiency", t, params, threshold=0.5, censor="inf")
     assert sorted(s.values)[1] == math.inf
-    s = E.claim_samples({"id": "hiro_vs_flat"}, t, params)
+    # AUC / budget by the trapezoid rule: hiro seed 0 (0, .6, 1, 1) -> (0.3 + 0.8 + 1.0) / 3 = 0.7;
+    # seed 1 (0, 0, .5, 1) -> (0 + 0.25 + 0.75) / 3 = 1/3; td3 seed 0: 0, seed 1 (0, 0, 0, .2) -> 0.1 / 3
+    s = _claim("hiro_vs_flat", t, params, measure="auc")
+    np.testing.assert_allclose(sorted(s.values), sorted([0.7, 1 / 3 - 0.1 / 3]))
+    s = _claim("hiro_vs_flat", t, params, measure="final")
     np.testing.assert_allclose(sorted(s.values), [0.8, 1.0])
-    s = E.claim_samples({"id": "hiro_vs_feudal_stability"}, t, params)
+    s = _claim("hiro_vs_feudal_stability", t, params, measure="final")
     # final (last) success: feudal [0.5, 0, 0] (median 0) -> |dev| [0.5, 0, 0]; hiro [1, 1, 0] (median 1) -> [0, 0, 1]
     np.testing.assert_allclose(s.values, [0.5, 0.0, -1.0])
+    # a weak agent still has a defined, zero AUC: the comparison exists (no floor-effect exclusion)
     floor = t[t["algo"] == "td3"].assign(success=False)
     floor = pd.concat([floor, floor.assign(algo="hiro")])
-    s = E.claim_samples({"id": "hiro_vs_flat"}, floor, params)
-    assert s.values.size == 0 and s.n_seeds == 0 and "floor" in s.note
-    s = E.claim_samples({"id": "hiro_table1_hiro", "params": {"published": "HIRO"}}, t, params)
+    s = _claim("hiro_vs_flat", floor, params)
+    np.testing.assert_allclose(s.values, [0.0, 0.0])
+    s = _claim("hiro_table1_hiro", t, params)
     assert s.values.size == 0 and s.n_seeds == 0
+
+
+def test_far_goal_alone():
+    """goal "0,8" selects that goal's rows only; the mean over goals averages the per-goal rates."""
+    t = _synthetic({("hiro", 0): [(0, 0, 0), (1.0, 0.5, 0.0)], ("td3", 0): [(0, 0, 0), (1.0, 0.0, 0.0)]})
+    params = {"train": {"total_steps": 1000, "n_envs": 1}, "env": {"horizon": 1000}, "eval": {"every_steps": 1000}}
+    s = _claim("hiro_vs_flat", t, params, measure="final", final_window=1)
+    np.testing.assert_allclose(s.values, [0.5 / 3])
+    s = _claim("hiro_vs_flat", t, params, measure="final", final_window=1, goal="0,8")
+    np.testing.assert_allclose(s.values, [0.0])
+    s = _claim("hiro_vs_flat", t, params, measure="final", final_window=1, goal="8,8")
+    np.testing.assert_allclose(s.values, [0.5])
+    with pytest.raises(ValueError, match="params.goal"):
+        _claim("hiro_vs_flat", t, params, goal="3,3")
+
+
+def test_report_and_figures(tmp_path, one_thread):
+    tables = [E.train(a, s, SMOKE) for a in ("td3", "hiro") for s in (0, 1)]
+    t = pd.concat(tables, ignore_index=True)
+    text = E.report_section(t, SMOKE)
+    assert "final (8, 0)" in text and "(0, 8)" in text and "Table 1" in text
+    assert "greedy local optimum" not in text
+    E.figures(t, SMOKE, tmp_path)
+    assert (tmp_path / "pointmaze_hiro_success.png").exists() and (tmp_path / "pointmaze_hiro_subgoals.png").exists()
+
+
+def test_batched_bench_structure(one_thread):
+    """The batched TD3/HIRO bench returns per-seed rates for the loop and the batch at every S (no timing asserted)."""
+    from hrlmeta.bench import batched_td3
+
+    out = batched_td3.measure(sizes=(1, 2), updates=2, repeats=1, hidden=(8, 8))
+    for learner in ("td3", "hiro"):
+        assert set(out["updates_per_s_per_seed"][learner]) == {1, 2}
+        for S in (1, 2):
+            r = out["updates_per_s_per_seed"][learner][S]
+            assert r["loop"] > 0 and r["batched"] > 0
+            assert out["speedup"][learner][S] > 0

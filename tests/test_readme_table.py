@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 
 from hrlmeta import readme
+from hrlmeta.experiments import REGISTRY
 
 
 def test_readme_table_is_the_rendering_of_the_snapshot():
     text = readme.README.read_text()
-    want = readme.render_snapshot()
+    want = readme.render_snapshot(registry=REGISTRY)
     assert readme.current_block(text) == want, (
         "README.md's claims table differs from docs/claims_default.tsv; regenerate it from a default-scale "
         "run with `hrlmeta readme-table --claims results/claims/claims.tsv` (never edit it by hand)")
@@ -23,9 +24,9 @@ def test_snapshot_lists_exactly_the_readme_claims_with_their_declared_expectatio
     snap = readme.read_claims(readme.SNAPSHOT)
     ids = [it["id"] for it in readme.load_listing()]
     assert list(snap["claim_id"]) == ids
-    from hrlmeta.claims import load_claims
+    from hrlmeta.claims import declared_claims
 
-    declared = {c["id"]: c for c in load_claims(readme.CLAIMS_YAML)}
+    declared = {c["id"]: c for c in declared_claims(REGISTRY, check_measures=False)}
     for _, r in snap.iterrows():
         assert r["expected"] == str(declared[r["claim_id"]]["expected"]), r["claim_id"]
         assert r["verdict"] in ("holds", "fails", "inconclusive")
@@ -75,7 +76,7 @@ def test_command_writes_what_render_gives_and_is_idempotent(tmp_path):
     r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     text = rd.read_text()
-    want = readme.render(readme.read_claims(readme.SNAPSHOT), readme.load_listing())
+    want = readme.render(readme.read_claims(readme.SNAPSHOT), readme.load_listing(), registry=REGISTRY)
     assert text == "# title\n\nbefore\n\n" + want + "\n\nafter\n"
     assert snap.read_text() == readme.SNAPSHOT.read_text()
     assert not snap.with_suffix(".note.md").exists()
@@ -85,7 +86,7 @@ def test_command_writes_what_render_gives_and_is_idempotent(tmp_path):
     subprocess.run(cmd + ["--note", "Partial: rows X from run Y."], capture_output=True, text=True, check=True)
     assert "Partial: rows X from run Y.\n\n" + readme.END in rd.read_text()
     assert snap.with_suffix(".note.md").read_text() == "Partial: rows X from run Y.\n"
-    assert readme.render_snapshot(snap, snap.with_suffix(".note.md")) == readme.current_block(rd.read_text())
+    assert readme.render_snapshot(snap, snap.with_suffix(".note.md"), registry=REGISTRY) == readme.current_block(rd.read_text())
     subprocess.run(cmd, capture_output=True, text=True, check=True)
     assert rd.read_text() == text and not snap.with_suffix(".note.md").exists()
 
@@ -94,9 +95,52 @@ def test_paper_scale_table_is_the_rendering_of_its_snapshot():
     begin, _, snapshot = readme.BLOCKS["paper"]
     text = readme.README.read_text()
     assert begin in text and snapshot.exists()
-    want = readme.render_snapshot(snapshot, snapshot.with_suffix(".note.md"), block="paper")
+    want = readme.render_snapshot(snapshot, snapshot.with_suffix(".note.md"), block="paper", registry=REGISTRY)
     assert readme.current_block(text, "paper") == want, (
         "README.md's paper-scale table differs from docs/claims_paper.tsv; regenerate it with "
         "`hrlmeta readme-table --block paper --claims results/claims/claims.tsv` after a paper-scale run")
     snap = readme.read_claims(snapshot)
     assert set(snap["scale"]) == {"paper"} and (snap["n_seeds"] > 0).all()
+
+
+def test_wall_time_claims_are_labelled_as_measured_timings():
+    timing = readme.timing_claims(REGISTRY)
+    assert {"fomaml_cost_ratio", "directed_maml_compute"} <= timing
+    block = readme.current_block(readme.README.read_text())
+    for ln in block.splitlines():
+        if ln.startswith("| `"):
+            cid = ln.split("`")[1]
+            assert ln.endswith(f"({readme.TIMING_LABEL}) |") == (cid in timing), ln
+    assert f"*{readme.TIMING_LABEL}*" in block
+
+
+def test_differences_compare_every_claim_exactly_except_measured_timings():
+    snap = readme.read_claims(readme.SNAPSHOT)
+    assert readme.differences(snap, registry=REGISTRY) == []
+    rerun = snap.copy()
+    timing = sorted(readme.timing_claims(REGISTRY) & set(snap["claim_id"]))
+    assert timing
+    rerun.loc[rerun["claim_id"].isin(timing), ["estimate", "ci_low", "ci_high"]] *= 1.37  # another machine
+    assert readme.differences(rerun, registry=REGISTRY) == []
+    other = rerun["claim_id"] == "maml_adaptation_gain"
+    rerun.loc[other, "estimate"] = float(rerun.loc[other, "estimate"].iloc[0]) * (1 + 1e-5)  # 6th digit
+    assert [d.split(":")[0] for d in readme.differences(rerun, registry=REGISTRY)] == ["maml_adaptation_gain"]
+    flipped = snap.copy()
+    flipped.loc[flipped["claim_id"] == "maml_adaptation_gain", "verdict"] = "inconclusive"
+    assert "verdict holds -> inconclusive" in readme.differences(flipped, registry=REGISTRY)[0]
+    assert readme.differences(snap[snap["claim_id"] != "maml_adaptation_gain"], registry=REGISTRY) == ["maml_adaptation_gain: missing"]
+
+
+def test_report_labels_measured_timings_too():
+    from types import SimpleNamespace
+
+    from hrlmeta import report
+
+    r = SimpleNamespace(claim_id="fomaml_cost_ratio", verdict="fails", estimate=2.0, ci_low=1.9, ci_high=2.1)
+    ranges = {"fomaml_cost_ratio": (8, 12)}
+    labelled = report.verdict_text(r, ranges, timing={"fomaml_cost_ratio"})
+    assert labelled == report.verdict_text(r, ranges) + f" ({report.TIMING_LABEL})"
+    assert report.TIMING_LABEL not in report.verdict_text(r, ranges, timing={"other"})
+    table = report.claims_markdown(pd.DataFrame([_row("fomaml_cost_ratio", 2.0, 1.9, 2.1, "fails")]), ranges,
+                                   timing=readme.timing_claims(REGISTRY))
+    assert report.TIMING_LABEL in table

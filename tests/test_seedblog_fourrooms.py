@@ -11,6 +11,7 @@ import pytest
 from hrlmeta import tidy
 from hrlmeta.algos import seedblog_fourrooms as sb
 from hrlmeta.experiments import fourrooms_seedblog as E
+from hrlmeta.experiments import REGISTRY
 
 DOORS = {(6, 3), (6, 9), (3, 6), (9, 6)}
 
@@ -392,25 +393,26 @@ def test_config_blocks_validate_and_bad_keys_are_named():
     from hrlmeta.config import ConfigError, _check, load_config, load_schema
 
     for overlay in ((), ("config/smoke.yaml",), ("config/paper.yaml",)):
-        cfg = load_config(*overlay)
+        cfg = load_config(REGISTRY, *overlay)
         block = cfg["experiments"]["fourrooms_seedblog"]
         assert block["algos"] == ["flat_q", "intra_option_q"]
     with pytest.raises(ConfigError, match="num_episode"):
-        _check({"num_episode": 5}, load_schema("fourrooms_seedblog"), "experiments.fourrooms_seedblog.params")
+        _check({"num_episode": 5}, load_schema("fourrooms_seedblog", REGISTRY), "experiments.fourrooms_seedblog.params")
     with pytest.raises(KeyError, match="no algorithm"):
         E.train("smdp_q_options", 0, {"num_episodes": 1})
 
 
 def test_claims_report_and_figures(table, tmp_path):
-    from hrlmeta.claims import load_claims
+    from hrlmeta.claims import load_claims, measure_claim
+    from hrlmeta.experiments.fourrooms_seedblog.measures import MEASURES
     from hrlmeta.plotting import setup
 
-    claims = [c for c in load_claims("config/claims.yaml") if c["experiment"] == "fourrooms_seedblog"]
+    claims = load_claims(REGISTRY.claims_path("fourrooms_seedblog"), experiment="fourrooms_seedblog")
     assert {c["id"] for c in claims} >= {"options_speedup_seedblog"}
     for c in claims:
-        s = E.claim_samples(c, table, SMALL)
+        s = measure_claim(MEASURES, c, table, SMALL)
         assert np.asarray(s.values).shape == (6,) and np.isfinite(s.values).all()
-    sp = E.claim_samples(next(c for c in claims if c["id"] == "options_speedup_seedblog"), table, SMALL)
+    sp = measure_claim(MEASURES, next(c for c in claims if c["id"] == "options_speedup_seedblog"), table, SMALL)
     means = table.groupby(["algo", "seed"])["steps"].mean()
     np.testing.assert_allclose(sp.values, (means["flat_q"] / means["intra_option_q"]).to_numpy())
     text = E.report_section(table, SMALL)

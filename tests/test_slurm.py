@@ -77,7 +77,7 @@ def test_smoke_workflow_runs_as_slurm_jobs(cluster, smoke_local, tmp_path):
     # every job but the local target rule `all` was submitted to Slurm ...
     dry = run_snakemake(smoke_local, "-n", "--forceall").stdout
     rules = {line.split()[0] for line in dry.splitlines()
-             if line and line.split()[0].startswith(("train_", "figures_", "table", "claims", "report"))
+             if line and line.split()[0].startswith(("train", "figures_", "table", "claims", "report"))
              and len(line.split()) == 2 and line.split()[1].isdigit()}
     submitted = re.findall(r"has been submitted with SLURM jobid (\d+) \(log: \S*/rule_([\w\-.]+)/", log)
     assert submitted, log[-4000:]
@@ -90,9 +90,10 @@ def test_smoke_workflow_runs_as_slurm_jobs(cluster, smoke_local, tmp_path):
     assert set(states.values()) == {"COMPLETED"}, states
 
     # the claims equal a local run's (claims on measured wall time only up to timing noise)
-    from hrlmeta.claims import load_claims
+    from hrlmeta.claims import declared_claims
+    from hrlmeta.experiments import REGISTRY
 
-    timing = {c["id"] for c in load_claims(ROOT / "config" / "claims.yaml") if c.get("depends_on_timing")}
+    timing = {c["id"] for c in declared_claims(REGISTRY, check_measures=False) if c.get("depends_on_timing")}
     here, there = _claims(smoke_local), _claims(work)
     keep = lambda df: df[~df["claim_id"].isin(timing)].reset_index(drop=True)  # noqa: E731
     pd.testing.assert_frame_equal(keep(there), keep(here))

@@ -120,6 +120,8 @@ def test_best_baseline_claim_is_per_seed_max():
     import pandas as pd
 
     t = pd.concat([tabular_mdp_duan.train(a, s, PARAMS) for a in ("psrl", "beb") for s in range(2)])
-    best = tabular_mdp_duan.claim_samples({"params": {"algo": "best_baseline", "n": 2}}, t, PARAMS).values
+    from hrlmeta.experiments.tabular_mdp_duan.measures import MEASURES
+
+    best = MEASURES["eval_return"](t, PARAMS, {"algo": "best_baseline", "n": 2}).values
     ev = t[t["phase"] == "eval"].pivot_table(index="seed", columns="algo", values="return")
     np.testing.assert_allclose(best, ev.max(axis=1).to_numpy())

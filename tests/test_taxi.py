@@ -12,7 +12,9 @@ from hrlmeta.algos import maxq_q as M
 from hrlmeta.algos import taxi_flat_q
 from hrlmeta.bench.taxi import ReferenceMAXQQ
 from hrlmeta.envs import taxi as T
-from hrlmeta.oracle_taxi import evaluate_flat, hierarchy_models, mean_over_starts, optimal_values, taxi_oracle
+from hrlmeta.experiments.taxi_maxq.oracle import oracle as taxi_maxq_oracle
+from hrlmeta.experiments.taxi_maxq.oracle import evaluate_flat, hierarchy_models, mean_over_starts, optimal_values, taxi_oracle
+from hrlmeta.experiments import REGISTRY
 
 ABS_RATES = [0.9074, 0.9526, 0.9526, 0.9879]
 NOABS_RATES = [0.9996, 0.9939, 0.9996, 0.9879]
@@ -265,7 +267,7 @@ def test_greedy_execution_interrupts():
 def params():
     from hrlmeta.config import experiment_params, load_config
 
-    p = copy.deepcopy(experiment_params(load_config(), "taxi_maxq"))
+    p = copy.deepcopy(experiment_params(load_config(REGISTRY), "taxi_maxq"))
     p.update(variants=["deterministic"], n_steps=30_000)
     p["criterion"] = {"reference": "recursive_optimal", "tolerance": 1.0, "window": 20, "rule": "first"}
     return p
@@ -288,14 +290,18 @@ def test_experiment_train_claims_and_oracle(params):
                                   table[(table.algo == "maxq_q_abs") & (table.seed == 1)]
                                   .drop(columns=["algo", "seed", "experiment"]).reset_index(drop=True))
     assert (table["decisions"] <= table["steps"]).all()
-    claim = {"id": "x", "params": {"measure": "speedup", "baseline": "flat_q", "agent": "maxq_q_abs"}}
-    s = E.claim_samples(claim, table, params)
+    from hrlmeta.claims import measure_claim
+    from hrlmeta.experiments.taxi_maxq.measures import MEASURES
+
+    claim = {"id": "x", "measure": "speedup", "params": {"baseline": "flat_q", "agent": "maxq_q_abs"}}
+    s = measure_claim(MEASURES, claim, table, params)
     assert s.values.shape == (2, 1) and np.isfinite(s.values).all() and s.budget == 30_000
-    s = E.claim_samples({"id": "y", "params": {"measure": "vs_random", "column": "final_hierarchical_return"}},
-                        table, params)
+    s = measure_claim(MEASURES, {"id": "y", "measure": "vs_random", "params": {"column": "final_hierarchical_return"}},
+                      table, params)
     assert (s.values > 0.99).all()
-    s = E.claim_samples({"id": "z", "params": {"measure": "gap", "reference": "recursive_optimal",
-                                               "column": "final_hierarchical_return"}}, table, params)
+    s = measure_claim(MEASURES, {"id": "z", "measure": "gap", "params": {"reference": "recursive_optimal",
+                                                                         "column": "final_hierarchical_return"}},
+                      table, params)
     assert s.values.shape == (2, 1)
     bad = dict(params, maxq_q={**params["maxq_q"], "alpha": 0.0})
     with pytest.raises(ValueError, match="maxq_q.alpha"):
@@ -303,7 +309,7 @@ def test_experiment_train_claims_and_oracle(params):
     with pytest.raises(ValueError, match="variants"):
         E.train("flat_q", 0, dict(params, variants=["rainy"]))
     assert "14000" in E.report_section(table, params)
-    orc = E.oracle(params)
+    orc = taxi_maxq_oracle(params)
     assert set(orc["optimal_mean_return"]) == set(T.VARIANTS)
     assert orc["optimal_mean_return"]["deterministic"] == pytest.approx(
         table["optimal_return"].iloc[0])
@@ -333,13 +339,13 @@ def test_steps_to_criterion_by_hand():
 def test_config_validation_names_the_key(path, value, key):
     from hrlmeta.config import ConfigError, load_config, validate_config
 
-    cfg = copy.deepcopy(load_config())
+    cfg = copy.deepcopy(load_config(REGISTRY))
     node = cfg["experiments"]["taxi_maxq"]["params"]
     for k in path[:-1]:
         node = node[k]
     node[path[-1]] = value
     with pytest.raises(ConfigError, match=f"experiments.taxi_maxq.params.{key}"):
-        validate_config(cfg)
+        validate_config(cfg, REGISTRY)
 
 
 def test_recursive_value_by_hand_with_fickle_passenger():

@@ -5,6 +5,8 @@ import pytest
 
 from conftest import run_snakemake as _sm
 
+pytestmark = pytest.mark.workflow
+
 
 @pytest.fixture(scope="module")
 def smoke(smoke_local):
@@ -17,7 +19,7 @@ def test_smoke_produces_every_output(smoke):
     claims = pd.read_csv(res / "claims" / "claims.tsv", sep="\t")
     assert list(claims.columns) == [
         "claim_id", "experiment", "source", "statement", "metric", "expected",
-        "estimate", "ci_low", "ci_high", "n_seeds", "verdict", "robust", "scale", "budget_fraction",
+        "estimate", "ci_low", "ci_high", "n_seeds", "verdict", "robust", "scale", "budget_fraction", "kind",
     ]
     assert set(claims["verdict"]) <= {"holds", "fails", "inconclusive"}
     assert set(claims["scale"]) == {"smoke"}
@@ -43,6 +45,19 @@ def test_smoke_produces_every_output(smoke):
         df = pd.read_parquet(t)
         assert df["seed"].nunique() >= 1 and df["experiment"].nunique() == 1
     assert any((res / "benchmarks" / "train").rglob("*.tsv"))
+    # every training job wrote its timing file: each seed's rows, wall and CPU seconds
+    from hrlmeta.pipeline import read_timing
+
+    timings = sorted((res / "benchmarks" / "train").rglob("*.json"))
+    assert timings
+    for t in timings:
+        doc = read_timing(t)
+        assert doc["seeds"] == [r["seed"] for r in doc["runs"]] and all(r["cpu_s"] >= 0 for r in doc["runs"])
+        for s in doc["seeds"]:
+            assert (res / "runs" / doc["experiment"] / doc["algo"] / f"seed{s}.parquet").exists()
+    # the HTML report's front page: the claims, with links to their figures
+    landing = (res / "report" / "claims.rst").read_text()
+    assert "options_speedup_fourrooms" in landing and "`fourrooms_sutton_speedup.png`_" in landing
     # the seed is in every run's path
     runs = list((res / "runs").rglob("*.parquet"))
     assert runs and all(p.name.startswith("seed") for p in runs)
@@ -76,17 +91,17 @@ def test_interrupted_run_resumes_and_is_deterministic(smoke, kind):
     experiment = run.parts[-3]
     table = res / "tables" / f"{experiment}.parquet"
     before_run, before_table = run.read_bytes(), table.read_bytes()
-    # runs of other algorithms/experiments must not be touched (a job trains one chunk of seeds
-    # of one algorithm, so the deleted run's siblings in its chunk may be rewritten, identically)
-    untouched = {p: p.stat().st_mtime_ns for p in (res / "runs").rglob("*.parquet") if p.parent != run.parent}
+    # no other run is touched
+    untouched = {p: p.stat().st_mtime_ns for p in (res / "runs").rglob("*.parquet") if p != run}
     for p in [run, table, res / "claims" / "claims.tsv", res / "REPORT.md",
               *(res / "figures").glob(f"{experiment}_*.png")]:
         p.unlink()
     r = _sm(smoke, "-n")
     plan = r.stdout + r.stderr
-    # the job-stats table ("rule  count") appears at the start and the end of a dry run
-    train_jobs = {tuple(line.split()) for line in plan.splitlines() if line.startswith("train_")}
-    assert len(train_jobs) == 1 and next(iter(train_jobs))[-1] == "1", plan
+    # the job-stats table ("rule  count") appears at the start and the end of a dry run: the one
+    # missing run is trained alone (`seed_run`), no training chunk reruns
+    jobs = {tuple(line.split()) for line in plan.splitlines() if line.startswith(("train", "seed_run"))}
+    assert jobs == {("seed_run", "1")}, plan
     _sm(smoke)
     assert {p: p.stat().st_mtime_ns for p in untouched} == untouched  # nothing else recomputed
     assert (res / "REPORT.md").exists()

@@ -1,17 +1,23 @@
-"""The claims engine: claims are declared in ``config/claims.yaml``, measured by the experiment that
-owns them (``claim_samples``), and decided here with a seeded stratified bootstrap.
+"""The claims engine: claims are declared next to the experiment that measures them
+(``src/hrlmeta/experiments/<experiment>/claims.yaml``, plus the optional extra file named by the config key
+``claims:``), measured by one of that experiment's named measures (its ``measures.py``: ``MEASURES``, see
+:class:`Measures`), and decided here with a seeded stratified bootstrap. The engine knows no experiment and no
+claim: it is handed the experiment registry, and a claim selects its measure by name.
 
 Each declared claim has::
 
     id: options_speedup_fourrooms        # stable id
-    experiment: fourrooms_sutton         # which experiment's tidy table measures it
+    experiment: fourrooms_sutton         # optional in the experiment's own claims.yaml (= its folder)
+    measure: speedup                     # a named measure of that experiment (measures.py)
+    kind: experimental                   # optional: experimental (default) | analytic (answer known before
+                                         #   training, from an oracle or by construction)
     source: "chapter, 'Four Rooms Experiment' and Q1"
     statement: "Q-learning with Options 3-5x faster than vanilla Q-learning"
     metric: "episodes-to-criterion, flat / options, per seed"   # in words
     expected: "3-5x"                      # the claimed value, in words
     expected_range: [3, 5]                # machine-readable interval; null = unbounded side
-    statistic: iqm                        # optional (default: what claim_samples returns)
-    params: {...}                         # optional, passed to the experiment's claim_samples
+    statistic: iqm                        # optional (default: what the measure returns)
+    params: {...}                         # optional: the measure's parameters (validated against its schema)
     robustness:                           # optional: analyst choices to vary (a specification curve)
       vary:                               #   dotted paths into this claim -> values to try
         params.criterion.window: [1, 10, 20, 50]
@@ -26,8 +32,8 @@ their grids (for choices that only make sense together, e.g. a window only for a
 criterion); a choice a sub-grid does not vary keeps the claim's own value (empty in robustness.tsv).
 
 Robustness: every combination of ``robustness.vary`` is set into a copy of the claim (``statistic``
-replaces the claim's statistic, ``params.x.y`` sets ``claim["params"]["x"]["y"]``), measured by the same
-``claim_samples`` on the same tables (never a new run; specifications that differ only in ``statistic``
+replaces the claim's statistic, ``params.x.y`` sets ``claim["params"]["x"]["y"]``; every varied value is
+validated against the measure's schema at load), measured by the same measure on the same tables (never a new run; specifications that differ only in ``statistic``
 are measured once) and decided with the same bootstrap: one index draw shared by every specification of
 a claim (:func:`hrlmeta.stats.bootstrap_many`). ``robust`` in claims.tsv is the share of specifications
 whose verdict equals the primary (the claim as declared) one, where a ``fails`` on the other side of
@@ -35,7 +41,17 @@ the expected range (``side``: ``below`` / ``above``) counts as a different verdi
 ``results/claims/robustness.tsv`` has a row per specification (its choices, estimate, CI, verdict,
 side, and ``primary``: the specification measures exactly what the primary does).
 
-Budget: ``claim_samples`` may return ``Samples(budget=...)``, our training budget in the unit of
+Claims files: every experiment's ``claims.yaml`` is read in report order; the file named by the config
+key ``claims:`` (optional, default none) adds claims, and a claim there whose id an experiment already
+declares replaces that declaration (an override). Every claim is validated at load against
+:data:`CLAIM_SCHEMA` (``additionalProperties: false``) and, where the registry is given, its measure's
+parameters against the measure's schema: an unknown key, measure or parameter is a :class:`ClaimError`
+naming the claim id and the key.
+
+Validation of the measures imports the experiment's code (``measures.py``); :func:`declared_claims` with
+``check_measures=False`` reads and checks everything else without importing it.
+
+Budget: a measure may return ``Samples(budget=...)``, our training budget in the unit of
 ``paper_budget``; ``budget_fraction`` = ours / the paper's. It may also put ``cost_s`` (measured CPU or
 wall seconds one seed spent on that budget) in ``Samples.extra``; the report projects the paper's budget
 from it; and ``budget_binds: False`` where no run was cut short by the budget (e.g. every run met its
@@ -58,6 +74,7 @@ import copy
 import itertools
 import json
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -79,10 +96,12 @@ COLUMNS = [
     "robust",
     "scale",
     "budget_fraction",
+    "kind",
 ]
+KINDS = ("experimental", "analytic")
 #: robustness.tsv: claim_id, one column per varied choice (dotted path), then these
 ROBUSTNESS_TAIL = ["estimate", "ci_low", "ci_high", "verdict", "side", "primary"]
-REQUIRED_KEYS = ("id", "experiment", "source", "statement", "metric", "expected", "expected_range")
+REQUIRED_KEYS = ("id", "experiment", "source", "statement", "metric", "expected", "expected_range", "measure")
 SCALES = ("smoke", "default", "paper")
 #: keys of an experiment's config block that do not change its results (ignored by :func:`scale_of`)
 EXECUTION_KEYS = frozenset({"enabled", "algos", "threads", "seeds_per_job"})
@@ -115,14 +134,107 @@ class ClaimError(ValueError):
 
 
 # ----------------------------------------------------------------------------------------------
+# measures
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A named way to turn an experiment's tidy table into the per-seed values a claim is decided on:
+    ``fn(table, params, cp) -> Samples`` with ``params`` the experiment's config params and ``cp`` the
+    claim's ``params``; ``schema`` is the JSON schema ``cp`` must satisfy."""
+
+    name: str
+    fn: Callable
+    schema: dict
+
+    def __call__(self, table: pd.DataFrame, params: dict, cp: dict) -> Samples:
+        return self.fn(table, params, cp)
+
+
+class Measures(dict):
+    """An experiment's named measures (``MEASURES`` in its ``measures.py``)::
+
+        MEASURES = Measures()
+
+        @MEASURES.register("speedup", {"baseline": {"type": "string"}, "agent": {"type": "string"}},
+                           required=["agent"])
+        def speedup(table, params, cp): ...
+
+    ``properties`` are the JSON schemas of the measure's parameters; no other parameter is accepted.
+    """
+
+    def register(self, name: str, properties: dict | None = None, required=(), doc: str = ""):
+        def deco(fn):
+            if name in self:
+                raise ValueError(f"measure {name!r} is registered twice")
+            schema = {"type": "object", "additionalProperties": False,
+                      "properties": dict(properties or {}), "required": list(required)}
+            self[name] = Measure(name, fn, schema)
+            return fn
+        return deco
+
+
+# ----------------------------------------------------------------------------------------------
 # declarations
 # ----------------------------------------------------------------------------------------------
+
+_TEXT = {"type": "string", "minLength": 1}
+_BOUND = {"type": ["number", "null"]}
+#: JSON schema of one declared claim (the measure's ``params`` are checked against the measure's own schema)
+CLAIM_SCHEMA: dict = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": list(REQUIRED_KEYS),
+    "properties": {
+        "id": {"type": "string", "pattern": r"^[A-Za-z0-9_]+$"},
+        "experiment": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$"},
+        "measure": {"type": "string", "pattern": r"^[A-Za-z0-9_]+$"},
+        "kind": {"enum": list(KINDS)},
+        "source": _TEXT,
+        "statement": _TEXT,
+        "metric": _TEXT,
+        "expected": {"type": ["string", "number"]},
+        "expected_range": {"type": "array", "minItems": 2, "maxItems": 2, "items": _BOUND},
+        "statistic": {"type": "string"},
+        "params": {"type": ["object", "null"]},
+        "robustness": {"type": "object"},
+        "paper_budget": {"type": "object"},
+        "depends_on_timing": {"type": "boolean"},
+        # how the claim was posed (the report's per-experiment table): the paper's words, the quantity
+        # measured, the threshold and why that threshold
+        "posed": {"type": "object", "additionalProperties": False,
+                  "required": ["words", "quantity", "threshold", "why"],
+                  "properties": {k: _TEXT for k in ("words", "quantity", "threshold", "why")}},
+    },
+}
+
+
+def _schema_errors(instance, schema: dict) -> list[str]:
+    import jsonschema
+
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    out = []
+    for e in sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]):
+        where = ".".join(str(p) for p in e.absolute_path)
+        if e.validator == "additionalProperties":
+            extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
+            keys = ", ".join(f"{where + '.' if where else ''}{k}" for k in extra)
+            out.append(f"{keys}: unknown key (known: {', '.join(sorted(e.schema.get('properties', {}))) or 'none'})")
+        elif e.validator == "required":
+            out.append(f"{where or '<top level>'}: {e.message}")
+        else:
+            out.append(f"{where or '<top level>'}: {e.message}")
+    return out
 
 
 def _check_robustness(path, c: dict) -> None:
     rob = c["robustness"]
     if not isinstance(rob, dict) or "vary" not in rob:
         raise ClaimError(f"{path}: claim {c['id']!r}: robustness must be a mapping with a 'vary' key")
+    if set(rob) - {"vary"}:
+        raise ClaimError(f"{path}: claim {c['id']!r}: robustness.{sorted(set(rob) - {'vary'})[0]}: unknown key "
+                         "(known: vary)")
     grids = rob["vary"] if isinstance(rob["vary"], list) else [rob["vary"]]
     if not grids:
         raise ClaimError(f"{path}: claim {c['id']!r}: robustness.vary is empty")
@@ -145,36 +257,136 @@ def _check_budget(path, c: dict) -> None:
     pb = c["paper_budget"]
     if not isinstance(pb, dict) or not {"value", "unit", "source"} <= set(pb):
         raise ClaimError(f"{path}: claim {c['id']!r}: paper_budget needs value, unit and source")
+    if set(pb) - {"value", "unit", "source"}:
+        raise ClaimError(f"{path}: claim {c['id']!r}: paper_budget.{sorted(set(pb) - {'value', 'unit', 'source'})[0]}: "
+                         "unknown key (known: source, unit, value)")
     v = pb["value"]
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
         raise ClaimError(f"{path}: claim {c['id']!r}: paper_budget.value must be a positive number, got {v!r}")
 
 
-def load_claims(path) -> list[dict]:
+def check_claim(c: dict, where="claims") -> dict:
+    """Validate one declaration (structure, statistic, robustness, budget; not yet its measure): a
+    :class:`ClaimError` naming the claim id and the key."""
+    if not isinstance(c, dict):
+        raise ClaimError(f"{where}: a claim must be a mapping, got {c!r}")
+    cid = c.get("id", "?")
+    missing = [k for k in REQUIRED_KEYS if k not in c]
+    if missing:
+        raise ClaimError(f"{where}: claim {cid!r} lacks {missing}")
+    errs = _schema_errors(c, CLAIM_SCHEMA)
+    if errs:
+        raise ClaimError(f"{where}: claim {cid!r}: " + "; ".join(errs))
+    lo, hi = c["expected_range"]
+    if lo is not None and hi is not None and lo > hi:
+        raise ClaimError(f"{where}: claim {cid!r}: expected_range low {lo} > high {hi}")
+    if "statistic" in c:
+        try:
+            stats.get_statistic(c["statistic"])
+        except KeyError as e:
+            raise ClaimError(f"{where}: claim {cid!r}: statistic: {e.args[0]}") from None
+    if "robustness" in c:
+        _check_robustness(where, c)
+    if "paper_budget" in c:
+        _check_budget(where, c)
+    return c
+
+
+def load_claims(path, experiment: str | None = None) -> list[dict]:
+    """The claims of one file (a top-level ``claims:`` list), each checked by :func:`check_claim`;
+    ``experiment`` fills in (and must equal) each claim's ``experiment`` (an experiment's own file)."""
     from .config import load_yaml
 
     doc = load_yaml(path)
     claims = (doc.get("claims") or []) if isinstance(doc, dict) else doc
     if not isinstance(claims, list):
         raise ClaimError(f"{path}: expected a top-level list 'claims:'")
+    if isinstance(doc, dict) and set(doc) - {"claims"}:
+        raise ClaimError(f"{path}: {sorted(set(doc) - {'claims'})[0]}: unknown top-level key (known: claims)")
     seen = set()
+    out = []
     for i, c in enumerate(claims):
-        missing = [k for k in REQUIRED_KEYS if k not in c]
-        if missing:
-            raise ClaimError(f"{path}: claim #{i} ({c.get('id', '?')}) lacks {missing}")
+        if experiment is not None and isinstance(c, dict):
+            if c.get("experiment", experiment) != experiment:
+                raise ClaimError(f"{path}: claim {c.get('id', '?')!r}: experiment {c['experiment']!r} differs "
+                                 f"from the folder's experiment {experiment!r}")
+            c = {**c, "experiment": experiment}
+        if isinstance(c, dict) and "id" not in c:
+            raise ClaimError(f"{path}: claim #{i} ({c.get('id', '?')}) lacks ['id']")
+        check_claim(c, path)
         if c["id"] in seen:
             raise ClaimError(f"{path}: duplicate claim id {c['id']!r}")
         seen.add(c["id"])
-        rng = c["expected_range"]
-        if not (isinstance(rng, list) and len(rng) == 2):
-            raise ClaimError(f"{path}: claim {c['id']!r}: expected_range must be [low, high]")
-        lo, hi = rng
-        if lo is not None and hi is not None and lo > hi:
-            raise ClaimError(f"{path}: claim {c['id']!r}: expected_range low {lo} > high {hi}")
-        if "robustness" in c:
-            _check_robustness(path, c)
-        if "paper_budget" in c:
-            _check_budget(path, c)
+        out.append(c)
+    return out
+
+
+def check_measure(c: dict, measures: dict, where="claims") -> None:
+    """The claim names one of ``measures`` and its ``params`` (and every robustness variant of them) satisfy
+    that measure's schema; a :class:`ClaimError` naming the claim id and the key otherwise."""
+    name = c["measure"]
+    if name not in measures:
+        raise ClaimError(f"{where}: claim {c.get('id', '?')!r}: measure: unknown measure {name!r} of experiment "
+                         f"{c.get('experiment', '?')!r} (known: {', '.join(sorted(measures)) or 'none'})")
+    schema = measures[name].schema
+    errs = _schema_errors(c.get("params") or {}, schema)
+    if errs:
+        raise ClaimError(f"{where}: claim {c.get('id', '?')!r}: measure {name!r}: "
+                         + "; ".join(f"params.{e}" for e in errs))
+    for spec in robustness_grid(c):
+        keys = [k for k in spec if k.startswith("params.")]
+        if not keys:
+            continue
+        variant = apply_spec(c, {k: spec[k] for k in keys})
+        errs = _schema_errors(variant.get("params") or {}, schema)
+        if errs:
+            raise ClaimError(f"{where}: claim {c['id']!r}: robustness.vary {', '.join(keys)} = "
+                             f"{[spec[k] for k in keys]}: measure {name!r}: " + "; ".join(f"params.{e}" for e in errs))
+
+
+def measure_claim(measures: dict, claim: dict, table: pd.DataFrame, params: dict) -> Samples:
+    """The per-seed values of one claim: its ``measure`` (one of ``measures``, validated first) on
+    ``table`` with the experiment's ``params`` and the claim's own ``params``."""
+    check_measure(claim, measures)
+    return measures[claim["measure"]](table, params, claim.get("params") or {})
+
+
+def declared_claims(registry, extra=None, check_measures: bool = True) -> list[dict]:
+    """Every claim: each experiment's ``claims.yaml`` in report order, then the ``extra`` file (its claims
+    are added; one whose id an experiment declares replaces that declaration). With ``check_measures``,
+    each claim's measure and parameters are validated too (this imports the experiments' measures)."""
+    claims: list[dict] = []
+    where: dict[str, str] = {}
+    for name in registry.available():
+        path = registry.claims_path(name)
+        if path is None:
+            continue
+        for c in load_claims(path, experiment=name):
+            if c["id"] in where:
+                raise ClaimError(f"{path}: claim id {c['id']!r} is declared in {where[c['id']]} too")
+            where[c["id"]] = str(path)
+            claims.append(c)
+    if extra:
+        index = {c["id"]: i for i, c in enumerate(claims)}
+        for c in load_claims(extra):
+            if c["id"] in index:
+                claims[index[c["id"]]] = c
+            else:
+                index[c["id"]] = len(claims)
+                claims.append(c)
+            where[c["id"]] = str(extra)
+    known = set(registry.available())
+    for c in claims:
+        if c["experiment"] not in known:
+            raise ClaimError(f"{where[c['id']]}: claim {c['id']!r}: experiment: unknown experiment "
+                             f"{c['experiment']!r}")
+    if check_measures:
+        cache: dict[str, dict] = {}
+        for c in claims:
+            exp = c["experiment"]
+            if exp not in cache:
+                cache[exp] = registry.measures(exp)
+            check_measure(c, cache[exp], where[c["id"]])
     return claims
 
 
@@ -226,7 +438,7 @@ def apply_spec(claim: dict, spec: dict) -> dict:
 
 
 def _measure_key(claim: dict) -> str:
-    """What claim_samples sees, minus the statistic (specifications differing only there share it)."""
+    """What the measure sees, minus the statistic (specifications differing only there share it)."""
     c = {k: v for k, v in claim.items() if k not in ("statistic", "robustness", "paper_budget")}
     return json.dumps(c, sort_keys=True, default=str)
 
@@ -349,6 +561,7 @@ def _row(claim, samples, values, est, lo, hi) -> dict:
         "robust": float("nan"),
         "scale": "",
         "budget_fraction": float("nan"),
+        "kind": claim.get("kind", "experimental"),
     }
 
 
@@ -366,14 +579,19 @@ class Evaluation:
     budget: dict
 
 
-def evaluate_all(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict) -> Evaluation:
+def evaluate_all(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict, registry) -> Evaluation:
     """Decide every claim whose experiment has a table, each of its robustness specifications, its
-    scale and its budget fraction."""
-    from . import experiments as registry
-
+    scale and its budget fraction. ``registry`` gives each experiment's measures (``measures(name)``)."""
     boot = {"reps": 2000, "confidence": 0.95, "seed": 20261121, **cfg.get("bootstrap", {})}
     rows, notes, rob_rows, budget = [], {}, [], {}
     choice_cols: list[str] = []
+    measures_of: dict[str, dict] = {}
+    for claim in claims:  # every claim that will be measured is checked before any is measured
+        exp = claim["experiment"]
+        if exp in tables:
+            if exp not in measures_of:
+                measures_of[exp] = registry.measures(exp)
+            check_measure(claim, measures_of[exp])
     for claim in claims:
         exp = claim["experiment"]
         if exp not in tables:
@@ -385,16 +603,14 @@ def evaluate_all(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict)
                 notes[claim["id"]] = (f"experiment {exp} is not run at this scale (enabled: false in the "
                                       f"merged config): no seeds, so inconclusive")
             continue
-        mod = registry.get(exp)
-        if not hasattr(mod, "claim_samples"):
-            raise ClaimError(f"experiment {exp!r} cannot measure claim {claim['id']!r} (no claim_samples)")
+        fn = measures_of[exp][claim["measure"]]
         params = cfg["experiments"][exp].get("params", {})
         cache: dict[str, Samples] = {}
 
         def measure(c):
             k = _measure_key(c)
             if k not in cache:
-                cache[k] = mod.claim_samples(c, tables[exp], params)
+                cache[k] = fn(tables[exp], params, c.get("params") or {})
             return cache[k]
 
         samples = measure(claim)
@@ -438,12 +654,6 @@ def evaluate_all(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict)
             notes[claim["id"]] = samples.note
     rob = pd.DataFrame(rob_rows, columns=["claim_id", *choice_cols, *ROBUSTNESS_TAIL])
     return Evaluation(pd.DataFrame(rows, columns=COLUMNS), notes, rob, budget)
-
-
-def evaluate(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict) -> tuple[pd.DataFrame, dict]:
-    """Decide every claim whose experiment has a table. Returns (claims frame, notes by claim id)."""
-    ev = evaluate_all(claims, tables, cfg)
-    return ev.claims, ev.notes
 
 
 def write_tsv(df: pd.DataFrame, path) -> None:

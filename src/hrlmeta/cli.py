@@ -16,12 +16,20 @@ import sys
 from pathlib import Path
 
 
+def _registry():
+    """The experiments of this installation (the package + ``$HRLMETA_EXPERIMENTS``): the CLI is an entry
+    point, so it is the one that hands the registry to the core."""
+    from .experiments import default
+
+    return default()
+
+
 def _config(args) -> dict:
     from .config import load_config, validate_config
 
     if getattr(args, "config_json", None):
-        return validate_config(json.loads(args.config_json))
-    return load_config(*(args.config or []))
+        return validate_config(json.loads(args.config_json), _registry())
+    return load_config(_registry(), *(args.config or []))
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
@@ -43,62 +51,68 @@ def _tables(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_list(args) -> int:
-    from . import experiments as registry
-
+    registry = _registry()
     for name in registry.available():
-        mod = registry.get(name)
-        print(f"{name} ({mod.KIND}): {', '.join(mod.ALGOS)}")
+        d = registry.describe(name)
+        print(f"{name} ({d['kind']}): {', '.join(d['algos'])}")
     return 0
 
 
 def cmd_train(args) -> int:
     from . import pipeline
-    from .config import ConfigError, experiment_params
+    from .config import ConfigError
 
-    if args.params_json is not None:
-        # the workflow passes the experiment's (already validated) params block directly
-        from .config import _check, load_schema
-
-        params = json.loads(args.params_json)
-        _check(params, load_schema(args.experiment), f"experiments.{args.experiment}.params")
-    else:
-        cfg = _config(args)
-        if args.experiment not in cfg["experiments"]:
-            raise ConfigError(f"experiments.{args.experiment}: not in the config")
-        params = experiment_params(cfg, args.experiment)
+    params = _params(args)
     seeds = args.seed
     if len(seeds) > 1 and "{seed}" not in str(args.out):
         raise ConfigError(f"--out {args.out}: several seeds need a '{{seed}}' placeholder in the path")
     # an experiment with train_batch trains the seeds as one batch, else in turn
-    pipeline.train_seeds(args.experiment, args.algo, seeds, params, str(args.out))
+    timings: list[dict] = []
+    pipeline.train_seeds(args.experiment, args.algo, seeds, params, str(args.out), _registry(), timings)
+    if args.timing:
+        pipeline.write_timing(args.timing, args.experiment, args.algo, timings)
     return 0
 
 
 def cmd_oracle(args) -> int:
-    from . import experiments as registry
     from .config import experiment_params
 
     cfg = _config(args)
-    mod = registry.get(args.experiment)
-    if not hasattr(mod, "oracle"):
+    oracle = _registry().part(args.experiment, "oracle", "oracle")
+    if oracle is None:
         raise SystemExit(f"experiment {args.experiment!r} has no exact oracle")
-    print(json.dumps(mod.oracle(experiment_params(cfg, args.experiment))))
+    print(json.dumps(oracle(experiment_params(cfg, args.experiment))))
     return 0
 
 
 def cmd_table(args) -> int:
     from . import pipeline
 
-    pipeline.build_table(args.experiment, args.runs, args.out)
+    pipeline.build_table(args.experiment, args.runs, args.out, _registry())
     return 0
+
+
+def _params(args) -> dict:
+    """The experiment's params block: from --params-json (the workflow passes only its own experiment's
+    block, validated against its schema) or from the config."""
+    from .config import ConfigError, experiment_params
+
+    if getattr(args, "params_json", None) is not None:
+        from .config import _check, load_schema
+
+        params = json.loads(args.params_json)
+        _check(params, load_schema(args.experiment, _registry()), f"experiments.{args.experiment}.params")
+        return params
+    cfg = _config(args)
+    if args.experiment not in cfg["experiments"]:
+        raise ConfigError(f"experiments.{args.experiment}: not in the config")
+    return experiment_params(cfg, args.experiment)
 
 
 def cmd_figures(args) -> int:
     from . import pipeline
-    from .config import experiment_params
 
-    cfg = _config(args)
-    pipeline.figures(args.experiment, args.table, experiment_params(cfg, args.experiment), args.outdir)
+    pipeline.figures(args.experiment, args.table, _params(args), args.outdir, _registry())
     return 0
 
 
@@ -106,7 +120,8 @@ def cmd_claims(args) -> int:
     from . import pipeline
 
     cfg = _config(args)
-    df = pipeline.claims(cfg, _tables(args.table), args.out, args.notes, args.robustness, args.budget)
+    df = pipeline.claims(cfg, _tables(args.table), args.out, args.notes, args.robustness, args.budget,
+                         registry=_registry())
     for _, r in df.iterrows():
         print(f"{r.claim_id}: {r.verdict} (estimate {r.estimate:.4g}, CI [{r.ci_low:.4g}, {r.ci_high:.4g}])")
     return 0
@@ -114,10 +129,10 @@ def cmd_claims(args) -> int:
 
 def cmd_claims_figures(args) -> int:
     from . import speccurve
-    from .claims import load_claims
+    from .claims import declared_claims
 
     cfg = _config(args)
-    declared = load_claims(cfg.get("claims", "config/claims.yaml"))
+    declared = declared_claims(_registry(), cfg.get("claims"), check_measures=False)
     for p in speccurve.write_figures(args.robustness, args.claims, declared, args.outdir, args.ids):
         print(f"wrote {p}")
     return 0
@@ -128,8 +143,17 @@ def cmd_report(args) -> int:
 
     cfg = _config(args)
     report.build(cfg, args.claims, args.notes, _tables(args.table), args.figures_dir, args.out, args.config_files,
-                 robustness_tsv=args.robustness, budget_json=args.budget)
+                 robustness_tsv=args.robustness, budget_json=args.budget, registry=_registry())
     print(f"wrote {args.out}")
+    if args.landing:
+        from . import landing
+        from .claims import declared_claims
+
+        declared = declared_claims(_registry(), cfg.get("claims"), check_measures=False)
+        ranges = {c["id"]: c["expected_range"] for c in declared}
+        budget = json.loads(Path(args.budget).read_text()) if args.budget and Path(args.budget).exists() else {}
+        landing.write(args.landing, args.claims, args.figure_files or [], _tables(args.table), ranges, budget)
+        print(f"wrote {args.landing}")
     return 0
 
 
@@ -138,53 +162,36 @@ def cmd_plan(args) -> int:
     from .config import load_config
     from .tidy import atomic_write_text
 
-    cfg = load_config(*(args.configfile or []))
+    cfg = load_config(_registry(), *(args.configfile or []))
     if args.calibrate:
         import platform
 
         import yaml
 
         where = args.measured_on or f"{platform.machine()} {platform.processor() or ''}".strip()
-        new = plan.calibrate(args.calibrate, cfg, measured_on=where)
+        new = plan.calibrate(args.calibrate, cfg, measured_on=where, registry=_registry())
         costs = plan.merge_costs(plan.load_costs(args.costs), new)
         header = (
             "# Measured CPU seconds per cost unit of each experiment's algorithms (see src/hrlmeta/plan.py).\n"
-            "# Written by `hrlmeta plan --calibrate results [--configfile ...]` from the training jobs' logs\n"
+            "# Written by `hrlmeta plan --calibrate results [--configfile ...]` from the training jobs' timing files\n"
             "# of a real run made with that config; `hrlmeta plan` and the Slurm requests use it.\n"
         )
         atomic_write_text(args.costs or plan.COSTS, header + yaml.safe_dump(costs, sort_keys=False))
         print(f"calibrated {sum(len(e['cpu_s_per_unit']) for e in new['experiments'].values())} "
               f"algorithms from {args.calibrate} -> {args.costs or plan.COSTS}")
-    result = plan.plan(cfg, plan.load_costs(args.costs))
+    result = plan.plan(cfg, plan.load_costs(args.costs), registry=_registry())
     print(plan.format_plan(result))
     print(json.dumps(result))
     return 0
 
 
 def cmd_golden(args) -> int:
+    from pathlib import Path
+
     from . import golden
 
-    got = golden.compute(overlays=("config/smoke.yaml", *args.overlay))
-    for key, h in got.items():
-        print(f"{key}: {h}")
-    if args.json:
-        print(json.dumps({"golden": got}, sort_keys=True))
-        return 0
-    if args.write:
-        if args.overlay:
-            raise SystemExit("--write takes no --overlay: the committed hashes are of the smoke scale")
-        golden.write(got)
-        print(f"wrote {golden.HASHES}")
-        return 0
-    if not golden.HASHES.exists():
-        print(f"no committed hashes at {golden.HASHES}; create them with `{golden.REGENERATE}`", file=sys.stderr)
-        return 1
-    bad = golden.compare(got, golden.load())
-    if bad:
-        print("golden hash mismatch:\n" + "\n".join(bad) + "\n\n" + golden.DRIFT_HELP, file=sys.stderr)
-        return 1
-    print(f"all {len(got)} golden run tables match {golden.HASHES.relative_to(golden.ROOT)}")
-    return 0
+    return golden.main(registry=_registry(), write_files=args.write, as_json=args.json, overlays=tuple(args.overlay),
+                       ops_only=args.ops_only, ops_file=Path(args.ops_file) if args.ops_file else golden.OPS_FILE)
 
 
 def cmd_readme_table(args) -> int:
@@ -193,7 +200,7 @@ def cmd_readme_table(args) -> int:
     note = Path(args.note_file).read_text() if args.note_file else (args.note or "")
     snapshot = args.snapshot or readme.BLOCKS[args.block][2]
     block = readme.write(args.claims, args.readme, args.listing, None if args.no_snapshot else snapshot, note,
-                         block=args.block)
+                         block=args.block, registry=_registry())
     print(block)
     print(f"wrote the {args.block} claims table of {args.readme}" + ("" if args.no_snapshot else f" and {snapshot}"))
     return 0
@@ -201,6 +208,9 @@ def cmd_readme_table(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="hrlmeta", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--root", default=None, metavar="DIR",
+                    help="the project (checkout) directory: config/, workflow/; default: found from the "
+                         "current directory upwards")
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     p = sub.add_parser("list", help="experiments and their algorithms")
@@ -214,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output path; with several seeds it must contain {seed}")
     p.add_argument("--threads", type=int, default=1, help="cores for this run (BLAS/OpenMP/numba/torch pools)")
     p.add_argument("--params-json", default=None, help="the experiment's params block as JSON (workflow)")
+    p.add_argument("--timing", default=None, metavar="JSON",
+                   help="also write the job's timing file: rows, wall and CPU seconds per seed")
     _add_config(p)
     p.set_defaults(fn=cmd_train)
 
@@ -227,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="overlay file(s) merged on top of config/config.yaml (e.g. config/paper.yaml)")
     p.add_argument("--costs", default=None, help="measured costs file (default config/costs.yaml)")
     p.add_argument("--calibrate", metavar="RESULTS_DIR", default=None,
-                   help="first measure CPU s per unit from the training logs under RESULTS_DIR/logs/train "
+                   help="first measure CPU s per unit from the training timing files under RESULTS_DIR/benchmarks/train "
                         "of a run made with this config, and update the costs file")
     p.add_argument("--measured-on", default=None, help="machine description stored with a calibration")
     p.set_defaults(fn=cmd_plan)
@@ -242,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--experiment", required=True)
     p.add_argument("--table", required=True)
     p.add_argument("--outdir", required=True, type=Path)
+    p.add_argument("--params-json", default=None, help="the experiment's params block as JSON (workflow)")
     _add_config(p)
     p.set_defaults(fn=cmd_figures)
 
@@ -271,6 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--figures-dir", required=True)
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--config-files", nargs="*", default=None, help="config files named in the report")
+    p.add_argument("--landing", type=Path, default=None,
+                   help="also write the HTML report's front page (reStructuredText: claims, tables)")
+    p.add_argument("--figure-files", nargs="*", default=None, help="the figures the HTML report holds")
     _add_config(p)
     p.set_defaults(fn=cmd_report)
 
@@ -291,9 +307,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note-file", default=None, help="the note, from a file")
     p.set_defaults(fn=cmd_readme_table)
 
-    p = sub.add_parser("golden", help="train the golden smoke runs and compare their table hashes with "
-                                      "tests/golden/hashes.json (--write: regenerate it)")
-    p.add_argument("--write", action="store_true", help="write tests/golden/hashes.json from this machine")
+    p = sub.add_parser("golden", help="hash the probed operations and the golden runs' tables and compare them "
+                                      "with tests/golden/ops.json and hashes.json (--write: regenerate both)")
+    p.add_argument("--write", action="store_true", help="write tests/golden/ops.json and hashes.json from this machine")
+    p.add_argument("--ops-only", action="store_true", help="only the per-operation probe (seconds)")
+    p.add_argument("--ops-file", default=None, help="committed operation hashes to compare with (default tests/golden/ops.json)")
     p.add_argument("--json", action="store_true", help="only print the hashes, as JSON on the last line")
     p.add_argument("--overlay", nargs="*", default=[], help="extra config overlays (probes; not with --write)")
     p.set_defaults(fn=cmd_golden)
@@ -301,6 +319,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # --root first: the project root is fixed when hrlmeta.config is imported (building the parser does)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--root", default=None)
+    known, _ = pre.parse_known_args(argv)
+    if known.root is not None:
+        import os
+
+        root = Path(known.root).resolve()
+        if not ((root / "Snakefile").is_file() and (root / "config" / "config.yaml").is_file()):
+            print(f"hrlmeta: error: --root {known.root}: no Snakefile and config/config.yaml there", file=sys.stderr)
+            return 2
+        if "hrlmeta.config" in sys.modules and sys.modules["hrlmeta.config"].ROOT != root:
+            print("hrlmeta: error: --root given after hrlmeta.config was imported in this process", file=sys.stderr)
+            return 2
+        os.environ["HRLMETA_ROOT"] = str(root)
     args = build_parser().parse_args(argv)
     # Thread limits are read when numpy/BLAS/numba/torch load: set them before importing any of them.
     # A training job uses `--threads` cores (default 1: the workflow runs jobs side by side).

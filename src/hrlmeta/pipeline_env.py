@@ -5,11 +5,11 @@ Two kinds:
 
 - :func:`limit_threads`: BLAS / OpenMP / numba pools (the workflow runs single-threaded jobs side by side).
 - :func:`pin_numerics`: the numerical kernels. Same-machine determinism is not enough for "the same seed
-  gives the same table on any machine": torch, MKL, oneDNN and numpy pick their kernels from the CPU's
-  instruction sets at run time (AVX-512 vs AVX2 vs SSE code paths sum in different orders and round
-  differently), so two x86-64 CPUs of different generations give different bits, and after hundreds of
-  training iterations different numbers. :data:`PINNED` fixes every such choice to a code path every
-  x86-64 CPU runs (measured: ``docs/determinism.md``). ``hrlmeta`` applies it when the package is imported
+  gives the same table on another machine": torch, MKL, OpenBLAS, oneDNN and numpy pick their kernels from
+  the CPU at run time (instruction set, and for MKL and OpenBLAS also the CPU's vendor and model), so two
+  x86-64 CPUs give different bits, and after hundreds of training iterations different numbers.
+  :data:`PINNED` fixes every such choice to a code path that does not depend on the CPU's vendor or
+  model (measured: ``docs/determinism.md``). ``hrlmeta`` applies it when the package is imported
   (``hrlmeta/__init__.py``), i.e. before any hrlmeta code can import numpy/numba/torch.
 
 ``HRLMETA_PIN_NUMERICS=0`` in the environment turns the pinning off (each library then picks the fastest
@@ -23,25 +23,31 @@ import sys
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
 
-#: environment settings that make every numerical kernel independent of the CPU model: every library runs
-#: its AVX2 code path, which every x86-64 CPU with AVX2 (x86-64-v3: Intel since 2013, AMD since 2015) runs
-#: bit for bit the same, with or without AVX-512. Measured with ``python -m hrlmeta.bench determinism``
-#: (docs/determinism.md): ATen's and MKL's choices change the bits; the pins cost ~0-10% vs this CPU's own
-#: AVX-512 choice, where the fully portable SSE paths (ATen "default", MKL "COMPATIBLE") cost 1.3-2x.
+#: environment settings that make every numerical kernel independent of the CPU's vendor and model, on
+#: x86-64 CPUs with AVX2 and FMA (x86-64-v3: Intel since 2013, AMD since 2015). Measured with
+#: ``python -m hrlmeta.bench determinism`` (docs/determinism.md): ATen's and MKL's choices change the bits.
 PINNED: dict[str, str] = {
-    # PyTorch's own vectorised kernels (elementwise, reductions, softmax, GRU gates, ...) are compiled
-    # for DEFAULT / AVX2 / AVX512 and picked by CPU; reductions sum in vector-width-sized chunks, so
-    # they give different bits.
+    # PyTorch's own vectorised kernels (elementwise, reductions, softmax, GRU gates, random normals, fused
+    # Adam, ...) are compiled for DEFAULT / AVX2 / AVX512 and picked by the CPU's instruction sets;
+    # reductions sum in vector-width-sized chunks, so they give different bits. The AVX2 build is
+    # ordinary compiled code (no vendor check): the same instructions on every AVX2 CPU.
     "ATEN_CPU_CAPABILITY": "avx2",
-    # MKL (torch's BLAS/LAPACK: every matmul, linalg.solve) dispatches sgemm/dgemm per CPU; Conditional
-    # Numerical Reproducibility fixes the code path (same results on every CPU that supports it).
-    "MKL_CBWR": "AVX2",
+    # MKL (torch's BLAS/LAPACK: every matmul, bmm/baddbmm, linalg.solve) dispatches by CPU vendor and
+    # model. Conditional Numerical Reproducibility fixes one code path; the ISA-specific branches (AVX2,
+    # ...) "are available only for Intel processors" (on AMD MKL silently runs its AUTO choice instead),
+    # COMPATIBLE is the one branch Intel documents for Intel and Intel-compatible CPUs: a single SSE2 path
+    # without the approximation instructions (rcpps/rsqrtps) whose results differ between vendors.
+    "MKL_CBWR": "COMPATIBLE",
     # oneDNN (mkldnn convolutions / some matmuls and RNN primitives) JIT-compiles for the best ISA; cap it.
     "ONEDNN_MAX_CPU_ISA": "AVX2",
     "DNNL_MAX_CPU_ISA": "AVX2",
     # numpy's run-time dispatch (AVX-512 loops for exp, log, sort, ... on top of the AVX2 ones): up to
     # x86-64-v3 (numpy >= 2.4 names; older numpy ignores an unknown name with a warning).
     "NPY_ENABLE_CPU_FEATURES": "X86_V3",
+    # numpy's BLAS/LAPACK (OpenBLAS, DYNAMIC_ARCH) picks kernels by CPU model (Haswell on AVX2 Intel and
+    # on AMD Zen, SkylakeX / Cooperlake / SapphireRapids kernels on AVX-512 Intel): the Haswell kernels
+    # everywhere. Read when numpy loads.
+    "OPENBLAS_CORETYPE": "Haswell",
 }
 # Not pinned, because measured to make no difference: numba's target CPU (the tabular agents compile
 # without fastmath, so LLVM neither contracts a*b+c into FMA nor reorders sums; host, "haswell" and
@@ -73,7 +79,7 @@ def pin_numerics() -> dict[str, str]:
         return {}
     late = [m for m in ("numpy", "numba") if m in sys.modules]
     for var, value in PINNED.items():
-        if var.startswith("NPY_") and "numpy" in late:
+        if var.startswith(("NPY_", "OPENBLAS_")) and "numpy" in late:
             continue  # numpy read its dispatch settings at import; changing the variable now misleads
         if var.startswith("NUMBA_") and "numba" in late:
             continue

@@ -2,7 +2,9 @@
 
 The estimate is measured, not guessed. ``config/costs.yaml`` holds, per experiment and algorithm, the CPU
 seconds one *cost unit* took in a real run (``hrlmeta plan --calibrate results`` reads the CPU seconds each
-seed's training took from the training jobs' logs and divides them by the units it trained). An experiment says what a unit is with ``cost_units(algo, params)`` (e.g. environment steps or
+seed's training took from the training jobs' timing files, ``results/benchmarks/train/{experiment}/{algo}/
+{chunk}.json``, and divides them by the units it trained). An experiment says what a unit is in its
+``experiment.yaml`` (``cost``; e.g. environment steps or
 episodes x goals of one seed); an experiment without it counts one unit per seed. The estimate for any
 config is then ``seeds x units(params) x measured CPU s per unit``: a per-unit rate taken at one scale
 and applied at another, so start-up costs measured at a small scale are spread over more units at a larger
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from pathlib import Path
 
 from .config import ROOT, enabled_experiments, load_yaml, seeds
@@ -29,18 +30,15 @@ UNMEASURED_MINUTES = 120
 #: CPU seconds of one training job's process start-up (Python, numpy/numba/torch imports, JIT cache
 #: loads): `python -c "import hrlmeta.cli, torch, numba, pandas"` took 1.8 CPU-s on 2-core x86-64; 3 with JIT cache loads
 STARTUP_CPU_S = 3.0
-#: jobs outside training: one table + one figures job per experiment, then claims, the claims'
-#: specification-curve figures and the report
-EXTRA_JOBS_PER_EXPERIMENT = 2
+#: jobs outside training: per experiment its table and (if it draws any) its figures job; then
+#: claims, the claims' specification-curve figures and the report
 EXTRA_JOBS = 3
 
 
-def units(experiment: str, algo: str, params: dict) -> float:
-    """Cost units of one seed of ``algo`` (the experiment's ``cost_units``; 1 where it has none)."""
-    from . import experiments as registry
-
-    fn = getattr(registry.get(experiment), "cost_units", None)
-    return float(fn(algo, params)) if fn is not None else 1.0
+def units(experiment: str, algo: str, params: dict, registry) -> float:
+    """Cost units of one seed of ``algo`` (the ``cost`` of the experiment's ``experiment.yaml``; 1 where
+    it has none). Imports no experiment code."""
+    return registry.cost_units(experiment, algo, params)
 
 
 def load_costs(path: str | os.PathLike | None = None) -> dict:
@@ -58,46 +56,59 @@ def seed_chunks(cfg: dict, experiment: str) -> list[list[int]]:
     return [s[i : i + k] for i in range(0, len(s), k)]
 
 
-def cpu_seconds(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict) -> float | None:
+def cpu_seconds(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict, registry) -> float | None:
     """Estimated CPU seconds of ``n_seeds`` seeds of one algorithm; None where never measured."""
     rate = costs["experiments"].get(experiment, {}).get("cpu_s_per_unit", {}).get(algo)
     if rate is None:
         return None
     params = cfg["experiments"][experiment].get("params", {})
-    return n_seeds * units(experiment, algo, params) * float(rate)
+    return n_seeds * units(experiment, algo, params, registry) * float(rate)
 
 
-def experiment_cpu_seconds(cfg: dict, experiment: str, algo: str, costs: dict) -> float | None:
+def experiment_cpu_seconds(cfg: dict, experiment: str, algo: str, costs: dict, registry) -> float | None:
     """All seeds of one algorithm, including each job's start-up."""
-    cpu = cpu_seconds(cfg, experiment, algo, int(cfg["experiments"][experiment]["n_seeds"]), costs)
+    cpu = cpu_seconds(cfg, experiment, algo, int(cfg["experiments"][experiment]["n_seeds"]), costs, registry)
     return None if cpu is None else cpu + STARTUP_CPU_S * len(seed_chunks(cfg, experiment))
 
 
-def job_minutes(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict | None = None) -> int:
+def job_minutes(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict | None = None, *,
+                registry) -> int:
     """Slurm ``runtime`` (minutes) for one training job: estimate x SAFETY, at least 5 minutes."""
     costs = load_costs() if costs is None else costs
-    cpu = cpu_seconds(cfg, experiment, algo, n_seeds, costs)
+    cpu = cpu_seconds(cfg, experiment, algo, n_seeds, costs, registry)
     if cpu is None:
         return UNMEASURED_MINUTES
     threads = int(cfg["experiments"][experiment].get("threads", 1))
     return max(5, math.ceil(SAFETY * (cpu + STARTUP_CPU_S) / threads / 60))
 
 
-def plan(cfg: dict, costs: dict | None = None) -> dict:
+def figure_names(experiment: str, registry) -> tuple[str, ...]:
+    """The experiment's figures, from its description (no experiment code is imported)."""
+    return tuple(registry.describe(experiment)["figures"])
+
+
+def experiment_jobs(cfg: dict, experiment: str, registry) -> int:
+    """Snakemake jobs of one experiment: a training job per algorithm and chunk of seeds, its table and
+    (if it draws any) its figures job."""
+    block = cfg["experiments"][experiment]
+    figures = 1 if figure_names(experiment, registry) else 0
+    return len(block["algos"]) * len(seed_chunks(cfg, experiment)) + 1 + figures
+
+
+def plan(cfg: dict, costs: dict | None = None, *, registry) -> dict:
     """{"plan": {EXPERIMENT: {"jobs", "cpu_hours", "unmeasured", "per_algo"}}, "total_cpu_hours", "total_jobs"}"""
     costs = load_costs() if costs is None else costs
     out, total_h, total_jobs = {}, 0.0, EXTRA_JOBS
-    for exp in enabled_experiments(cfg):
+    for exp in enabled_experiments(cfg, registry):
         block = cfg["experiments"][exp]
-        chunks = seed_chunks(cfg, exp)
         per_algo, unmeasured = {}, []
         for algo in block["algos"]:
-            cpu = experiment_cpu_seconds(cfg, exp, algo, costs)
+            cpu = experiment_cpu_seconds(cfg, exp, algo, costs, registry)
             if cpu is None:
                 unmeasured.append(algo)
             else:
                 per_algo[algo] = round(cpu / 3600, 4)
-        jobs = len(block["algos"]) * len(chunks) + EXTRA_JOBS_PER_EXPERIMENT
+        jobs = experiment_jobs(cfg, exp, registry)
         hours = sum(per_algo.values())
         out[exp] = {"jobs": jobs, "cpu_hours": round(hours, 3), "unmeasured": unmeasured, "per_algo": per_algo}
         total_h += hours
@@ -105,23 +116,24 @@ def plan(cfg: dict, costs: dict | None = None) -> dict:
     return {"plan": out, "total_cpu_hours": round(total_h, 3), "total_jobs": total_jobs}
 
 
-#: the line `pipeline.train` prints per seed into the training job's log
-_LOG_LINE = re.compile(r"^(\w+)/(\w+)/seed(\d+): \d+ rows in [\d.]+s \(([\d.]+) CPU-s\)", re.M)
+def calibrate(results_dir: str | os.PathLike, cfg: dict, measured_on: str = "", *, registry) -> dict:
+    """CPU seconds per cost unit, from the training jobs' timing files under
+    ``results_dir/benchmarks/train`` (each seed's CPU time of training, as ``hrlmeta train --timing``
+    writes it) of a run made with ``cfg``. Process start-up (imports, JIT cache loads) is not in it:
+    :data:`STARTUP_CPU_S` per job."""
+    from .pipeline import read_timing
 
-
-def calibrate(results_dir: str | os.PathLike, cfg: dict, measured_on: str = "") -> dict:
-    """CPU seconds per cost unit, from the training jobs' logs under ``results_dir/logs/train`` (each
-    seed's CPU time of training, as :func:`hrlmeta.pipeline.train` prints it) of a run made with
-    ``cfg``. Process start-up (imports, JIT cache loads) is not in it: :data:`STARTUP_CPU_S` per job."""
     found: dict = {}
-    for f in sorted(Path(results_dir, "logs", "train").glob("*/*/*.log")):
-        for exp, algo, _seed, cpu in _LOG_LINE.findall(f.read_text(errors="replace")):
-            block = cfg.get("experiments", {}).get(exp)
-            if block is None or algo not in block.get("algos", []):
-                continue
+    for f in sorted(Path(results_dir, "benchmarks", "train").glob("*/*/*.json")):
+        doc = read_timing(f)
+        exp, algo = doc["experiment"], doc["algo"]
+        block = cfg.get("experiments", {}).get(exp)
+        if block is None or algo not in block.get("algos", []):
+            continue
+        for run in doc["runs"]:
             acc = found.setdefault(exp, {}).setdefault(algo, [0.0, 0.0, 0])
-            acc[0] += float(cpu)
-            acc[1] += units(exp, algo, block.get("params", {}))
+            acc[0] += float(run["cpu_s"])
+            acc[1] += units(exp, algo, block.get("params", {}), registry)
             acc[2] += 1
     exps = {}
     for exp, algos in sorted(found.items()):

@@ -13,10 +13,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import experiments as registry
 from . import tidy
 
 VERDICT_MARK = {"holds": "✅ holds", "fails": "❌ fails", "inconclusive": "❔ inconclusive"}
+#: appended to the verdict of a claim decided on measured wall-clock time (``depends_on_timing``)
+TIMING_LABEL = "⏱ measured timing"
 PACKAGES = ("hrlmeta", "numpy", "numba", "torch", "pandas", "pyarrow", "scipy", "seaborn", "matplotlib", "snakemake")
 
 
@@ -33,9 +34,15 @@ def _cell(x) -> str:
     return _fmt(x).replace("|", "\\|").replace("\n", " ")
 
 
-def verdict_text(r, ranges: dict | None = None, budget: dict | None = None) -> str:
+def verdict_text(r, ranges: dict | None = None, budget: dict | None = None, timing=frozenset()) -> str:
     """The verdict as the report writes it: ``fails (under budget)`` where we trained less than the paper
-    and the estimate falls short of the claim; a failure's side otherwise (see :mod:`hrlmeta.claims`)."""
+    and the estimate falls short of the claim; a failure's side otherwise (see :mod:`hrlmeta.claims`);
+    claims in ``timing`` (decided on measured wall time) are labelled :data:`TIMING_LABEL`."""
+    text = _verdict_text(r, ranges, budget)
+    return f"{text} ({TIMING_LABEL})" if r.claim_id in timing else text
+
+
+def _verdict_text(r, ranges: dict | None = None, budget: dict | None = None) -> str:
     from .claims import UNDER_BUDGET, verdict_label
     from .stats import side
 
@@ -66,14 +73,36 @@ def _frac(x) -> str:
     return "" if x != x else f"{x:.2g}"
 
 
-def claims_markdown(df: pd.DataFrame, ranges: dict | None = None, budget: dict | None = None) -> str:
+def posed_markdown(claims: list[dict], decided: pd.DataFrame | None = None) -> str:
+    """The "how each claim was posed" table of one experiment: for every claim with a ``posed`` block (or
+    known before training, ``kind: analytic``), the paper's words, the quantity measured, the threshold and
+    why; with ``decided`` (claims.tsv rows) also the verdict. Empty string where no claim qualifies."""
+    verdicts = decided.set_index("claim_id")["verdict"].to_dict() if decided is not None and len(decided) else {}
+    rows = []
+    for c in claims:
+        kind = c.get("kind", "experimental")
+        p = c.get("posed")
+        if p is None and kind != "analytic":
+            continue
+        p = p or {"words": c["statement"], "quantity": c["metric"], "threshold": c["expected"],
+                  "why": "known before training (analytic)"}
+        rows.append(f"| `{c['id']}` | {kind} | {_cell(p['words'])} | {_cell(p['quantity'])} | "
+                    f"{_cell(p['threshold'])} | {_cell(p['why'])} | {verdicts.get(c['id'], '')} |")
+    if not rows:
+        return ""
+    return ("| claim | kind | the paper's words | quantity measured | threshold | why | verdict |\n"
+            "|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
+
+
+def claims_markdown(df: pd.DataFrame, ranges: dict | None = None, budget: dict | None = None,
+                    timing=frozenset()) -> str:
     head = ("| claim | expected | estimate | 95% CI | seeds | verdict | robust | scale | budget |\n"
             "|---|---|---|---|---|---|---|---|---|\n")
     rows = []
     for r in df.itertuples(index=False):
         rows.append(
-            f"| `{r.claim_id}` | {_cell(r.expected)} | {_fmt(r.estimate)} | [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] "
-            f"| {r.n_seeds} | {verdict_text(r, ranges, budget)} | {_pct(getattr(r, 'robust', None))} "
+            f"| `{r.claim_id}`{' (analytic)' if getattr(r, 'kind', '') == 'analytic' else ''} | {_cell(r.expected)} | {_fmt(r.estimate)} | [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] "
+            f"| {r.n_seeds} | {verdict_text(r, ranges, budget, timing)} | {_pct(getattr(r, 'robust', None))} "
             f"| {getattr(r, 'scale', '') if isinstance(getattr(r, 'scale', ''), str) else ''} "
             f"| {_frac(getattr(r, 'budget_fraction', None))} |"
         )
@@ -90,18 +119,20 @@ def _duration(seconds: float) -> str:
 
 
 def _benchmark_seconds(results_dir: Path, experiment: str, algos: list[str]) -> tuple[float, int] | None:
-    """Wall seconds of the training jobs of ``algos`` (Snakemake benchmark files) and the number of
-    seeds they trained; None when there are none."""
+    """Wall seconds of the training jobs of ``algos`` (Snakemake's benchmark file of each job) and the
+    number of seeds they trained (the job's timing file next to it); None when there are none."""
+    from .pipeline import read_timing
+
     total, seeds = 0.0, 0
     for algo in algos:
-        for f in sorted((results_dir / "benchmarks" / "train" / experiment / algo).glob("*.tsv")):
+        for f in sorted((results_dir / "benchmarks" / "train" / experiment / algo).glob("*.json")):
+            bench = f.with_suffix(".tsv")
             try:
-                total += float(pd.read_csv(f, sep="\t")["s"].sum())
+                wall = float(pd.read_csv(bench, sep="\t")["s"].sum())
+                n = len(read_timing(f)["seeds"])
             except (OSError, ValueError, KeyError):
                 continue
-            tag = f.stem  # seedN or seedsA-B
-            a, _, b = tag.removeprefix("seeds").removeprefix("seed").partition("-")
-            seeds += (int(b) - int(a) + 1) if b else 1
+            total, seeds = total + wall, seeds + n
     return (total, seeds) if seeds else None
 
 
@@ -159,6 +190,19 @@ def versions() -> dict[str, str]:
     return out
 
 
+def report_text(registry, exp: str, table: pd.DataFrame, params: dict) -> list[str]:
+    """The experiment's own section: ``report_section(table, params)`` (its ``report.py`` or main module),
+    then the fixed text of its folder's ``report.md`` where it has one."""
+    parts = []
+    section = registry.part(exp, "report_section", "report")
+    if section is not None:
+        parts += [section(table, params).strip(), ""]
+    md = Path(registry.describe(exp)["folder"]) / "report.md"
+    if md.exists():
+        parts += [md.read_text().strip(), ""]
+    return parts
+
+
 def build(
     cfg: dict,
     claims_tsv: str | os.PathLike,
@@ -169,10 +213,12 @@ def build(
     config_files: list[str] | None = None,
     robustness_tsv: str | os.PathLike | None = None,
     budget_json: str | os.PathLike | None = None,
+    *,
+    registry,
 ) -> str:
     out = Path(out)
     figures_dir = Path(figures_dir)
-    from .claims import ROBUSTNESS_TAIL, dependence_sentence, load_claims
+    from .claims import ROBUSTNESS_TAIL, declared_claims, dependence_sentence
     from .speccurve import figure_path
     from .stats import side
 
@@ -182,10 +228,11 @@ def build(
     rob = pd.read_csv(robustness_tsv, sep="\t") if robustness_tsv and Path(robustness_tsv).exists() \
         and Path(robustness_tsv).stat().st_size else pd.DataFrame(columns=["claim_id", *ROBUSTNESS_TAIL])
     try:
-        declared = {c["id"]: c for c in load_claims(cfg.get("claims", "config/claims.yaml"))}
+        declared = {c["id"]: c for c in declared_claims(registry, cfg.get("claims"), check_measures=False)}
     except (OSError, ValueError):
         declared = {}
     ranges = {k: c["expected_range"] for k, c in declared.items()}
+    timing = {k for k, c in declared.items() if c.get("depends_on_timing")}
     scales = claims_df["scale"].fillna("").astype(str) if "scale" in claims_df else pd.Series(dtype=str)
     smoke = sorted(set(claims_df.loc[scales == "smoke", "experiment"])) if len(scales) else []
     opening = []
@@ -199,7 +246,7 @@ def build(
         "# hrlmeta report",
         "",
         "Every number below was computed by the workflow from the tidy tables in `results/tables/`; "
-        "claims are declared in `config/claims.yaml` and decided by a seeded stratified bootstrap over "
+        "claims are declared next to their experiments (`src/hrlmeta/experiments/<experiment>/claims.yaml`) and decided by a seeded stratified bootstrap over "
         "seeds (95% CI): **holds** when the whole CI lies in the claimed range, **fails** when it misses "
         "the range entirely, **inconclusive** otherwise.",
         "",
@@ -207,13 +254,17 @@ def build(
         "",
         "## Claims",
         "",
-        claims_markdown(claims_df, ranges, budget) if len(claims_df) else "_No claims were decided (no experiment ran)._\n",
+        claims_markdown(claims_df, ranges, budget, timing) if len(claims_df)
+        else "_No claims were decided (no experiment ran)._\n",
         "*robust*: share of the claim's robustness specifications (analyst choices varied in "
-        "`config/claims.yaml`, every one in `results/claims/robustness.tsv`) whose verdict equals the primary "
+        "its `claims.yaml`, every one in `results/claims/robustness.tsv`) whose verdict equals the primary "
         "one (a failure on the other side of the claimed range counts as a different verdict). *scale*: the "
         "config scale of the claim's experiment (smoke / default / paper / custom). *budget*: our training "
         "budget over the paper's; **fails (under budget)** = the estimate falls short of the claim after "
-        "less training than the paper's.",
+        "less training than the paper's. "
+        f"*{TIMING_LABEL}*: decided on wall-clock seconds measured on the machine that ran it, so it varies "
+        "with the machine and its load; every other estimate is a pure function of the config and the seeds "
+        "(bit for bit the same on the machines `docs/determinism.md` covers).",
         "",
     ]
     rob_ids = [i for i in claims_df["claim_id"] if i in set(rob["claim_id"])]
@@ -246,10 +297,9 @@ def build(
     if detail:
         parts += ["### What each claim measures", "", *detail, ""]
 
-    for exp in registry.EXPERIMENTS:
+    for exp in registry.available():
         if exp not in tables:
             continue
-        mod = registry.get(exp)
         table = tidy.read_parquet(tables[exp])
         params = cfg["experiments"][exp].get("params", {})
         n_seeds = table["seed"].nunique()
@@ -260,9 +310,13 @@ def build(
             f"{n_seeds} seeds per algorithm.",
             "",
         ]
-        if hasattr(mod, "report_section"):
-            parts += [mod.report_section(table, params).strip(), ""]
-        for name in getattr(mod, "FIGURES", ()):
+        posed = posed_markdown([c for c in declared.values() if c["experiment"] == exp],
+                               claims_df[claims_df["experiment"] == exp])
+        if posed:
+            parts += ["How each claim was posed (claims known before training are labelled *analytic*):", "",
+                      posed, ""]
+        parts += report_text(registry, exp, table, params)
+        for name in registry.describe(exp)["figures"]:
             path = figures_dir / f"{exp}_{name}.png"
             rel = os.path.relpath(path, out.parent)
             parts += [f"![{exp} {name}]({rel})", ""]

@@ -1,8 +1,8 @@
 rule claims:
-    """Decide every claim in config/claims.yaml from the tidy tables (and every robustness specification)."""
+    """Decide every declared claim (the experiments' claims.yaml) from the tidy tables (and every robustness specification)."""
     input:
         tables=all_tables(),
-        declared=config.get("claims", "config/claims.yaml"),
+        declared=claims_files(),
     output:
         tsv=report(
             "results/claims/claims.tsv",
@@ -31,7 +31,12 @@ rule claims_figures:
         robustness="results/claims/robustness.tsv",
         claims="results/claims/claims.tsv",
     output:
-        robustness_figures(),
+        report(
+            robustness_figures(),
+            category="Claims",
+            subcategory="Specification curves",
+            caption="../report/speccurve.rst",
+        ),
     log:
         "results/logs/claims_figures.log",
     conda:

@@ -1,67 +1,125 @@
 import json
+import os
 
 from snakemake.utils import min_version, validate
 
-from hrlmeta import experiments as registry
+from hrlmeta.experiments import default as default_registry
 from hrlmeta.config import enabled_experiments, seeds, validate_config
 from hrlmeta.plan import job_minutes, load_costs
+from hrlmeta.plan import seed_chunks as plan_seed_chunks
 
 min_version("9.0")
 
 
+# The experiments: folders of src/hrlmeta/experiments/ and of $HRLMETA_EXPERIMENTS, read from their
+# experiment.yaml (no experiment code is imported to build the DAG).
+registry = default_registry()
+
 # The top level is validated by Snakemake against the JSON schema (defaults filled in); each
-# experiment's `params` block against workflow/schemas/{experiment}.schema.yaml, with the
-# offending key named in the error.
+# experiment's `params` block against the schema.yaml in its folder, with the offending key named
+# in the error.
 validate(config, "../schemas/config.schema.yaml")
-validate_config(config)
+validate_config(config, registry)
 
-EXPERIMENTS = enabled_experiments(config)
-
-
-wildcard_constraints:
-    experiment="|".join(EXPERIMENTS) or "none",
+EXPERIMENTS = enabled_experiments(config, registry)
 
 
 def exp_block(experiment):
     return config["experiments"][experiment]
 
 
-def run_paths(experiment, algos=None, seed_list=None):
+def algos(experiment):
+    return exp_block(experiment)["algos"]
+
+
+def figure_names(experiment):
+    """The experiment's figures, from its description (experiment.yaml): no experiment code is imported."""
+    return registry.describe(experiment)["figures"]
+
+
+wildcard_constraints:
+    experiment="|".join(EXPERIMENTS) or "none",
+    algo="|".join(sorted({a for e in EXPERIMENTS for a in algos(e)})) or "none",
+    chunk=r"seeds?\d+(-\d+)?",
+    seed=r"\d+",
+
+
+def run_paths(experiment, algo_list=None, seed_list=None):
     """Training runs of one experiment: results/runs/{experiment}/{algo}/seed{seed}.parquet"""
     return expand(
         "results/runs/{experiment}/{algo}/seed{seed}.parquet",
         experiment=experiment,
-        algo=exp_block(experiment)["algos"] if algos is None else algos,
+        algo=exp_block(experiment)["algos"] if algo_list is None else algo_list,
         seed=seeds(config, experiment) if seed_list is None else seed_list,
     )
 
 
 def seed_chunks(experiment):
     """The experiment's seeds in chunks of `seeds_per_job` (one training job each)."""
-    s = seeds(config, experiment)
-    k = exp_block(experiment).get("seeds_per_job", 1)
-    return [s[i : i + k] for i in range(0, len(s), k)]
+    return plan_seed_chunks(config, experiment)
+
+
+def chunk_tag(chunk):
+    """A chunk's name in paths and wildcards: `seed3`, or `seeds0-9` for seeds 0 to 9."""
+    return f"seed{chunk[0]}" if len(chunk) == 1 else f"seeds{chunk[0]}-{chunk[-1]}"
+
+
+def chunk_seeds(wildcards):
+    """The seeds of the chunk named by the `chunk` wildcard; an error unless the config makes it."""
+    for chunk in seed_chunks(wildcards.experiment):
+        if chunk_tag(chunk) == wildcards.chunk:
+            return chunk
+    raise ValueError(
+        f"{wildcards.experiment}: no chunk {wildcards.chunk!r} at this config's n_seeds, first_seed and "
+        f"seeds_per_job; its chunks: {', '.join(map(chunk_tag, seed_chunks(wildcards.experiment)))}"
+    )
+
+
+def timing_paths(experiment):
+    """The timing files of the experiment's training jobs (their declared outputs)."""
+    return [
+        f"results/benchmarks/train/{experiment}/{algo}/{chunk_tag(chunk)}.json"
+        for algo in algos(experiment)
+        for chunk in seed_chunks(experiment)
+    ]
+
+
+def missing_runs(experiment):
+    """Run files missing although their chunk's timing file exists (e.g. deleted): `seed_run` makes
+    each alone. Empty on a fresh run, where the training jobs write every run."""
+    out = []
+    for algo in algos(experiment):
+        for chunk in seed_chunks(experiment):
+            timing = (
+                f"results/benchmarks/train/{experiment}/{algo}/{chunk_tag(chunk)}.json"
+            )
+            if os.path.exists(timing):
+                out += [
+                    p
+                    for p in run_paths(experiment, [algo], chunk)
+                    if not os.path.exists(p)
+                ]
+    return out
 
 
 COSTS = load_costs()
 
 
-def train_runtime(experiment, algo, chunk):
+def train_runtime(wildcards):
     """Minutes a training job asks for (Slurm `runtime`): measured CPU s per unit x units x safety."""
-    return job_minutes(config, experiment, algo, len(chunk), COSTS)
-
-
-def seed_tag(chunk):
-    return f"seed{chunk[0]}" if len(chunk) == 1 else f"seeds{chunk[0]}-{chunk[-1]}"
+    return job_minutes(
+        config,
+        wildcards.experiment,
+        wildcards.algo,
+        len(chunk_seeds(wildcards)),
+        COSTS,
+        registry=registry,
+    )
 
 
 def params_json(experiment):
     """The experiment's params as canonical JSON: a change to them re-runs its jobs, and only them."""
     return json.dumps(exp_block(experiment).get("params", {}), sort_keys=True)
-
-
-def figure_names(experiment):
-    return getattr(registry.get(experiment), "FIGURES", ())
 
 
 def figure_paths(experiment):
@@ -82,9 +140,9 @@ def all_figures():
 
 def robustness_claim_ids():
     """Claims with a robustness block whose experiment runs: each gets a specification curve."""
-    from hrlmeta.claims import load_claims
+    from hrlmeta.claims import declared_claims
 
-    declared = load_claims(config.get("claims", "config/claims.yaml"))
+    declared = declared_claims(registry, config.get("claims"), check_measures=False)
     return [
         c["id"]
         for c in declared
@@ -115,3 +173,13 @@ def config_files():
         if not str(f).endswith("config/config.yaml")
     ]
     return " ".join(dict.fromkeys(files))
+
+
+def claims_files():
+    """Every declaration the claims step reads: the experiments' claims.yaml and the config's extra file."""
+    files = [
+        str(p)
+        for e in registry.available()
+        if (p := registry.claims_path(e)) is not None
+    ]
+    return files + ([config["claims"]] if config.get("claims") else [])

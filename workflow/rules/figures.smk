@@ -1,5 +1,9 @@
-# One rule per experiment: each experiment declares its own figure names (FIGURES).
+# One figures rule per experiment, generated from its description (experiment.yaml `figures`): a rule
+# declares a fixed list of files, and experiments draw different figures. Each receives only its own
+# experiment's params: editing another experiment's block does not redraw its figures.
 for _experiment in EXPERIMENTS:
+    if not figure_names(_experiment):
+        continue
 
     rule:
         name:
@@ -19,7 +23,7 @@ for _experiment in EXPERIMENTS:
             "../envs/hrlmeta.yaml"
         params:
             experiment=_experiment,
-            cfg=config_json(),
+            cfg=params_json(_experiment),
         shell:
             "hrlmeta figures --experiment {params.experiment} --table {input.table}"
-            " --outdir results/figures --config-json {params.cfg:q} > {log} 2>&1"
+            " --outdir results/figures --params-json {params.cfg:q} > {log} 2>&1"

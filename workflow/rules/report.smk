@@ -1,5 +1,7 @@
 rule report_md:
-    """results/REPORT.md: claims with verdicts, findings, figures, config and versions."""
+    """results/REPORT.md (claims with verdicts, findings, figures, config, versions) and the HTML
+    report's front page, results/report/claims.rst (included by workflow/report/workflow.rst).
+    """
     input:
         claims="results/claims/claims.tsv",
         notes="results/claims/notes.json",
@@ -9,7 +11,10 @@ rule report_md:
         figures=all_figures(),
         spec_curves=robustness_figures(),
     output:
-        report("results/REPORT.md", category="Report", caption="../report/report.rst"),
+        md=report(
+            "results/REPORT.md", category="Report", caption="../report/report.rst"
+        ),
+        landing="results/report/claims.rst",
     log:
         "results/logs/report.log",
     conda:
@@ -21,5 +26,6 @@ rule report_md:
     shell:
         "hrlmeta report {params.tables} --claims {input.claims} --notes {input.notes}"
         " --robustness {input.robustness} --budget {input.budget}"
-        " --figures-dir results/figures --out {output} --config-files {params.files}"
+        " --figures-dir results/figures --out {output.md} --config-files {params.files}"
+        " --landing {output.landing} --figure-files {input.figures} {input.spec_curves}"
         " --config-json {params.cfg:q} > {log} 2>&1"

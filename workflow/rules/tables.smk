@@ -1,16 +1,16 @@
 rule table:
     """Every run of an experiment concatenated: its tidy table."""
     input:
-        lambda wildcards: run_paths(wildcards.experiment),
+        timings=lambda wildcards: timing_paths(wildcards.experiment),
+        missing=lambda wildcards: missing_runs(wildcards.experiment),
     output:
-        report(
-            "results/tables/{experiment}.parquet",
-            category="Tidy tables",
-            caption="../report/table.rst",
-        ),
+        # not report(): a table can be tens of MB; the report's front page summarises each one
+        "results/tables/{experiment}.parquet",
     log:
         "results/logs/table/{experiment}.log",
     conda:
         "../envs/hrlmeta.yaml"
+    params:
+        runs=lambda wildcards: " ".join(run_paths(wildcards.experiment)),
     shell:
-        "hrlmeta table --experiment {wildcards.experiment} --out {output} {input} > {log} 2>&1"
+        "hrlmeta table --experiment {wildcards.experiment} --out {output} {params.runs} > {log} 2>&1"

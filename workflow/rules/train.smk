@@ -1,32 +1,57 @@
-# One training job per (experiment, algorithm, chunk of seeds): a job runs `seeds_per_job` seeds in one
-# process (Python, numba and torch load once), as one batch where the experiment has `train_batch`
-# (networks with a leading seed dimension), else in turn; each seed written to its own file.
-for _experiment in EXPERIMENTS:
-    for _algo in exp_block(_experiment)["algos"]:
-        for _seeds in seed_chunks(_experiment):
+# One rule trains every chunk of runs: a job is one (experiment, algorithm, chunk of `seeds_per_job`
+# seeds), trained in one process (as one batch where the experiment has
+# `train_batch`, else in turn) (Python, numba and torch load once). The chunk is named after
+# its seeds (`seed3`, `seeds0-9`; see `chunk_tag`). Each seed's run table goes to its own path,
+# results/runs/{experiment}/{algo}/seed{seed}.parquet; the job's declared output is its timing file
+# (the runs it wrote, rows, wall and CPU seconds per seed), which the table rule depends on. A rule
+# cannot declare a different number of files per job, hence this shape.
+#
+# `seed_run` makes one run on demand: a run file that is asked for (or that is missing while its
+# chunk's timing file exists, e.g. deleted after an interrupted run) is trained alone, with the same
+# result (a run is a pure function of experiment, algorithm, seed and params).
 
-            rule:
-                name:
-                    f"train_{_experiment}_{_algo}_{seed_tag(_seeds)}"
-                output:
-                    run_paths(_experiment, [_algo], _seeds),
-                log:
-                    f"results/logs/train/{_experiment}/{_algo}/{seed_tag(_seeds)}.log",
-                benchmark:
-                    f"results/benchmarks/train/{_experiment}/{_algo}/{seed_tag(_seeds)}.tsv"
-                conda:
-                    "../envs/hrlmeta.yaml"
-                threads: exp_block(_experiment).get("threads", 1)
-                resources:
-                    mem_mb=2000,
-                    runtime=train_runtime(_experiment, _algo, _seeds),
-                params:
-                    experiment=_experiment,
-                    algo=_algo,
-                    seeds=" ".join(map(str, _seeds)),
-                    cfg=params_json(_experiment),
-                shell:
-                    "hrlmeta train --experiment {params.experiment} --algo {params.algo}"
-                    " --seed {params.seeds} --threads {threads} --params-json {params.cfg:q}"
-                    " --out results/runs/{params.experiment}/{params.algo}/seed{{seed}}.parquet"
-                    " > {log} 2>&1"
+
+rule train:
+    """One training job: a chunk of seeds of one algorithm of one experiment, in one process."""
+    output:
+        timing="results/benchmarks/train/{experiment}/{algo}/{chunk}.json",
+    log:
+        "results/logs/train/{experiment}/{algo}/{chunk}.log",
+    benchmark:
+        "results/benchmarks/train/{experiment}/{algo}/{chunk}.tsv"
+    conda:
+        "../envs/hrlmeta.yaml"
+    threads: lambda wildcards: exp_block(wildcards.experiment).get("threads", 1)
+    resources:
+        mem_mb=2000,
+        runtime=lambda wildcards: train_runtime(wildcards),
+    params:
+        seeds=lambda wildcards: " ".join(map(str, chunk_seeds(wildcards))),
+        cfg=lambda wildcards: params_json(wildcards.experiment),
+    shell:
+        "hrlmeta train --experiment {wildcards.experiment} --algo {wildcards.algo}"
+        " --seed {params.seeds} --threads {threads} --params-json {params.cfg:q}"
+        " --out results/runs/{wildcards.experiment}/{wildcards.algo}/seed{{seed}}.parquet"
+        " --timing {output.timing} > {log} 2>&1"
+
+
+rule seed_run:
+    """One run alone (a run file asked for, or missing from its chunk)."""
+    output:
+        "results/runs/{experiment}/{algo}/seed{seed}.parquet",
+    log:
+        "results/logs/train/{experiment}/{algo}/seed{seed}.single.log",
+    conda:
+        "../envs/hrlmeta.yaml"
+    threads: lambda wildcards: exp_block(wildcards.experiment).get("threads", 1)
+    resources:
+        mem_mb=2000,
+        runtime=lambda wildcards: job_minutes(
+            config, wildcards.experiment, wildcards.algo, 1, COSTS, registry=registry
+        ),
+    params:
+        cfg=lambda wildcards: params_json(wildcards.experiment),
+    shell:
+        "hrlmeta train --experiment {wildcards.experiment} --algo {wildcards.algo}"
+        " --seed {wildcards.seed} --threads {threads} --params-json {params.cfg:q}"
+        " --out {output} > {log} 2>&1"

@@ -281,12 +281,6 @@ class SeedView:
 # --------------------------------------------------------------------------- evaluation
 
 
-@torch.no_grad()
-def discriminator_accuracy(disc: list[torch.Tensor], states: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """Per state, whether ``argmax_z' q(z'|s) == z``; ``states`` (T, n, 2), ``z`` (n,) -> bool (T, n)."""
-    return log_q(disc, states).argmax(-1) == z.unsqueeze(0)
-
-
 def fresh_classifier_accuracy(states: torch.Tensor, z: torch.Tensor, num_skills: int, hidden, steps: int,
                               lr: float, generator: torch.Generator) -> float:
     """Accuracy of a classifier trained from scratch to tell the skill from a state, on held-out episodes.

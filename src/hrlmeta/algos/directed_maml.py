@@ -2,13 +2,15 @@
 Task-directed Approximation", arXiv 2510.00212) and the MAML family it extends, with a first-order outer
 optimiser (Adam) on the policy-gradient meta-objective, for categorical policies on batched task families.
 
-Reconstructed from the abstract (and public summaries of the paper; its method section could not be
-read): before MAML's second-order meta-update, Directed-MAML takes ONE extra first-order step,
+Reconstructed from the abstract (its method section could not be read), which says only that "before the
+second-order gradient step, Directed-MAML applies an additional first-order task-directed approximation".
+Read here as: before MAML's second-order meta-update, Directed-MAML takes ONE extra first-order step,
 
     theta <- theta - beta_d * grad_theta L_m(theta),
 
 where ``L_m`` is the vanilla policy-gradient loss on trajectories sampled with theta in a representative
-"medium" task ``m`` of the task distribution (estimated from the distribution; here its mean, a CHOICE),
+"medium" task ``m`` of the task distribution (this reconstruction's reading, not the abstract's words;
+here the distribution's mean, a CHOICE),
 and then the usual meta-update from the moved parameters. The same pre-step in front of FOMAML gives
 Directed-FOMAML. Open details and how they are set here (all parameters):
 

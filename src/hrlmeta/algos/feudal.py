@@ -33,5 +33,5 @@ def feudal_config(base: HiroConfig) -> HiroConfig:
 class Feudal(Hiro):
     name = "feudal"
 
-    def __init__(self, obs_dim, goal_dim, act_dim, cfg: HiroConfig, gen, device="cpu"):
-        super().__init__(obs_dim, goal_dim, act_dim, feudal_config(cfg), gen, device)
+    def __init__(self, obs_dim, goal_dim, act_dim, cfg: HiroConfig, gens, device="cpu"):
+        super().__init__(obs_dim, goal_dim, act_dim, feudal_config(cfg), gens, device)

@@ -17,6 +17,12 @@ with the candidate ``g~`` that maximises the worker's log-likelihood of the stor
 ``s_{t+c} - s_t``, and 8 samples from a Gaussian around it with standard deviation
 ``0.5 * (half the high-level action range)``, clipped to the range.
 
+Episode ends: the released ``train.py`` stores the episode's last manager transition with discount
+``discount * (1 - next_reset_episode_cond)``, i.e. not bootstrapped (``manager_terminal = True``); the worker's
+transitions bootstrap through the time limit.
+
+Vectorised over ``S`` seeds (each with its own generators; arrays (S, E, ...)) and ``E`` environments per seed.
+
 Variants (``HiroConfig``): ``relabel="none"`` is the paper's "no off-policy correction" ablation;
 ``relabel="tpg"`` and ``worker_reward="cosine"`` are the FuN modifications of App. D.1 (see
 :mod:`hrlmeta.algos.feudal`).
@@ -29,8 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .flat_td3 import explore
-from .td3 import TD3, Replay, TD3Config
+from .flat_td3 import explore, seed_uniform
+from .td3 import TD3, Replay, TD3Config, _seed_noise
 
 RELABELS = ("hiro", "none", "tpg")
 WORKER_REWARDS = ("distance", "cosine")
@@ -52,9 +58,10 @@ class HiroConfig:
     tpg_std: float = 0.1  # FuN transition-PG relabelling: x half the range (App. D.1)
     worker_reward: str = "distance"
     input_scale: float = 0.1
-    buffer_size: int = 200_000
-    worker_updates: int = 1  # worker minibatch updates per vectorised step
-    manager_updates: int = 1  # manager minibatch updates every c vectorised steps
+    buffer_size: int = 200_000  # both levels (released train_uvf.gin: agent/ and meta/CircularBuffer 200000)
+    worker_updates: int = 1  # worker minibatch updates per seed per vectorised step
+    manager_updates: int = 1  # manager minibatch updates per seed every c vectorised steps
+    manager_terminal: bool = True  # the episode's last manager transition is not bootstrapped (released train.py)
 
     def __post_init__(self):
         if self.relabel not in RELABELS:
@@ -101,154 +108,158 @@ def action_log_likelihood(actor, seq_obs: torch.Tensor, seq_act: torch.Tensor, c
     """Log-likelihood (up to a constant, unit variance) of the stored worker actions under each candidate
     goal: ``-1/2 sum_i ||a_i - mu(s_i, s_0 + g~ - s_i)||^2``.
 
-    ``seq_obs`` (B, c, obs_dim) observations s_t .. s_{t+c-1}; ``seq_act`` (B, c, act_dim) normalised
-    actions; ``cand`` (B, K, 2) candidate relative goals. Returns (B, K). One batched actor call.
+    ``seq_obs`` (S, B, c, obs_dim) observations s_t .. s_{t+c-1}; ``seq_act`` (S, B, c, act_dim) normalised
+    actions; ``cand`` (S, B, K, 2) candidate relative goals. Returns (S, B, K). One batched actor call.
     """
-    B, c, _ = seq_obs.shape
-    K = cand.shape[1]
-    xy = seq_obs[:, :, :2]
-    goals = xy[:, None, :1, :] + cand[:, :, None, :] - xy[:, None, :, :]  # (B, K, c, 2)
-    obs = seq_obs[:, None].expand(B, K, c, seq_obs.shape[-1])
+    S, B, c, o = seq_obs.shape
+    K = cand.shape[2]
+    xy = seq_obs[..., :2]
+    goals = xy[:, :, None, :1, :] + cand[:, :, :, None, :] - xy[:, :, None, :, :]  # (S, B, K, c, 2)
+    obs = seq_obs[:, :, None].expand(S, B, K, c, o)
     with torch.no_grad():
-        mu = actor(worker_input(obs, goals, scale))  # (B, K, c, act)
-    return -0.5 * (seq_act[:, None] - mu).pow(2).sum(dim=(-1, -2))
+        mu = actor(worker_input(obs, goals, scale).reshape(S, B * K * c, o + 2)).reshape(S, B, K, c, -1)
+    return -0.5 * (seq_act[:, :, None] - mu).pow(2).sum(dim=(-1, -2))
 
 
 def candidate_goals(orig: torch.Tensor, delta: torch.Tensor, n: int, std: float, limit: float,
-                    gen: torch.Generator) -> torch.Tensor:
-    """(B, 2 + n, 2): the original goal, s_{t+c} - s_t, and n Gaussian samples around the latter (std in
-    goal units), all clipped to [-limit, limit]."""
-    noise = torch.randn((delta.shape[0], n, delta.shape[1]), generator=gen, dtype=delta.dtype, device=delta.device) * std
-    cand = torch.cat([orig[:, None], delta[:, None], delta[:, None] + noise], dim=1)
+                    gens: list[torch.Generator]) -> torch.Tensor:
+    """(S, B, 2 + n, 2): the original goal, s_{t+c} - s_t, and n Gaussian samples around the latter (std in
+    goal units; seed ``s``'s from ``gens[s]``), all clipped to [-limit, limit]."""
+    S, B, d = delta.shape
+    noise = _seed_noise((B, n, d), gens, delta.device).to(delta.dtype) * std
+    cand = torch.cat([orig[:, :, None], delta[:, :, None], delta[:, :, None] + noise], dim=2)
     return cand.clamp(-limit, limit)
 
 
-def relabel_goals(actor, seq_obs, seq_act, end_xy, orig, cfg: HiroConfig, gen: torch.Generator) -> torch.Tensor:
-    """The relabelled (absolute-units) goals of a minibatch of manager transitions (B, 2)."""
-    delta = end_xy - seq_obs[:, 0, :2]
+def relabel_goals(actor, seq_obs, seq_act, end_xy, orig, cfg: HiroConfig, gens: list[torch.Generator]) -> torch.Tensor:
+    """The relabelled (absolute-units) goals of minibatches of manager transitions, (S, B, 2)."""
+    delta = end_xy - seq_obs[:, :, 0, :2]
     half = cfg.subgoal_range
     if cfg.relabel == "none":
         return orig
     if cfg.relabel == "tpg":  # FuN transition policy gradient analogue (App. D.1): goal ~ N(s_{t+c} - s_t, .)
-        noise = torch.randn(delta.shape, generator=gen, dtype=delta.dtype, device=delta.device) * (cfg.tpg_std * half)
+        noise = _seed_noise(delta.shape[1:], gens, delta.device).to(delta.dtype) * (cfg.tpg_std * half)
         return (delta + noise).clamp(-half, half)
-    cand = candidate_goals(orig, delta, cfg.n_candidates, cfg.candidate_std * half, half, gen)
+    cand = candidate_goals(orig, delta, cfg.n_candidates, cfg.candidate_std * half, half, gens)
     ll = action_log_likelihood(actor, seq_obs, seq_act, cand, cfg.input_scale)
-    best = ll.argmax(dim=1)
-    return cand[torch.arange(cand.shape[0]), best]
+    best = ll.argmax(dim=2)  # (S, B)
+    return torch.gather(cand, 2, best[:, :, None, None].expand(*best.shape, 1, cand.shape[-1]))[:, :, 0]
 
 
 # ----------------------------------------------------------------------------- the agent
 
 
 class Hiro:
-    """Two-level agent, vectorised over environments (protocol: see :mod:`hrlmeta.algos.flat_td3`)."""
+    """Two-level agent, vectorised over seeds and environments (protocol: see :mod:`hrlmeta.algos.flat_td3`)."""
 
     name = "hiro"
 
-    def __init__(self, obs_dim: int, goal_dim: int, act_dim: int, cfg: HiroConfig, gen: torch.Generator,
+    def __init__(self, obs_dim: int, goal_dim: int, act_dim: int, cfg: HiroConfig, gens: list[torch.Generator],
                  device: str = "cpu"):
         self.cfg = cfg
         self.device = device
-        self.gen = gen
+        self.gens = list(gens)
+        self.S = len(self.gens)
         self.act_dim = act_dim
         self.obs_dim = obs_dim
         w_in = obs_dim + 2
         m_in = obs_dim + goal_dim
-        self.worker = TD3(w_in, act_dim, cfg.worker, gen, device)
-        self.manager = TD3(m_in, 2, cfg.manager, gen, device)
-        self.w_buffer = Replay(cfg.buffer_size, {"obs": (w_in,), "act": (act_dim,), "rew": (),
-                                                 "next_obs": (w_in,), "disc": ()})
+        self.worker = TD3(w_in, act_dim, cfg.worker, self.gens, device)
+        self.manager = TD3(m_in, 2, cfg.manager, self.gens, device)
+        self.w_buffer = Replay(self.S, cfg.buffer_size, {"obs": (w_in,), "act": (act_dim,), "rew": (),
+                                                         "next_obs": (w_in,), "disc": ()})
         c = cfg.c
-        self.m_buffer = Replay(max(1, cfg.buffer_size // c), {
+        self.m_buffer = Replay(self.S, cfg.buffer_size, {
             "obs": (obs_dim,), "goal": (goal_dim,), "act": (2,), "rew": (), "next_obs": (obs_dim,),
             "disc": (), "seq_obs": (c, obs_dim), "seq_act": (c, act_dim)})
         self._steps = 0
+        self.updates_done = 0
 
     def decisions_per_episode(self, horizon: int) -> int:
         return -(-horizon // self.cfg.c)
 
     # ------------------------------------------------------------------ acting
     def reset(self, n: int, explore: bool) -> dict:
-        c = self.cfg.c
-        return {"explore": explore, "g": np.zeros((n, 2)), "g0": np.zeros((n, 2)), "start_obs": None,
-                "R": np.zeros(n), "seq_obs": np.zeros((n, c, self.obs_dim)),
-                "seq_act": np.zeros((n, c, self.act_dim)), "subgoals": []}
+        c, S = self.cfg.c, self.S
+        return {"explore": explore, "g": np.zeros((S, n, 2)), "g0": np.zeros((S, n, 2)), "start_obs": None,
+                "R": np.zeros((S, n)), "seq_obs": np.zeros((S, n, c, self.obs_dim)),
+                "seq_act": np.zeros((S, n, c, self.act_dim)), "subgoals": []}
 
     def _manager_input(self, obs, goal):
         s = self.cfg.input_scale
-        return np.concatenate([obs[:, :2] * s, obs[:, 2:], goal * s], axis=-1).astype(np.float32)
+        return np.concatenate([obs[..., :2] * s, obs[..., 2:], goal * s], axis=-1).astype(np.float32)
 
-    def act(self, ctx: dict, t: int, obs, goal, rng: np.random.Generator, uniform: bool = False) -> np.ndarray:
+    def act(self, ctx: dict, t: int, obs, goal, rngs, uniform: bool = False) -> np.ndarray:
         cfg = self.cfg
-        n = len(obs)
+        S, n = obs.shape[:2]
         if t % cfg.c == 0:  # the manager decides a new relative subgoal
             if uniform:
-                g = rng.uniform(-cfg.subgoal_range, cfg.subgoal_range, size=(n, 2))
+                g = seed_uniform(-cfg.subgoal_range, cfg.subgoal_range, (n, 2), rngs)
             else:
                 g = self.manager.act(self._manager_input(obs, goal)) * cfg.subgoal_range
                 if ctx["explore"]:
-                    g = np.clip(g + cfg.manager_noise * rng.standard_normal(g.shape),
+                    g = np.clip(g + cfg.manager_noise * np.stack([r.standard_normal((n, 2)) for r in rngs]),
                                 -cfg.subgoal_range, cfg.subgoal_range)
             ctx["g"] = g
             ctx["g0"] = g.copy()
             ctx["start_obs"] = obs.copy()
-            ctx["R"] = np.zeros(n)
-            ctx["subgoals"].append(obs[:, :2] + g)  # absolute target (for the maze figure)
+            ctx["R"] = np.zeros((S, n))
+            ctx["subgoals"].append(obs[..., :2] + g)  # absolute target (for the maze figure)
         if uniform:
-            return rng.uniform(-1.0, 1.0, size=(n, self.act_dim))
+            return seed_uniform(-1.0, 1.0, (n, self.act_dim), rngs)
         a = self.worker.act(worker_input(obs, ctx["g"], cfg.input_scale).astype(np.float32))
-        return explore(a, cfg.worker_noise, rng) if ctx["explore"] else a
+        return explore(a, cfg.worker_noise, rngs) if ctx["explore"] else a
 
     def advance(self, ctx: dict, obs, next_obs) -> None:
         """Goal transition between manager decisions (used when acting without recording)."""
-        ctx["g"] = goal_transition(obs[:, :2], ctx["g"], next_obs[:, :2])
+        ctx["g"] = goal_transition(obs[..., :2], ctx["g"], next_obs[..., :2])
 
-    def record(self, ctx: dict, t: int, obs, action, next_obs, goal) -> None:
+    def record(self, ctx: dict, t: int, obs, action, next_obs, goal, last: bool = False) -> None:
         cfg = self.cfg
-        xy, nxy = obs[:, :2], next_obs[:, :2]
+        xy, nxy = obs[..., :2], next_obs[..., :2]
         g = ctx["g"]
         g_next = goal_transition(xy, g, nxy)
         rfun = distance_reward if cfg.worker_reward == "distance" else cosine_reward
         r = rfun(xy, g, nxy) * cfg.worker_reward_scale
         s = cfg.input_scale
-        ones = np.ones(len(obs))
+        ones = np.ones(r.shape)
         # CHOICE: the worker's next goal is h(s, g, s') at every step (also where the manager then
         # re-plans), so its value is that of the goal it was given; time limits bootstrap (discount 1)
         self.w_buffer.add(obs=worker_input(obs, g, s), act=action, rew=r, next_obs=worker_input(next_obs, g_next, s),
                           disc=ones)
         i = t % cfg.c
-        ctx["seq_obs"][:, i] = obs
-        ctx["seq_act"][:, i] = action
+        ctx["seq_obs"][:, :, i] = obs
+        ctx["seq_act"][:, :, i] = action
         ctx["R"] += -np.linalg.norm(nxy - goal, axis=-1)
         ctx["g"] = g_next
-        if i == cfg.c - 1:
+        if i == cfg.c - 1 or last:
+            disc = ones * 0.0 if (last and cfg.manager_terminal) else ones
             self.m_buffer.add(obs=ctx["start_obs"], goal=goal, act=ctx["g0"] / cfg.subgoal_range,
-                              rew=ctx["R"] * cfg.manager_reward_scale, next_obs=next_obs, disc=ones,
+                              rew=ctx["R"] * cfg.manager_reward_scale, next_obs=next_obs, disc=disc,
                               seq_obs=ctx["seq_obs"], seq_act=ctx["seq_act"])
 
     # ------------------------------------------------------------------ learning
-    def train_step(self, rng: np.random.Generator) -> None:
+    def train_step(self, rngs) -> None:
         cfg = self.cfg
         if self.w_buffer.size >= cfg.worker.batch_size:
             for _ in range(cfg.worker_updates):
-                b = self.w_buffer.sample(cfg.worker.batch_size, rng, self.device)
+                b = self.w_buffer.sample(cfg.worker.batch_size, rngs, self.device)
                 self.worker.update(b["obs"], b["act"], b["rew"], b["next_obs"], b["disc"])
+                self.updates_done += 1
         self._steps += 1
         if self._steps % cfg.c == 0 and self.m_buffer.size >= cfg.manager.batch_size:
             for _ in range(cfg.manager_updates):
-                self.manager_update(rng)
+                self.manager_update(rngs)
 
-    def manager_update(self, rng: np.random.Generator) -> None:
+    def manager_update(self, rngs) -> None:
         cfg = self.cfg
-        b = self.m_buffer.sample(cfg.manager.batch_size, rng, self.device)
-        seq_obs = b["seq_obs"]
-        g = relabel_goals(self.worker.actor, seq_obs, b["seq_act"], b["next_obs"][:, :2],
-                          b["act"] * cfg.subgoal_range, cfg, self.gen)
+        b = self.m_buffer.sample(cfg.manager.batch_size, rngs, self.device)
+        g = relabel_goals(self.worker.actor, b["seq_obs"], b["seq_act"], b["next_obs"][..., :2],
+                          b["act"] * cfg.subgoal_range, cfg, self.gens)
         s = cfg.input_scale
 
         def m_in(o, goal):
-            return torch.cat([o[:, :2] * s, o[:, 2:], goal * s], dim=-1)
+            return torch.cat([o[..., :2] * s, o[..., 2:], goal * s], dim=-1)
 
         self.manager.update(m_in(b["obs"], b["goal"]), g / cfg.subgoal_range, b["rew"],
                             m_in(b["next_obs"], b["goal"]), b["disc"])

@@ -1,17 +1,24 @@
 """TD3 (Fujimoto, van Hoof & Meger 2018, "Addressing Function Approximation Error in Actor-Critic Methods"),
-the learner of every agent of ``pointmaze_hiro`` (flat TD3, both levels of HIRO, the FeUdal-style variant).
+the learner of every agent of ``pointmaze_hiro`` (flat TD3, both levels of HIRO, the FeUdal-style variant),
+for ``S`` independent seeds trained as one batch.
 
 - Clipped double-Q target: ``y = r + gamma * discount * min_j Q'_j(s', clip(pi'(s') + clip(eps, -c, c), -1, 1))``
   with ``eps ~ N(0, sigma_target^2)`` (target policy smoothing).
-- Both critics live in one module (:class:`TwinCritic`): weights stacked on a leading axis of size 2 and
-  evaluated with one batched matrix product per layer, so a minibatch update of both critics is one call.
 - Delayed policy updates: the actor (ascending ``Q_1(s, pi(s))``) and the soft target updates
   (``theta' <- tau theta + (1 - tau) theta'``) run every ``policy_delay`` critic updates.
 - Actions are normalised to [-1, 1] (tanh actor); environments scale them.
 
-HIRO's appendix C: TD3's network structure with (300, 300) hidden layers, Adam with actor lr 1e-4 and
-critic lr 1e-3, tau = 0.005, gamma = 0.99, replay 200,000, no gradient clipping. The released code uses a
-Huber TD loss (``base_uvf.gin``); ``huber_delta = None`` gives TD3's squared loss.
+Seeds as a batch: every weight carries a leading seed axis (actor ``(S, in, out)``, the two critics of all
+seeds ``(S * 2, in, out)``) and each layer is one ``torch.baddbmm`` (Adam: ``foreach``); the losses are per-seed means summed
+over seeds, so seed ``s``'s gradient is exactly its own. Each seed has its own ``torch.Generator`` (weights
+at construction, target-smoothing noise) and, in the replay, its own numpy ``Generator``: a seed's numbers
+do not depend on which other seeds share the batch (``tests/test_pointmaze_hiro.py`` checks that a seed
+trained alone and inside a batch ends with identical weights). ``S = 1`` is the single-seed learner.
+
+HIRO's appendix C and the released ``configs/base_uvf.gin`` / ``train_uvf.gin``: (300, 300) hidden layers,
+Adam with actor lr 1e-4 and critic lr 1e-3, tau = 0.005 (``td3_update_targets.tau``), gamma = 0.99, target
+update period 2, batch 100, replay 200,000, Huber TD loss with delta 1 (``huber_delta = None`` gives TD3's
+squared loss), no gradient clipping.
 """
 
 from __future__ import annotations
@@ -46,135 +53,161 @@ class TD3Config:
             raise ValueError(f"td3.gamma: must be in [0, 1], got {self.gamma}")
         if not 0 < self.tau <= 1:
             raise ValueError(f"td3.tau: must be in (0, 1], got {self.tau}")
+        if self.policy_delay < 1:
+            raise ValueError(f"td3.policy_delay: must be >= 1, got {self.policy_delay}")
+        if self.batch_size < 1:
+            raise ValueError(f"td3.batch_size: must be >= 1, got {self.batch_size}")
 
 
-def _uniform_(t: torch.Tensor, fan_in: int, gen: torch.Generator) -> torch.Tensor:
-    """In-place U(-1/sqrt(fan_in), 1/sqrt(fan_in)), torch.nn.Linear's default bias/weight bound."""
+def _uniform(shape, fan_in: int, gen: torch.Generator) -> torch.Tensor:
+    """U(-1/sqrt(fan_in), 1/sqrt(fan_in)): torch.nn.Linear's default weight/bias bound."""
     bound = 1.0 / math.sqrt(fan_in)
-    with torch.no_grad():
-        t.uniform_(-bound, bound, generator=gen)
-    return t
+    return torch.empty(shape).uniform_(-bound, bound, generator=gen)
 
 
-class Actor(nn.Module):
-    """Deterministic policy: MLP with ReLU hidden layers and a tanh output in [-1, 1]^act_dim."""
+class BatchedMLP(nn.Module):
+    """``n`` independent MLPs (ReLU hidden layers) evaluated together: input (n, B, in) -> (n, B, out).
 
-    def __init__(self, in_dim: int, act_dim: int, hidden, gen: torch.Generator):
+    Weights (n, in, out) and biases (n, 1, out); network ``k`` is initialised from ``gens[k]`` (one
+    generator per network, layer by layer, weight then bias, as ``nn.Linear`` bounds them)."""
+
+    def __init__(self, sizes, gens: list[torch.Generator], out_act=None):
         super().__init__()
-        sizes = [in_dim, *hidden, act_dim]
-        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
-        for lin in self.layers:
-            _uniform_(lin.weight, lin.in_features, gen)
-            _uniform_(lin.bias, lin.in_features, gen)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for lin in self.layers[:-1]:
-            x = torch.relu(lin(x))
-        return torch.tanh(self.layers[-1](x))
-
-
-class TwinCritic(nn.Module):
-    """Two Q-networks Q_j(s, a) = MLP_j([s, a]) with stacked weights: ``forward`` returns (2, batch)."""
-
-    def __init__(self, in_dim: int, hidden, gen: torch.Generator, n: int = 2):
-        super().__init__()
-        sizes = [in_dim, *hidden, 1]
+        self.out_act = out_act
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
-        for a, b in zip(sizes[:-1], sizes[1:]):
-            self.weights.append(nn.Parameter(_uniform_(torch.empty(n, a, b), a, gen)))
-            self.biases.append(nn.Parameter(_uniform_(torch.empty(n, 1, b), a, gen)))
+        per = [[(_uniform((a, b), a, g), _uniform((1, b), a, g)) for a, b in zip(sizes[:-1], sizes[1:])] for g in gens]
+        for k in range(len(sizes) - 1):
+            self.weights.append(nn.Parameter(torch.stack([p[k][0] for p in per])))
+            self.biases.append(nn.Parameter(torch.stack([p[k][1] for p in per])))
 
-    def forward(self, x: torch.Tensor, heads: slice = slice(None)) -> torch.Tensor:
-        w0 = self.weights[0][heads]
-        h = x.unsqueeze(0).expand(w0.shape[0], *x.shape)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         last = len(self.weights) - 1
         for k, (w, b) in enumerate(zip(self.weights, self.biases)):
-            h = torch.baddbmm(b[heads], h, w[heads] if k else w0)
+            x = torch.baddbmm(b, x, w)
+            if k < last:
+                x = torch.relu(x)
+        return torch.tanh(x) if self.out_act == "tanh" else x
+
+
+class Actors(BatchedMLP):
+    """Deterministic policies of S seeds: (S, B, obs) -> (S, B, act) in [-1, 1] (tanh output)."""
+
+    def __init__(self, in_dim: int, act_dim: int, hidden, gens):
+        super().__init__([in_dim, *hidden, act_dim], gens, out_act="tanh")
+
+
+class TwinCritics(BatchedMLP):
+    """Two Q-networks per seed, ``Q_{s,j}(x) = MLP_{2s+j}(x)``: (S, B, in) -> (S, 2, B)."""
+
+    def __init__(self, in_dim: int, hidden, gens):
+        super().__init__([in_dim, *hidden, 1], [g for g in gens for _ in range(2)])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        S, B, d = x.shape
+        h = x.unsqueeze(1).expand(S, 2, B, d).reshape(2 * S, B, d)
+        return super().forward(h).reshape(S, 2, B)
+
+    def q1(self, x: torch.Tensor) -> torch.Tensor:
+        """The first critic of every seed only: (S, B, in) -> (S, B)."""
+        h = x
+        last = len(self.weights) - 1
+        for k, (w, b) in enumerate(zip(self.weights, self.biases)):
+            h = torch.baddbmm(b[0::2].contiguous(), h, w[0::2].contiguous())
             if k < last:
                 h = torch.relu(h)
         return h.squeeze(-1)
 
-    def q1(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward(x, slice(0, 1))[0]
+
+def _seed_noise(shape, gens: list[torch.Generator], device) -> torch.Tensor:
+    """(S, *shape) standard normal noise, seed ``s`` from ``gens[s]`` alone."""
+    return torch.stack([torch.randn(shape, generator=g, device=device) for g in gens])
 
 
-def td_target(critic_t: TwinCritic, actor_t: Actor, next_obs: torch.Tensor, reward: torch.Tensor,
-              discount: torch.Tensor, cfg: TD3Config, gen: torch.Generator) -> torch.Tensor:
-    """Clipped double-Q target with target policy smoothing (TD3 eq. 15 and Sec. 5.3)."""
+def td_target(critic_t: TwinCritics, actor_t: Actors, next_obs: torch.Tensor, reward: torch.Tensor,
+              discount: torch.Tensor, cfg: TD3Config, gens: list[torch.Generator]) -> torch.Tensor:
+    """Clipped double-Q target with target policy smoothing (TD3 eq. 15 and Sec. 5.3); all (S, B, ...)."""
     with torch.no_grad():
         a = actor_t(next_obs)
-        eps = torch.randn(a.shape, generator=gen, device=a.device, dtype=a.dtype) * cfg.target_noise
+        eps = _seed_noise(a.shape[1:], gens, a.device) * cfg.target_noise
         a = (a + eps.clamp(-cfg.noise_clip, cfg.noise_clip)).clamp(-1.0, 1.0)
-        q = critic_t(torch.cat([next_obs, a], dim=-1)).min(dim=0).values
+        q = critic_t(torch.cat([next_obs, a], dim=-1)).min(dim=1).values
         return reward + cfg.gamma * discount * q
 
 
-class TD3:
-    """One TD3 learner. ``update(batch)`` = one critic step on a whole minibatch; every
-    ``policy_delay``-th call also one actor step and the soft target updates."""
+def td_loss(err: torch.Tensor, huber_delta: float | None) -> torch.Tensor:
+    """Elementwise TD loss: 0.5 err^2, or Huber with threshold ``huber_delta``."""
+    if huber_delta is None:
+        return 0.5 * err.pow(2)
+    d = huber_delta
+    return torch.where(err.abs() <= d, 0.5 * err.pow(2), d * (err.abs() - 0.5 * d))
 
-    def __init__(self, obs_dim: int, act_dim: int, cfg: TD3Config, gen: torch.Generator, device: str = "cpu"):
+
+class TD3:
+    """TD3 learners of S seeds. ``update(batch)`` = one critic step per seed on its minibatch; every
+    ``policy_delay``-th call also one actor step and the soft target updates. ``gens``: one torch
+    generator per seed (on ``device``)."""
+
+    def __init__(self, obs_dim: int, act_dim: int, cfg: TD3Config, gens: list[torch.Generator], device: str = "cpu"):
         self.cfg = cfg
         self.obs_dim, self.act_dim = obs_dim, act_dim
         self.device = device
-        self.gen = gen  # on ``device``: target-smoothing noise
-        # parameters are initialised on the CPU from a generator seeded by ``gen`` (any device), then moved
-        seed = int(torch.randint(0, 2**62, (1,), generator=gen, device=gen.device).item())
-        init = torch.Generator().manual_seed(seed)
-        self.actor = Actor(obs_dim, act_dim, cfg.hidden, init).to(device)
-        self.critic = TwinCritic(obs_dim + act_dim, cfg.hidden, init).to(device)
-        self.actor_t = Actor(obs_dim, act_dim, cfg.hidden, init).to(device)
-        self.critic_t = TwinCritic(obs_dim + act_dim, cfg.hidden, init).to(device)
+        self.gens = list(gens)
+        self.S = len(self.gens)
+        # parameters are initialised on the CPU from a generator seeded by each seed's ``gen``, then moved
+        init = []
+        for g in self.gens:
+            seed = int(torch.randint(0, 2**62, (1,), generator=g, device=g.device).item())
+            init.append(torch.Generator().manual_seed(seed))
+        self.actor = Actors(obs_dim, act_dim, cfg.hidden, init).to(device)
+        self.critic = TwinCritics(obs_dim + act_dim, cfg.hidden, init).to(device)
+        self.actor_t = Actors(obs_dim, act_dim, cfg.hidden, init).to(device)
+        self.critic_t = TwinCritics(obs_dim + act_dim, cfg.hidden, init).to(device)
         self.actor_t.load_state_dict(self.actor.state_dict())
         self.critic_t.load_state_dict(self.critic.state_dict())
         for p in (*self.actor_t.parameters(), *self.critic_t.parameters()):
             p.requires_grad_(False)
+        # foreach, not fused, Adam: fused Adam's vectorised kernel gave a seed different bits alone (S = 1) and
+        # inside a batch of 8 after ~50 updates; foreach Adam keeps them identical
         self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=cfg.actor_lr, foreach=True)
         self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=cfg.critic_lr, foreach=True)
         self.n_updates = 0
 
     # ------------------------------------------------------------------ acting
     def act(self, obs: np.ndarray) -> np.ndarray:
-        """Deterministic actions mu(obs) for a batch of observations (numpy in, numpy out)."""
+        """Deterministic actions mu(obs) for observations (S, B, obs_dim) (numpy in, numpy out)."""
         with torch.no_grad():
-            x = torch.as_tensor(obs, dtype=torch.float32, device=self.device)
+            x = torch.as_tensor(np.asarray(obs, dtype=np.float32), device=self.device)
             return self.actor(x).cpu().numpy().astype(np.float64)
 
     # ------------------------------------------------------------------ learning
-    def critic_loss(self, obs, act, target) -> torch.Tensor:
-        q = self.critic(torch.cat([obs, act], dim=-1))  # (2, B)
-        err = q - target.unsqueeze(0)
-        if self.cfg.huber_delta is None:
-            per = 0.5 * err.pow(2)
-        else:
-            d = self.cfg.huber_delta
-            per = torch.where(err.abs() <= d, 0.5 * err.pow(2), d * (err.abs() - 0.5 * d))
-        return per.mean(dim=1).sum()
-
     def update(self, obs, act, reward, next_obs, discount) -> dict:
-        """One TD3 step on a minibatch of float32 tensors (obs (B, o), act (B, a), reward (B,),
-        next_obs (B, o), discount (B,) in {0, 1})."""
-        y = td_target(self.critic_t, self.actor_t, next_obs, reward, discount, self.cfg, self.gen)
-        loss = self.critic_loss(obs, act, y)
+        """One TD3 step per seed on float32 tensors: obs (S, B, o), act (S, B, a), reward (S, B),
+        next_obs (S, B, o), discount (S, B) in {0, 1}."""
+        cfg = self.cfg
+        y = td_target(self.critic_t, self.actor_t, next_obs, reward, discount, cfg, self.gens)
+        q = self.critic(torch.cat([obs, act], dim=-1))  # (S, 2, B)
+        # per seed: mean over the minibatch of each critic's loss, summed over the two critics
+        loss = td_loss(q - y.unsqueeze(1), cfg.huber_delta).mean(dim=2).sum()
         self.critic_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.critic_opt.step()
         self.n_updates += 1
-        out = {"critic_loss": float(loss.detach())}
-        if self.n_updates % self.cfg.policy_delay == 0:
-            a_loss = -self.critic.q1(torch.cat([obs, self.actor(obs)], dim=-1)).mean()
+        out = {"critic_loss": float(loss.detach()) / self.S}
+        if self.n_updates % cfg.policy_delay == 0:
+            a_loss = -self.critic.q1(torch.cat([obs, self.actor(obs)], dim=-1)).mean(dim=1).sum()
             self.actor_opt.zero_grad(set_to_none=True)
             a_loss.backward()
             self.actor_opt.step()
-            self.critic.zero_grad(set_to_none=True)  # actor step's gradient into the critic is discarded
-            soft_update(self.actor_t, self.actor, self.cfg.tau)
-            soft_update(self.critic_t, self.critic, self.cfg.tau)
-            out["actor_loss"] = float(a_loss.detach())
+            self.critic.zero_grad(set_to_none=True)  # the actor step's gradient into the critic is discarded
+            soft_update(self.actor_t, self.actor, cfg.tau)
+            soft_update(self.critic_t, self.critic, cfg.tau)
+            out["actor_loss"] = float(a_loss.detach()) / self.S
         return out
 
 
 def soft_update(target: nn.Module, source: nn.Module, tau: float) -> None:
+    """theta' <- tau theta + (1 - tau) theta' for every parameter."""
     with torch.no_grad():
         t = list(target.parameters())
         s = list(source.parameters())
@@ -183,25 +216,29 @@ def soft_update(target: nn.Module, source: nn.Module, tau: float) -> None:
 
 
 class Replay:
-    """Ring buffer of named float32 arrays; ``sample`` draws uniform indices from a numpy Generator."""
+    """Ring buffers of named float32 arrays for S seeds (arrays (S, capacity, ...)); ``add`` appends the
+    same number of transitions to every seed; ``sample`` draws seed ``s``'s indices from ``rngs[s]``.
+    Arrays are allocated with ``np.zeros`` (pages untouched until written)."""
 
-    def __init__(self, capacity: int, shapes: dict[str, tuple]):
+    def __init__(self, n_seeds: int, capacity: int, shapes: dict[str, tuple]):
         if capacity < 1:
             raise ValueError(f"replay capacity must be >= 1, got {capacity}")
+        self.S = int(n_seeds)
         self.capacity = int(capacity)
-        self.data = {k: np.zeros((self.capacity, *s), dtype=np.float32) for k, s in shapes.items()}
+        self.data = {k: np.zeros((self.S, self.capacity, *s), dtype=np.float32) for k, s in shapes.items()}
         self.size = 0
         self.ptr = 0
 
     def add(self, **batch: np.ndarray) -> None:
-        """Append a batch of transitions (each array with a leading batch axis)."""
-        n = len(next(iter(batch.values())))
+        """Append a batch of transitions to every seed (each array (S, n, ...))."""
+        n = next(iter(batch.values())).shape[1]
         idx = (self.ptr + np.arange(n)) % self.capacity
         for k, v in batch.items():
-            self.data[k][idx] = v
+            self.data[k][:, idx] = v
         self.ptr = int((self.ptr + n) % self.capacity)
         self.size = int(min(self.size + n, self.capacity))
 
-    def sample(self, n: int, rng: np.random.Generator, device: str = "cpu") -> dict[str, torch.Tensor]:
-        idx = rng.integers(0, self.size, size=n)
-        return {k: torch.from_numpy(v[idx]).to(device) for k, v in self.data.items()}
+    def sample(self, n: int, rngs: list[np.random.Generator], device: str = "cpu") -> dict[str, torch.Tensor]:
+        idx = np.stack([r.integers(0, self.size, size=n) for r in rngs])
+        rows = np.arange(self.S)[:, None]
+        return {k: torch.from_numpy(v[rows, idx]).to(device) for k, v in self.data.items()}

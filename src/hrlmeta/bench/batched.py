@@ -14,6 +14,8 @@ Learners (:data:`LEARNERS`; each entry ``name -> (work, device_ok)`` where ``wor
   steps after ``min_pool`` transitions), :class:`hrlmeta.algos.diayn.DiaynSeeds`.
 - ``dqn``: the neural h-DQN of ``chain_hdqn`` (controller + meta-controller DQNs, one minibatch step per
   environment step), :func:`hrlmeta.algos.hdqn.train_seeds`.
+- ``td3``, ``hiro_td3``: the TD3 worker of ``pointmaze_hiro`` (flat) and HIRO's two TD3 levels
+  (:mod:`hrlmeta.bench.batched_td3`).
 
 ``python -m hrlmeta.bench batched [--learners sac,dqn] [--sizes 1,4,8,16] [--repeats 3] [--device cpu]``
 """
@@ -30,11 +32,24 @@ import torch
 SIZES = (1, 4, 8, 16)
 
 
+def _td3_work(seeds, device):
+    from .batched_td3 import td3_work
+
+    return td3_work(seeds, device)
+
+
+def _hiro_work(seeds, device):
+    from .batched_td3 import hiro_work
+
+    return hiro_work(seeds, device)
+
+
 @lru_cache(maxsize=None)
 def _params(experiment: str) -> dict:
     from ..config import experiment_params, load_config
+    from ..experiments import REGISTRY
 
-    return experiment_params(load_config(), experiment)
+    return experiment_params(load_config(REGISTRY), experiment)
 
 
 def _sac(seeds: list[int], device: str) -> float:
@@ -67,6 +82,8 @@ def _dqn(seeds: list[int], device: str) -> float:
 LEARNERS: dict = {
     "sac": (_sac, ("cpu",)),
     "dqn": (_dqn, ("cpu",)),
+    "td3": (lambda seeds, device: _td3_work(seeds, device), ("cpu",)),
+    "hiro_td3": (lambda seeds, device: _hiro_work(seeds, device), ("cpu",)),
 }
 
 

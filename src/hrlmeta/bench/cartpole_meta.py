@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from . import median_time
+from ..experiments import REGISTRY
 
 
 def env_throughput(batch: int, steps: int, repeats: int) -> dict:
@@ -82,7 +83,7 @@ def main(argv: list[str]) -> dict:
     from ..config import load_config
     from ..experiments import cartpole_meta as X
 
-    params = dict(load_config(*a.config)["experiments"]["cartpole_meta"]["params"])
+    params = dict(load_config(REGISTRY, *a.config)["experiments"]["cartpole_meta"]["params"])
     params["device"] = a.device
     learner = X._learner("pretrained", 0, params)
     for _ in range(a.pretrain):

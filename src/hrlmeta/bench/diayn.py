@@ -19,6 +19,7 @@ import argparse
 import torch
 
 from . import median_time
+from ..experiments import REGISTRY
 
 
 def main(argv: list[str]) -> dict:
@@ -33,7 +34,7 @@ def main(argv: list[str]) -> dict:
     from ..config import experiment_params, load_config
     from ..experiments import pointmass_diayn as E
 
-    params = experiment_params(load_config(), "pointmass_diayn")
+    params = experiment_params(load_config(REGISTRY), "pointmass_diayn")
     env = E.make_env(params, "open")
     cfg = E.make_config(params, "diayn")
     K = cfg.num_skills

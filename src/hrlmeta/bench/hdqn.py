@@ -13,6 +13,7 @@ import argparse
 import numpy as np
 
 from . import median_time
+from ..experiments import REGISTRY
 
 
 def _update_timings(repeats: int, n: int = 300) -> dict:
@@ -76,7 +77,7 @@ def main(argv: list[str]) -> dict:
     from ..config import experiment_params, load_config
     from ..experiments import chain_hdqn as E
 
-    params = experiment_params(load_config(), "chain_hdqn")
+    params = experiment_params(load_config(REGISTRY), "chain_hdqn")
     rate = {}
     for algo in ("q_learning", "hdqn_tabular", "hdqn"):
         n_ep = args.neural_episodes if algo == "hdqn" else args.episodes

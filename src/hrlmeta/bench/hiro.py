@@ -26,7 +26,7 @@ from torch import nn
 from . import median_time
 
 PARAMS = {"td3": {"hidden": [64, 64], "batch_size": 100, "huber_delta": None}, "train": {"n_envs": 8},
-          "hiro": {"manager_updates": 2}}
+          "hiro": {"manager_updates": 1}}
 
 
 # ----------------------------------------------------------------------------- the naive reference
@@ -129,7 +129,7 @@ class NaiveLoop:
                 worker.update()
                 updates += 1
             if manager is not None and t % 10 == 0 and len(manager.buffer) >= manager.batch:
-                for _ in range(2):
+                for _ in range(1):
                     self._relabel_naive()
                     manager.update()
                     updates += 1
@@ -165,9 +165,9 @@ class OursLoop:
         self.env = E.make_env({})
         self.n = PARAMS["train"]["n_envs"]
         self.algo = algo
-        self.agent = E.make_agent(algo, PARAMS, E._generator("cpu", seed, 0), "cpu")
+        self.agent = E.make_agent(algo, PARAMS, [E._generator("cpu", seed, 0)], "cpu")
         self.rng = np.random.default_rng(seed)
-        self.goals = self.rng.uniform(-2, 10, size=(self.n, 2))
+        self.goals = self.rng.uniform(-2, 10, size=(1, self.n, 2))
 
     def updates(self) -> int:
         a = self.agent
@@ -175,7 +175,7 @@ class OursLoop:
 
     def run(self, n_vec_steps: int) -> int:
         before = self.updates()
-        self.E.rollout(self.agent, self.env, self.goals, n_vec_steps, self.rng, train=True)
+        self.E.rollout(self.agent, self.env, self.goals, n_vec_steps, [self.rng], train=True)
         return self.updates() - before
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from . import median_time
+from ..experiments import REGISTRY
 
 
 def _reference_rollout(policy, case: str, n: int, n_tasks: int, rng, gen, horizon: int = 10) -> dict:
@@ -77,7 +78,7 @@ def main(argv: list[str]) -> dict:
     from ..envs.bandits import sample_means
     from ..envs.tabular_mdp import sample_mdps
 
-    cfg = load_config()
+    cfg = load_config(REGISTRY)
     ppo = {"bandit": experiment_params(cfg, "bandits_duan")["rl2"]["ppo"],
            "mdp": experiment_params(cfg, "tabular_mdp_duan")["rl2"]["ppo"]}
     cases = {

@@ -14,6 +14,14 @@ for the masses (cart 0.5-2.0 kg, pole 0.05-0.2 kg) and, for the length, the same
 gymnasium's default 0.5 (0.25-1.0), a CHOICE (the Directed-MAML paper's ranges could not be read).
 The "medium" task of Directed-MAML is a point of this box (:meth:`CartPoleFamily.medium_task`).
 
+Mirrored-action tasks (``flip_prob`` > 0, the family of experiment ``cartpole_flip_meta``): each task also
+draws, with probability ``flip_prob``, whether its two actions are swapped (action 1 pushes left). A
+policy that does not observe the task then cannot serve all tasks -- what balances the pole in one task
+tips it over in its mirror -- so adaptation to the task has to do the work (the analogue of the
+forward/backward tasks of Finn et al. 2017). The task vector gets a fourth entry ``flip`` in {0, 1}, drawn
+after the physical parameters from the same generator, so ``flip_prob = 0`` gives exactly the tasks
+(and random stream) of the plain family.
+
 The environment holds no random state: tasks and start states come from explicit ``torch.Generator``\\ s.
 """
 
@@ -40,6 +48,7 @@ class CartPoleFamily:
     theta_threshold: float = 12 * 2 * math.pi / 360
     x_threshold: float = 2.4
     reset_bound: float = 0.05
+    flip_prob: float = 0.0  # probability that a task swaps the meaning of its two actions
 
     obs_dim: int = 4
     n_actions: int = 2
@@ -51,6 +60,13 @@ class CartPoleFamily:
                 raise ValueError(f"env.{key}: need 0 < low <= high, got [{lo}, {hi}]")
         if self.horizon < 1:
             raise ValueError(f"env.horizon must be >= 1, got {self.horizon}")
+        if not 0.0 <= self.flip_prob <= 1.0:
+            raise ValueError(f"env.flip_prob must be in [0, 1], got {self.flip_prob}")
+
+    @property
+    def task_dim(self) -> int:
+        """3 physical parameters, plus the ``flip`` entry where tasks may mirror their actions."""
+        return len(TASK_KEYS) + (1 if self.flip_prob > 0 else 0)
 
     @property
     def low(self) -> torch.Tensor:
@@ -65,7 +81,11 @@ class CartPoleFamily:
         if n < 1:
             raise ValueError(f"number of tasks must be >= 1, got {n}")
         u = torch.rand((n, len(TASK_KEYS)), generator=generator, dtype=torch.float64, device=device)
-        return self.low.to(device) + (self.high - self.low).to(device) * u
+        tasks = self.low.to(device) + (self.high - self.low).to(device) * u
+        if self.flip_prob > 0:
+            flip = torch.rand((n, 1), generator=generator, dtype=torch.float64, device=device) < self.flip_prob
+            tasks = torch.cat([tasks, flip.to(torch.float64)], dim=1)
+        return tasks
 
     def medium_task(self, how: str = "mean", device="cpu") -> torch.Tensor:
         """The representative task of the distribution, shaped (3,): ``mean`` (the uniform box's mean) or
@@ -76,6 +96,8 @@ class CartPoleFamily:
             m = torch.sqrt(self.low * self.high)
         else:
             raise ValueError(f"directed.medium: expected 'mean' or 'geometric_mean', got {how!r}")
+        if self.flip_prob > 0:  # the unmirrored task: a mixture of mirrored ones has no "medium" sign
+            m = torch.cat([m, torch.zeros(1, dtype=m.dtype)])
         return m.to(device)
 
     def reset(self, batch_shape: tuple[int, ...], generator: torch.Generator, device="cpu") -> torch.Tensor:
@@ -96,6 +118,8 @@ class CartPoleFamily:
         against ``state[..., :1]`` (e.g. (tasks, 1, 3) for states shaped (tasks, trajectories, 4)).
         Returns ``(new_state, terminated)``; the reward of every step taken is 1."""
         masscart, masspole, length = task[..., 0], task[..., 1], task[..., 2]
+        if task.shape[-1] > len(TASK_KEYS):  # mirrored tasks: action 1 pushes left
+            action = torch.where(task[..., 3] > 0.5, 1 - action, action)
         total_mass = masspole + masscart
         polemass_length = masspole * length
         x, x_dot, theta, theta_dot = state.unbind(-1)

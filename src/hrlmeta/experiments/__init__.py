@@ -1,95 +1,332 @@
-"""Experiment registry.
+"""Experiment registry: one folder per experiment.
 
-Every experiment is one module in this package, named exactly like the experiment id
-(``fourrooms_sutton.py`` is experiment ``fourrooms_sutton``). The workflow, the CLI, the claims
-engine and the report only talk to an experiment through the attributes below.
+An experiment is a folder named like its id (``fourrooms_sutton/``), found in this package or in any
+directory listed in the environment variable ``HRLMETA_EXPERIMENTS`` (``os.pathsep``-separated; each
+directory holds experiment folders), so a new experiment needs no edit of the package. A folder holds:
 
-Required
---------
-``KIND``: ``"episodic"`` or ``"meta"`` -- which tidy schema its run tables follow
-(see :mod:`hrlmeta.tidy`).
+``experiment.yaml`` (required; read without importing anything heavy)
+    ``id`` (= the folder name), ``kind`` (``episodic`` | ``meta``: which tidy schema its run tables
+    follow, see :mod:`hrlmeta.tidy`), ``title``, ``description``, ``algos``, ``figures``, optional
+    ``order`` (report order; default 1000) and ``cost`` (what one seed costs, for ``hrlmeta plan``:
+    ``unit`` in words, ``units`` an expression over ``params``/``algo``, optional ``let`` names; see
+    :func:`cost_units`). Validated against :data:`DESCRIPTION_SCHEMA`.
 
-``ALGOS``: tuple of algorithm ids the experiment knows.
+``__init__.py`` (required: the training code)
+    ``train(algo: str, seed: int, params: dict) -> pandas.DataFrame``: one whole training run, a pure
+    function of (algo, seed, params). Returns the run's tidy rows; ``experiment``, ``algo`` and ``seed``
+    are added (or checked) by the caller. ``params`` is the experiment's ``params`` block from the
+    config, validated against the folder's ``schema.yaml``. The module's ``KIND``, ``ALGOS`` and
+    ``FIGURES`` are read from ``experiment.yaml`` (:func:`declared`), never written twice.
 
-``train(algo: str, seed: int, params: dict) -> pandas.DataFrame``
-    One whole training run, a pure function of (algo, seed, params): same inputs give the same
-    rows. Returns the run's tidy rows; the columns ``experiment``, ``algo`` and ``seed`` are added
-    (or checked) by the caller, everything else required by the schema must be there.
-    ``params`` is the experiment's ``params`` block from the config, already validated against
-    ``workflow/schemas/{experiment}.schema.yaml``.
+``schema.yaml`` (required)
+    JSON schema (YAML) of the experiment's ``params`` block.
 
-Optional
---------
-``FIGURES``: tuple of figure names; the workflow expects
-``results/figures/{experiment}_{name}.png`` for each.
+``measures.py`` (optional)
+    ``MEASURES``: named measures the claims select (:mod:`hrlmeta.claims`, :class:`hrlmeta.claims.Measure`).
 
-``figures(table, params, outdir: pathlib.Path) -> None``
-    Draw every figure named in ``FIGURES`` from the experiment's tidy table into ``outdir``.
+``claims.yaml`` (optional)
+    The claims the experiment decides (see :mod:`hrlmeta.claims`).
 
-``claim_samples(claim: dict, table, params) -> hrlmeta.claims.Samples``
-    Per-seed values a claim from ``config/claims.yaml`` is decided on (see :mod:`hrlmeta.claims`).
+``figures.py`` or ``figures`` in ``__init__.py`` (optional)
+    ``figures(table, params, outdir)`` draws every figure named in ``figures``
+    (``results/figures/{experiment}_{name}.png``).
 
-``report_section(table, params) -> str``
-    Markdown for the experiment's section of ``results/REPORT.md`` (findings with numbers;
-    figures are embedded by the report itself).
+``report.py`` or ``report_section`` in ``__init__.py`` (optional)
+    ``report_section(table, params) -> str``: markdown for the experiment's section of REPORT.md.
 
-``oracle(params) -> dict``
-    Exact optimum of the experiment's tabular task(s), printed by ``hrlmeta oracle``.
+``oracle.py`` (optional)
+    ``oracle(params) -> dict``: exact optimum of the experiment's task(s), printed by ``hrlmeta oracle``.
+
+Only this package and the entry points (``hrlmeta.cli``, ``hrlmeta.bench``) import it; the core
+(claims, config, plan, report, pipeline, golden) is handed a :class:`Registry`.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import os
+import sys
+from pathlib import Path
 from types import ModuleType
 
-#: every experiment that exists, in report order
-EXPERIMENTS: tuple[str, ...] = (
-    "fourrooms_sutton",
-    "fourrooms_seedblog",
-    "nav2d_finn",
-    "nav2d_seedblog",
-    "bandits_duan",
-    "tabular_mdp_duan",
-    "pointmass_diayn",
-    "chain_hdqn",
-    "fourrooms_optioncritic",
-    "fourrooms_discovery",
-    "taxi_maxq",
-    "cartpole_meta",
-    "lunarlander_meta",
-    "pointmaze_hiro",
-)
+import yaml
+
+HERE = Path(__file__).resolve().parent
+ENV_VAR = "HRLMETA_EXPERIMENTS"
+KINDS = ("episodic", "meta")
+DEFAULT_ORDER = 1000
+_NAME = r"^[a-z][a-z0-9_]*$"
+
+#: JSON schema of ``experiment.yaml``
+DESCRIPTION_SCHEMA: dict = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "kind", "title", "algos"],
+    "properties": {
+        "id": {"type": "string", "pattern": _NAME},
+        "order": {"type": "number"},
+        "kind": {"enum": list(KINDS)},
+        "title": {"type": "string", "minLength": 1},
+        "description": {"type": "string"},
+        "algos": {"type": "array", "minItems": 1, "uniqueItems": True,
+                  "items": {"type": "string", "pattern": r"^[A-Za-z0-9_]+$"}},
+        "figures": {"type": "array", "uniqueItems": True, "items": {"type": "string", "pattern": r"^[A-Za-z0-9_]+$"}},
+        "cost": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["unit", "units"],
+            "properties": {
+                "unit": {"type": "string"},
+                "units": {"type": "string"},
+                "let": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+class ExperimentError(KeyError):
+    def __str__(self) -> str:  # KeyError quotes its message; this one reads as a sentence
+        return str(self.args[0]) if self.args else ""
+
+
+# ----------------------------------------------------------------------------------------------
+# finding experiment folders (no import of experiment code)
+# ----------------------------------------------------------------------------------------------
+
+
+def search_path() -> list[Path]:
+    """The directories holding experiment folders: this package, then ``$HRLMETA_EXPERIMENTS``."""
+    extra = [Path(p).expanduser().resolve() for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p.strip()]
+    for d in extra:
+        if not d.is_dir():
+            raise ExperimentError(f"{ENV_VAR}: {d} is not a directory")
+    return [HERE, *extra]
+
+
+def _sync_package_path(dirs: list[Path]) -> None:
+    """Experiments outside the package import as ``hrlmeta.experiments.<id>`` too: their directories are
+    appended to this package's ``__path__``."""
+    for d in dirs:
+        if str(d) not in __path__:
+            __path__.append(str(d))
+
+
+@functools.lru_cache(maxsize=None)
+def _folders(dirs: tuple[Path, ...]) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for d in dirs:
+        for f in sorted(d.glob("*/experiment.yaml")):
+            name = f.parent.name
+            if name in found and found[name] != f.parent:
+                raise ExperimentError(f"experiment {name!r} is defined twice: {found[name]} and {f.parent}")
+            found[name] = f.parent
+    return found
+
+
+def folders() -> dict[str, Path]:
+    """{experiment id: its folder}, every experiment on the search path."""
+    dirs = search_path()
+    _sync_package_path(dirs)
+    return _folders(tuple(dirs))
+
+
+def folder(name: str) -> Path:
+    f = folders()
+    if name not in f:
+        raise ExperimentError(f"unknown experiment {name!r}; known experiments: {', '.join(available()) or '(none)'}")
+    return f[name]
+
+
+@functools.lru_cache(maxsize=None)
+def _describe(path: Path, mtime: float) -> dict:
+    from ..config import _check, ConfigError
+
+    with open(path) as fh:
+        doc = yaml.safe_load(fh)
+    where = f"{path}"
+    try:
+        _check(doc, DESCRIPTION_SCHEMA, "")
+    except ConfigError as e:
+        raise ExperimentError(f"{where}: {e}") from None
+    if doc["id"] != path.parent.name:
+        raise ExperimentError(f"{where}: id {doc['id']!r} differs from the folder name {path.parent.name!r}")
+    doc.setdefault("description", doc["title"])
+    doc.setdefault("figures", [])
+    doc.setdefault("order", DEFAULT_ORDER)
+    doc["algos"] = tuple(doc["algos"])
+    doc["figures"] = tuple(doc["figures"])
+    doc["folder"] = str(path.parent)
+    return doc
+
+
+def describe(name: str) -> dict:
+    """The experiment's ``experiment.yaml`` (validated; ``algos``/``figures`` as tuples, ``folder`` added).
+    Imports no experiment code (no torch, gymnasium or numba)."""
+    path = folder(name) / "experiment.yaml"
+    return dict(_describe(path, path.stat().st_mtime))
 
 
 def available() -> tuple[str, ...]:
-    """Experiments whose module exists in this installation."""
-    out = []
-    for name in EXPERIMENTS:
-        try:
-            importlib.util.find_spec(f"{__name__}.{name}")
-        except ModuleNotFoundError:  # pragma: no cover
-            continue
-        if importlib.util.find_spec(f"{__name__}.{name}") is not None:
-            out.append(name)
-    return tuple(out)
+    """Every experiment on the search path, in report order (``order``, then id)."""
+    names = list(folders())
+    return tuple(sorted(names, key=lambda n: (describe(n)["order"], n)))
+
+
+def declared(module_name: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """``(KIND, ALGOS, FIGURES)`` of the experiment module ``module_name`` (its ``__name__``), from its
+    ``experiment.yaml``: ``KIND, ALGOS, FIGURES = declared(__name__)``."""
+    d = describe(module_name.split(".")[-1])
+    return d["kind"], d["algos"], d["figures"]
+
+
+# ----------------------------------------------------------------------------------------------
+# the experiment code
+# ----------------------------------------------------------------------------------------------
 
 
 def get(name: str) -> ModuleType:
-    """The experiment module ``name``; a clear error if there is none."""
-    if name not in EXPERIMENTS:
-        raise KeyError(
-            f"unknown experiment {name!r}; known experiments: {', '.join(EXPERIMENTS)}"
-        )
+    """The experiment's module (``hrlmeta.experiments.<name>``, imported); a clear error if there is none."""
+    folder(name)
     mod = importlib.import_module(f"{__name__}.{name}")
-    for attr in ("KIND", "ALGOS", "train"):
-        if not hasattr(mod, attr):
-            raise AttributeError(f"experiment module {mod.__name__} lacks required {attr!r}")
+    if not hasattr(mod, "train"):
+        raise ExperimentError(f"experiment module {mod.__name__} lacks required 'train'")
     return mod
 
 
+def part(name: str, attr: str, module: str | None = None):
+    """``attr`` of the experiment: from its submodule ``module`` (e.g. ``measures``, ``oracle``,
+    ``figures``) where the folder has that file, else from its main module; None where neither has it."""
+    if module is not None and (folder(name) / f"{module}.py").exists():
+        sub = importlib.import_module(f"{__name__}.{name}.{module}")
+        if hasattr(sub, attr):
+            return getattr(sub, attr)
+    return getattr(get(name), attr, None)
+
+
+def measures(name: str) -> dict:
+    """The experiment's named measures (``MEASURES`` of its ``measures.py``; empty where it has none)."""
+    m = part(name, "MEASURES", "measures")
+    return dict(m) if m else {}
+
+
 def check_algo(name: str, algo: str) -> None:
-    mod = get(name)
-    if algo not in mod.ALGOS:
-        raise KeyError(
-            f"experiment {name!r} has no algorithm {algo!r}; its algorithms: {', '.join(mod.ALGOS)}"
+    algos = describe(name)["algos"]
+    if algo not in algos:
+        raise ExperimentError(
+            f"experiment {name!r} has no algorithm {algo!r}; its algorithms: {', '.join(algos)}"
         )
+
+
+def schema_path(name: str) -> Path:
+    """The JSON schema (YAML) of the experiment's ``params`` block."""
+    return folder(name) / "schema.yaml"
+
+
+def claims_path(name: str) -> Path | None:
+    p = folder(name) / "claims.yaml"
+    return p if p.exists() else None
+
+
+# ----------------------------------------------------------------------------------------------
+# cost units (torch-free)
+# ----------------------------------------------------------------------------------------------
+
+_MISSING = object()
+_SAFE = {"len": len, "sum": sum, "int": int, "float": float, "min": min, "max": max, "abs": abs,
+         "round": round, "range": range, "True": True, "False": False, "None": None}
+
+
+def cost_units(name: str, algo: str, params: dict) -> float:
+    """Cost units of one seed of ``algo`` (``cost.units`` of ``experiment.yaml``; 1 where it has none).
+
+    ``cost.units`` and each ``cost.let`` entry are Python expressions over ``algo``, ``params``,
+    ``p(dotted.path, default)`` (a value of ``params``; KeyError naming the path where it is missing and
+    no default is given), the names defined before them in ``let``, and ``len``, ``sum``, ``int``,
+    ``float``, ``min``, ``max``, ``abs``, ``round``, ``range``."""
+    cost = describe(name).get("cost")
+    if not cost:
+        return 1.0
+
+    def p(path: str, default=_MISSING):
+        node = params
+        for k in path.split("."):
+            if not isinstance(node, dict) or k not in node:
+                if default is _MISSING:
+                    raise ExperimentError(f"experiment {name!r}: cost units need params.{path}")
+                return default
+            node = node[k]
+        return node
+
+    ns = {"__builtins__": {}, **_SAFE, "algo": algo, "params": params, "p": p}
+    for key, expr in (cost.get("let") or {}).items():
+        ns[key] = _eval(name, f"cost.let.{key}", expr, ns)
+    return float(_eval(name, "cost.units", cost["units"], ns))
+
+
+def _eval(name: str, where: str, expr: str, ns: dict):
+    try:
+        return eval(compile(expr, f"<{name}/experiment.yaml {where}>", "eval"), ns)  # noqa: S307 (trusted file)
+    except ExperimentError:
+        raise
+    except Exception as e:
+        raise ExperimentError(f"experiment {name!r}: {where} = {expr!r} failed: {type(e).__name__}: {e}") from None
+
+
+# ----------------------------------------------------------------------------------------------
+# the object handed to the core
+# ----------------------------------------------------------------------------------------------
+
+
+class Registry:
+    """What the core (claims, config, plan, report, pipeline, golden) knows of the experiments; built by
+    the entry points (:func:`default`) and passed in."""
+
+    def available(self) -> tuple[str, ...]:
+        return available()
+
+    def describe(self, name: str) -> dict:
+        return describe(name)
+
+    def get(self, name: str) -> ModuleType:
+        return get(name)
+
+    def part(self, name: str, attr: str, module: str | None = None):
+        return part(name, attr, module)
+
+    def check_algo(self, name: str, algo: str) -> None:
+        check_algo(name, algo)
+
+    def measures(self, name: str) -> dict:
+        return measures(name)
+
+    def schema_path(self, name: str) -> Path:
+        return schema_path(name)
+
+    def claims_path(self, name: str) -> Path | None:
+        return claims_path(name)
+
+    def cost_units(self, name: str, algo: str, params: dict) -> float:
+        return cost_units(name, algo, params)
+
+
+#: the registry of this installation (this package + ``$HRLMETA_EXPERIMENTS``), as the entry points hand it on
+REGISTRY = Registry()
+
+
+def default() -> Registry:
+    return REGISTRY
+
+
+# keep the package importable as a plugin path from the start
+try:
+    _sync_package_path(search_path()[1:])
+except ExperimentError as _e:  # a bad HRLMETA_EXPERIMENTS is reported when an experiment is looked up
+    print(f"warning: {_e}", file=sys.stderr)
+
+
+def __getattr__(attr: str):
+    if attr == "EXPERIMENTS":  # every experiment, in report order (computed: the search path may change)
+        return available()
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")

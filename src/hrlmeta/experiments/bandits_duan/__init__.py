@@ -33,11 +33,11 @@ from ...algos import bandit_baselines as bb
 from ...algos import rl2 as rl2_mod
 from ...envs.bandits import sample_means
 from ...tidy import present
+from .. import declared
+from ...shared.rl2_budget import rl2_budget  # noqa: F401  (re-exported)
 
-KIND = "meta"
-BASELINES = ("random", "gittins", "gittins_approx", "thompson", "ots", "ucb1", "eps_greedy", "greedy")
-ALGOS = BASELINES + ("rl2",)
-FIGURES = ("scores", "rl2_learning_curve", "regret")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
+BASELINES = tuple(a for a in ALGOS if a != "rl2")
 ENV = "bernoulli_bandit"
 LABELS = {
     "random": "Random", "gittins": "Gittins / Bayes-opt.", "gittins_approx": "Gittins (approx.)",
@@ -145,66 +145,13 @@ def _eval(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["phase"] == "eval"]
 
 
-def rl2_budget(eval_rows: pd.DataFrame, train_rows: pd.DataFrame, steps_per_trial: int) -> dict:
-    """RL²'s training budget in one cell, for ``Samples``: ``budget`` = env steps per seed (iterations x
-    trials per iteration x steps per trial, from the eval rows' ``hparam``), ``cost_s`` = measured
-    training seconds per seed (sum of the meta_train rows' ``wall_s``, mean over seeds)."""
-    if eval_rows.empty or not str(eval_rows["hparam"].iloc[0]).startswith("iterations="):
-        return {}
-    hp = dict(kv.split("=") for kv in str(eval_rows["hparam"].iloc[0]).split(","))
-    out = {"budget": float(int(hp["iterations"]) * int(hp["batch_tasks"]) * int(steps_per_trial))}
-    if not train_rows.empty:
-        out["cost_s"] = float(train_rows.groupby("seed")["wall_s"].sum().mean())
-    return out
-
-
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.Samples:
-    cp = claim.get("params", {})
-    algo, n, k = cp["algo"], int(cp["n"]), int(cp["k"])
-    ev = _eval(table)
-    sub = ev[(ev["algo"] == algo) & (ev["n"] == n) & (ev["k"] == k)].sort_values("seed")
-    budget = {}
-    if algo == "rl2":
-        tr = table[(table["phase"] == "meta_train") & (table["algo"] == algo) & (table["n"] == n)
-                   & (table["k"] == k)]
-        budget = rl2_budget(sub, tr, n)
-    vals = sub["return"].to_numpy(dtype=float)
-    if vals.size == 0:
-        note = f"{algo} was not run in cell n={n}, k={k} at this scale; no estimate"
-    else:
-        note = (f"mean over {vals.size} seed(s) of the mean total reward over "
-                f"{int(sub['n_tasks'].iloc[0])} evaluation tasks per seed")
-        if sub["hparam"].iloc[0]:
-            note += f"; tuned: {', '.join(sorted(set(sub['hparam'])))}"
-        if algo == "gittins":
-            note += f"; method: {sub['method'].iloc[0]}"
-    return claims_mod.Samples(values=vals, statistic="mean", note=note, n_seeds=int(vals.size),
-                              budget=budget.get("budget"), extra={"cost_s": budget.get("cost_s")})
-
-
-def oracle(params: dict) -> dict:
-    """Exact Bayes-optimal expected total reward of every configured cell where the DP is feasible."""
+def _published() -> dict:
+    """Published values (algo, cell) -> value, read from the claims this experiment declares (claims.yaml)."""
     out = {}
-    for c in params["cells"]:
-        n, k = int(c["n"]), int(c["k"])
-        if n <= params["gittins_exact_max_n"]:
-            out[_cell(n, k)] = bb.BayesOptimalDP(n, k).value()
-    return {"experiment": "bandits_duan", "bayes_optimal_total_reward": out}
-
-
-def _published(experiment: str) -> dict:
-    """Published values (algo, cell) -> value, read from the claims declared in config/claims.yaml."""
-    from ...config import ROOT
-
-    path = ROOT / "config" / "claims.yaml"
-    out = {}
-    if not path.exists():
-        return out
-    for c in claims_mod.load_claims(path):
-        p = c.get("params", {})
-        if c["experiment"] == experiment and "published" in p:
-            key = (p["algo"], _cell(p["n"], p["k"])) if "k" in p else (p["algo"], int(p["n"]))
-            out[key] = float(p["published"])
+    for c in claims_mod.load_claims(Path(__file__).with_name("claims.yaml"), experiment="bandits_duan"):
+        p = c.get("params") or {}
+        if "published" in p:
+            out[(p["algo"], _cell(p["n"], p["k"]))] = float(p["published"])
     return out
 
 
@@ -237,7 +184,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     plt = plotting.setup()
     outdir = Path(outdir)
     summ = _summary(table)
-    pub = _published("bandits_duan")
+    pub = _published()
     cells = _cells(table)
     algos = present(summ, ALGOS)
     ncol = min(3, max(len(cells), 1))
@@ -316,7 +263,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
 
 def report_section(table: pd.DataFrame, params: dict) -> str:
     summ = _summary(table)
-    pub = _published("bandits_duan")
+    pub = _published()
     cells = _cells(table)
     algos = present(summ, ALGOS)
     lines = ["Mean total reward per task (95% bootstrap CI over seeds; published Table 1 value in brackets).", ""]
@@ -332,6 +279,8 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
             cells_txt.append(txt)
         lines.append(f"| {LABELS[a]} | " + " | ".join(cells_txt) + " |")
     lines.append("")
+    from .oracle import oracle
+
     orc = oracle({"cells": [{"n": n, "k": k} for n, k in cells],
                   "gittins_exact_max_n": params.get("gittins_exact_max_n", 12)})["bayes_optimal_total_reward"]
     if orc:
@@ -358,14 +307,3 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
                          f"({seeds} seeds), median {g['wall_s'].median():.2f} s/iteration.")
     return "\n".join(lines)
 
-
-def cost_units(algo: str, params: dict) -> float:
-    """Compute of one seed (for ``hrlmeta plan``): arm pulls -- RL²'s training and evaluation trials,
-    or a baseline's evaluation and tuning tasks over every cell."""
-    if algo == "rl2":
-        p = params["rl2"]
-        return float(sum((int(c["iterations"]) * int(c.get("batch_tasks", p["ppo"]["batch_tasks"]))
-                          + int(p["eval_tasks"])) * int(c["n"]) for c in p["cells"]))
-    grid = len(params.get("tuning_grids", {}).get(algo, [None]))
-    return float(sum((int(params["eval_tasks"]) + grid * int(params["tune_tasks"])) * int(c["n"])
-                     for c in params["cells"]))

@@ -31,10 +31,9 @@ import numpy as np
 import pandas as pd
 
 from ...tidy import present
+from .. import declared
 
-KIND = "episodic"
-ALGOS = ("primitives", "handmade_options", "bottleneck_options", "random_subgoal_options")
-FIGURES = ("betweenness", "learning_curves")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 EXPERIMENT = "fourrooms_discovery"
 LABELS = {
     "primitives": "primitives A",
@@ -46,7 +45,7 @@ LABELS = {
 
 def _env(success_prob: float):
     """(rooms gridworld, primitives A, A u H): fourrooms_sutton's cached environment and option sets."""
-    from ..fourrooms_sutton import _env as sutton_env
+    from ...shared.fourrooms import env_and_option_sets as sutton_env
 
     env, sets = sutton_env(success_prob)
     return env, sets["A"], sets["AH"]
@@ -104,15 +103,10 @@ def options_for(algo: str, seed: int, params: dict):
     return B.subgoal_options(G, env.move_to, sg, base=A), sg
 
 
-def cost_units(algo: str, params: dict) -> float:
-    """Proportional to one seed's compute: episodes x goals."""
-    return float(params["n_episodes"]) * len(params["main_goals"])
-
-
 def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
-    from ... import oracle as orc
+    from ...shared import solvers as orc
     from ...algos import smdp_q
-    from ..fourrooms_sutton import _task
+    from ...shared.fourrooms import task as _task
 
     if algo not in ALGOS:
         raise KeyError(f"{EXPERIMENT} has no algorithm {algo!r}; its algorithms: {', '.join(ALGOS)}")
@@ -179,48 +173,6 @@ def doorway_fraction(table: pd.DataFrame, params: dict, top_k: int, radius: int,
     near = near_hallway(params, radius)
     runs = table[table["algo"] == algo].groupby("seed")["subgoals"].first()
     return runs.map(lambda txt: sum(tuple(c) in near for c in json.loads(txt)[: int(top_k)]) / int(top_k))
-
-
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
-    from ...claims import Samples
-    from ..fourrooms_sutton import _criterion_words, speedup_samples
-
-    cp = claim.get("params", {})
-    budget = float(params["n_episodes"])
-    if cp.get("kind") == "doorways":
-        k, r = int(cp.get("top_k", 4)), int(cp.get("radius", 1))
-        v = doorway_fraction(table, params, k, r)
-        note = (f"per seed: fraction of the {k} highest-betweenness subgoals (local maxima, "
-                f"{params['discovery']['graph']} graph, {params['discovery']['walk_steps']} random-walk steps) "
-                f"within {r} move(s) of a hallway")
-        return Samples(values=v.to_numpy(dtype=float), statistic=claim.get("statistic", "iqm"), note=note,
-                       budget=budget)
-    if "criterion" in cp:
-        params = {**params, "criterion": {**params["criterion"], **cp["criterion"]}}
-    baseline, agent = cp["baseline"], cp["agent"]
-    goals = list(params["main_goals"])
-    vals, info = speedup_samples(table, params, baseline, agent, goals)
-    note = (f"per-seed ratio of episodes-to-criterion, {LABELS.get(baseline, baseline)} / "
-            f"{LABELS.get(agent, agent)} ({_criterion_words(params)}; fourrooms_sutton's criterion code), "
-            f"strata = goals {info.get('goals', goals)}; censored blocks count as their length "
-            f"({params['n_episodes']} episodes): {info.get('censored', {})}")
-    return Samples(values=vals, statistic=claim.get("statistic", "iqm"), note=note, budget=budget)
-
-
-def oracle(params: dict) -> dict:
-    """fourrooms_sutton's exact optimum for the goals, and the known-dynamics graph's subgoals."""
-    from ...algos import bottleneck as B
-    from ...oracle import fourrooms_oracle
-
-    sp = float(params["success_prob"])
-    env = _env(sp)[0]
-    G, bc = known_graph(sp)
-    goals = {g: tuple(params["goals"][g]) for g in params["main_goals"]}
-    res = fourrooms_oracle(goals, gamma=float(params["gamma"]), success_prob=sp)
-    sub = B.local_maxima(G, bc, int(params["discovery"]["radius"]))
-    return {"experiment": EXPERIMENT, **res,
-            "known_graph_subgoals": [[int(c) for c in env.cells[s]] for s in sub],
-            "hallways": [[int(c) for c in env.cells[h]] for h in env.hallways]}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -295,7 +247,8 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
 def report_section(table: pd.DataFrame, params: dict) -> str:
     from ...algos import bottleneck as B
     from ...stats import iqm
-    from ..fourrooms_sutton import _criterion_words, criterion_table
+    from ...shared.fourrooms import criterion_table
+    from ...shared.fourrooms import criterion_words as _criterion_words
 
     sp = float(params["success_prob"])
     env = _env(sp)[0]

@@ -32,10 +32,9 @@ import pandas as pd
 
 from ...algos import seedblog_fourrooms as sb
 from ...tidy import present
+from .. import declared
 
-KIND = "episodic"
-ALGOS = ("flat_q", "intra_option_q")
-FIGURES = ("learning_curves", "audit")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 
 LABELS = {"flat_q": "Flat Q-Learning", "intra_option_q": "Intra-Option Q-Learning"}
 DEFAULTS = {
@@ -212,13 +211,6 @@ def random_policy_reference(size: int = 13, max_steps: int = 1000, use_symmetry:
     }
 
 
-def oracle(params: dict) -> dict:
-    """Exact references of the listing's task: the goal-aware optimum and a random policy's score."""
-    p = _p(params)
-    ref = random_policy_reference(int(p["size"]), int(p["max_steps"]))
-    return {"experiment": "fourrooms_seedblog", **ref}
-
-
 # ----------------------------------------------------------------------------------------------
 # claims
 # ----------------------------------------------------------------------------------------------
@@ -243,60 +235,6 @@ def _last_window(table: pd.DataFrame, params: dict) -> tuple[int, int]:
     p = _p(params)
     n_ep = int(table["episode"].max()) + 1
     return max(0, n_ep - int(p["final_episodes"])), n_ep
-
-
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
-    """Per-seed values of this experiment's claims (ids in config/claims.yaml).
-
-    * ``options_speedup_seedblog``: mean steps per episode over episodes [lo, hi) (claim param
-      ``episodes``, default all), flat over options, seeds paired by index.
-    * ``seedblog_speedup_successful_only``: the same ratio over the episodes that reached the goal.
-    * ``seedblog_final_performance_similar``: success rate over the last ``final_episodes``
-      episodes, options minus flat.
-    * ``seedblog_options_learn``: options agent, mean steps of the last ``final_episodes``
-      episodes over the mean steps of the first ``final_episodes`` (< 1: steps fall with training).
-    """
-    from ...claims import Samples
-
-    cid = claim["id"]
-    cp = claim.get("params", {}) or {}
-    n_ep = int(table["episode"].max()) + 1
-    if cid == "options_speedup_seedblog":
-        lo, hi = cp.get("episodes", [0, n_ep])
-        flat, opt = _paired(_per_seed(table, "flat_q", "steps", lo, hi),
-                            _per_seed(table, "intra_option_q", "steps", lo, hi))
-        vals = (flat / opt).to_numpy()
-        note = (f"mean steps per episode over episodes [{lo}, {min(hi, n_ep)}) (the chapter's 'Steps to Goal' "
-                f"curve), flat_q / intra_option_q, paired by seed; {len(vals)} seeds. Episodes of every "
-                f"kind count, as in the listing: options episodes that stop at a room exit without reaching "
-                f"the goal included.")
-        return Samples(values=vals, statistic=claim.get("statistic", "iqm"), note=note)
-    if cid == "seedblog_speedup_successful_only":
-        succ = table["success"]
-        flat, opt = _paired(_per_seed(table, "flat_q", "steps", where=succ),
-                            _per_seed(table, "intra_option_q", "steps", where=succ))
-        vals = (flat / opt).to_numpy()
-        note = (f"mean steps of the episodes that reached the goal, flat_q / intra_option_q, paired by "
-                f"seed; {len(vals)} seeds.")
-        return Samples(values=vals, statistic=claim.get("statistic", "iqm"), note=note)
-    if cid == "seedblog_final_performance_similar":
-        lo, hi = _last_window(table, params)
-        flat, opt = _paired(_per_seed(table, "flat_q", "success", lo, hi),
-                            _per_seed(table, "intra_option_q", "success", lo, hi))
-        vals = (opt.astype(float) - flat.astype(float)).to_numpy()
-        note = (f"success rate (episode reached the goal) over episodes [{lo}, {hi}), intra_option_q minus "
-                f"flat_q, paired by seed; {len(vals)} seeds.")
-        return Samples(values=vals, statistic=claim.get("statistic", "mean"), note=note)
-    if cid == "seedblog_options_learn":
-        k = int(_p(params)["final_episodes"])
-        first = _per_seed(table, "intra_option_q", "steps", 0, k)
-        last = _per_seed(table, "intra_option_q", "steps", n_ep - k, n_ep)
-        first, last = _paired(first, last)
-        vals = (last / first).to_numpy()
-        note = (f"intra_option_q: mean steps of episodes [{n_ep - k}, {n_ep}) over mean steps of "
-                f"episodes [0, {k}), per seed; {len(vals)} seeds.")
-        return Samples(values=vals, statistic=claim.get("statistic", "iqm"), note=note)
-    raise KeyError(f"fourrooms_seedblog cannot measure claim {cid!r}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -477,7 +415,3 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
     lines.append("")
     return "\n".join(lines)
 
-
-def cost_units(algo: str, params: dict) -> float:
-    """Compute of one seed (for ``hrlmeta plan``): the listing's episodes."""
-    return float(params["num_episodes"])

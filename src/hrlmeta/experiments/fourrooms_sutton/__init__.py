@@ -26,17 +26,24 @@ were censored.
 
 from __future__ import annotations
 
-import functools
 import json
 
 import numpy as np
 import pandas as pd
 
 from ...tidy import present
+from .. import declared
+from ...shared.fourrooms import (  # noqa: F401  (shared with fourrooms_discovery; re-exported)
+    criterion_matrix,
+    criterion_table,
+    criterion_words as _criterion_words,
+    env_and_option_sets as _env,
+    episodes_to_criterion,
+    speedup_samples,
+    task as _task,
+)
 
-KIND = "episodic"
-ALGOS = ("flat_q", "smdp_q_options", "smdp_q_mixed", "intra_option_q")
-FIGURES = ("learning_curves", "speedup", "reuse")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 EXPERIMENT = "fourrooms_sutton"
 LABELS = {
     "flat_q": "Q-learning, primitives A",
@@ -49,37 +56,6 @@ LABELS = {
 # ----------------------------------------------------------------------------------------------
 # environment, options and oracle (cached per process)
 # ----------------------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=4)
-def _env(success_prob: float):
-    from ...envs.fourrooms import make_fourrooms, option_set
-
-    env = make_fourrooms(success_prob)
-    return env, {k: option_set(env, k) for k in ("A", "H", "AH")}
-
-
-@functools.lru_cache(maxsize=64)
-def _task(success_prob: float, gamma: float, cell: tuple, start: tuple, set_name: str):
-    """(goal state, start state, oracle optimum over primitives, models of the option set)."""
-    from ... import oracle as orc
-
-    env, sets = _env(success_prob)
-    goal, s0 = env.state(cell), env.state(start)
-    if goal == s0:
-        raise ValueError(f"goal cell {cell} is the start cell")
-    O = sets[set_name]
-    models = orc.option_models(env.P, O.act, O.beta, goal, gamma)
-    if set_name == "A":
-        prim = models
-    else:
-        A = sets["A"]
-        prim = orc.option_models(env.P, A.act, A.beta, goal, gamma)
-    V, Q = orc.smdp_values(prim)
-    optimal = float(orc.expected_steps(prim, orc.greedy(Q))[s0])
-    Vo, Qo = orc.smdp_values(models)
-    own = float(orc.expected_steps(models, orc.greedy(Qo))[s0])
-    return goal, s0, optimal, own, models
 
 
 def _option_set_of(algo: str, params: dict) -> str:
@@ -119,7 +95,7 @@ def snapshot_episodes(n_episodes: int, greedy_eval: dict) -> np.ndarray:
 
 
 def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
-    from ... import oracle as orc
+    from ...shared import solvers as orc
     from ...algos import flat_q, intra_option_q, smdp_q
 
     if algo not in ALGOS:
@@ -175,183 +151,6 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------
 # analysis
 # ----------------------------------------------------------------------------------------------
-
-
-def criterion_matrix(values, episodes, reference, tolerance: float, window: int = 1,
-                     full_window: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`episodes_to_criterion` for many blocks at once: ``values`` (blocks, entries), ``episodes``
-    (entries,), ``reference`` (blocks,). Returns (episode, censored) arrays, one per block."""
-    v = np.asarray(values, dtype=float)
-    episodes = np.asarray(episodes)
-    n = v.shape[1]
-    window = int(window)
-    if window > 1:
-        c = np.concatenate([np.zeros((v.shape[0], 1)), np.cumsum(v, axis=1)], axis=1)
-        k = np.arange(1, n + 1)
-        lo = np.maximum(k - window, 0)
-        v = (c[:, k] - c[:, lo]) / (k - lo)
-    ok = v <= (1.0 + tolerance) * np.asarray(reference, dtype=float)[:, None]
-    if full_window and window > 1:
-        ok[:, : window - 1] = False  # the trailing mean is undefined before a full window
-    censored = ~ok[:, -1]
-    bad = ~ok
-    any_bad = bad.any(axis=1)
-    last_bad = n - 1 - np.argmax(bad[:, ::-1], axis=1)
-    first_ok = np.where(any_bad, last_bad + 1, 0)
-    etc = np.where(censored, episodes[-1], episodes[np.minimum(first_ok, n - 1)])
-    return etc.astype(np.int64), censored
-
-
-def episodes_to_criterion(episodes, values, reference: float, tolerance: float,
-                          window: int = 1, full_window: bool = False) -> tuple[int, bool]:
-    """First episode from which the trailing mean of ``values`` over ``window`` entries stays
-    ``<= (1 + tolerance) * reference`` to the end. Returns (episode, censored); a censored result (criterion
-    not met at the last entry) is the last episode, a lower bound. With ``full_window`` the trailing mean
-    is defined only from the ``window``-th entry on (the criterion cannot be met earlier); otherwise the
-    first ``window - 1`` entries average the entries so far (partial windows)."""
-    e, c = criterion_matrix(np.asarray(values, dtype=float)[None], episodes, [reference], tolerance,
-                            window, full_window)
-    return int(e[0]), bool(c[0])
-
-
-_BLOCKS: dict[int, tuple] = {}
-
-
-def _blocks(table: pd.DataFrame) -> dict | None:
-    """The table as one matrix row per (algo, seed, goal) block (cached per table object): steps and
-    greedy_steps (blocks x episodes), the blocks' keys and references. None when blocks differ in length."""
-    hit = _BLOCKS.get(id(table))
-    if hit is not None and hit[0] is table:
-        return hit[1]
-    t = table.sort_values(["algo", "seed", "goal", "episode"], kind="stable")
-    sizes = t.groupby(["algo", "seed", "goal"], sort=True).size()
-    out = None
-    if len(sizes) and sizes.nunique() == 1:
-        n_ep = int(sizes.iloc[0])
-        ep = t["episode"].to_numpy().reshape(len(sizes), n_ep)
-        if (ep == ep[0]).all():
-            head = t.iloc[::n_ep]
-            out = {
-                "keys": pd.DataFrame({"algo": head["algo"].to_numpy(), "seed": head["seed"].to_numpy().astype(int),
-                                      "goal": head["goal"].to_numpy(), "phase": head["phase"].to_numpy()}),
-                "episodes": ep[0],
-                "steps": t["steps"].to_numpy(dtype=float).reshape(len(sizes), n_ep),
-                # tables of other experiments measured with this criterion may lack the greedy snapshots
-                # or the option-set optimum: None, and the criterion that needs them says so
-                "greedy": (t["greedy_steps"].to_numpy(dtype=float).reshape(len(sizes), n_ep)
-                           if "greedy_steps" in t.columns else None),
-                "primitive": head["optimal_steps"].to_numpy(dtype=float),
-                "own": (head["option_set_optimal_steps"].to_numpy(dtype=float)
-                        if "option_set_optimal_steps" in t.columns else None),
-            }
-    if len(_BLOCKS) >= 4:
-        _BLOCKS.clear()
-    _BLOCKS[id(table)] = (table, out)
-    return out
-
-
-def criterion_table(table: pd.DataFrame, params: dict) -> pd.DataFrame:
-    """Episodes-to-criterion per (algo, seed, goal): columns algo, seed, goal, phase, etc, censored, reference.
-    Vectorised over blocks (and cached per table), so varying the criterion costs milliseconds."""
-    crit = params["criterion"]
-    window, full = int(crit["window"]), bool(crit.get("full_window", False))
-    b = _blocks(table)
-    if b is None:  # blocks of unequal length: one at a time
-        rows = []
-        for (algo, seed, goal), g in table.groupby(["algo", "seed", "goal"], sort=True):
-            g = g.sort_values("episode")
-            ref = float(g["optimal_steps"].iloc[0] if crit["reference"] == "primitive"
-                        else g["option_set_optimal_steps"].iloc[0])
-            if crit["measure"] == "greedy":
-                s = g.dropna(subset=["greedy_steps"])
-                e, cens = episodes_to_criterion(s["episode"], s["greedy_steps"], ref, crit["tolerance"])
-            else:
-                e, cens = episodes_to_criterion(g["episode"], g["steps"], ref, crit["tolerance"], window, full)
-            rows.append({"algo": algo, "seed": int(seed), "goal": goal, "phase": g["phase"].iloc[0],
-                         "etc": e, "censored": cens, "reference": ref})
-        return pd.DataFrame(rows, columns=["algo", "seed", "goal", "phase", "etc", "censored", "reference"])
-    ref = b["primitive"] if crit["reference"] == "primitive" else b["own"]
-    need = {"greedy_steps": crit["measure"] == "greedy" and b["greedy"] is None,
-            "option_set_optimal_steps": ref is None}
-    if any(need.values()):
-        raise ValueError(f"criterion {crit}: the table has no {[k for k, v in need.items() if v]} column")
-    if crit["measure"] == "greedy":
-        cols = ~np.isnan(b["greedy"]).all(axis=0)
-        vals, eps = b["greedy"][:, cols], b["episodes"][cols]
-        if np.isnan(vals).any():  # snapshots differ between blocks: fall back
-            _BLOCKS[id(table)] = (table, None)
-            return criterion_table(table, params)
-        etc, cens = criterion_matrix(vals, eps, ref, crit["tolerance"])
-    else:
-        etc, cens = criterion_matrix(b["steps"], b["episodes"], ref, crit["tolerance"], window, full)
-    return b["keys"].assign(etc=etc, censored=cens, reference=ref)
-
-
-def _criterion_words(params: dict) -> str:
-    c = params["criterion"]
-    ref = "the optimal expected steps over primitive actions" if c["reference"] == "primitive" else \
-        "the optimum of the agent's own option set"
-    if c["measure"] == "greedy":
-        what = "the exact expected steps of the greedy policy (at snapshot episodes)"
-    else:
-        part = "full windows only, from episode {}".format(c["window"]) if c.get("full_window") else \
-            "partial windows before episode {}".format(c["window"])
-        what = f"the trailing {c['window']}-episode mean of steps per episode ({part})" if c["window"] > 1 else \
-            "the steps of each episode"
-    return f"first episode from which {what} stays <= {1 + c['tolerance']:.2f} x {ref}"
-
-
-def speedup_samples(table: pd.DataFrame, params: dict, baseline: str, agent: str, goals) -> tuple:
-    """Per-seed ratio etc(baseline) / etc(agent), shaped (seeds, goals); plus the censoring counts."""
-    ct = criterion_table(table, params)
-    ct = ct[ct["algo"].isin([baseline, agent]) & ct["goal"].isin(goals)]
-    if ct.empty:
-        return np.empty((0, len(goals))), {}
-    piv = ct.pivot_table(index="seed", columns=["algo", "goal"], values="etc")
-    cens = ct.groupby(["algo", "goal"])["censored"].sum().to_dict()
-    cols = [g for g in goals if (baseline, g) in piv.columns and (agent, g) in piv.columns]
-    vals = np.column_stack([piv[(baseline, g)].to_numpy() / piv[(agent, g)].to_numpy() for g in cols]) \
-        if cols else np.empty((len(piv), 0))
-    vals = vals[~np.isnan(vals).any(axis=1)] if vals.size else vals
-    return vals, {"censored": {f"{a}/{g}": int(n) for (a, g), n in cens.items()}, "goals": cols}
-
-
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
-    from ...claims import Samples
-
-    cp = claim.get("params", {})
-    baseline, agent = cp.get("baseline", "flat_q"), cp.get("agent", "smdp_q_mixed")
-    which = cp.get("goals", "main")
-    if which == "main":
-        goals = list(params["main_goals"])
-    elif which == "switch":
-        goals = [g for g, ph in goal_sequence(params, agent) if ph == "switch"]
-    else:
-        goals = list(which)
-    if "criterion" in cp:  # a claim may measure with its own criterion (same keys as params.criterion)
-        params = {**params, "criterion": {**params["criterion"], **cp["criterion"]}}
-    vals, info = speedup_samples(table, params, baseline, agent, goals)
-    note = (f"{LABELS.get(baseline, baseline)} vs {LABELS.get(agent, agent)}: per-seed ratio of "
-            f"episodes-to-criterion ({_criterion_words(params)}), strata = goals {info.get('goals', goals)}; "
-            f"a block not meeting the criterion by its last episode counts as its block length "
-            f"({params['n_episodes']} episodes, a lower bound), censored blocks: {info.get('censored', {})}. "
-            f"Censoring the baseline lowers the ratio, censoring the options agent raises it.")
-    # training budget: episodes per goal (paper_budget in config/claims.yaml: the paper's Fig. 5 runs)
-    # it binds only where some block of the claim was censored at its last episode
-    binds = any(n > 0 for n in info.get("censored", {}).values())
-    return Samples(values=vals, statistic=claim.get("statistic", "iqm"), note=note,
-                   budget=float(params["n_episodes"]), extra={"budget_binds": binds})
-
-
-def oracle(params: dict) -> dict:
-    from ...oracle import fourrooms_oracle
-
-    goals = {g: tuple(params["goals"][g]) for g in params["main_goals"]}
-    for g in params.get("reuse_goals", []):
-        goals[g] = tuple(params["goals"][g])
-    res = fourrooms_oracle(goals, gamma=float(params["gamma"]), success_prob=float(params["success_prob"]))
-    return {"experiment": EXPERIMENT, **res, "start": list(params["start"]),
-            "goals": {g: list(c) for g, c in goals.items()}}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -500,10 +299,8 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
 
 if __name__ == "__main__":  # pragma: no cover
     from ...config import experiment_params, load_config
+    from .. import REGISTRY
+    from .oracle import oracle
 
-    print(json.dumps(oracle(experiment_params(load_config(), EXPERIMENT))))
+    print(json.dumps(oracle(experiment_params(load_config(REGISTRY), EXPERIMENT))))
 
-
-def cost_units(algo: str, params: dict) -> float:
-    """Compute of one seed (for ``hrlmeta plan``): episodes played, over every goal of the run."""
-    return float(len(goal_sequence(params, algo)) * int(params["n_episodes"]))

@@ -1,5 +1,5 @@
-"""Experiment ``lunarlander_meta``: the agents of :mod:`hrlmeta.experiments.cartpole_meta` (MAML, FOMAML,
-Directed-MAML, Directed-FOMAML, pretrained, random init) on a LunarLander-v3 task family with gravity and
+"""Experiment ``lunarlander_meta``: the agents of the task-family harness :mod:`hrlmeta.shared.meta_task_family`
+(shared with ``cartpole_meta``: MAML, FOMAML, Directed-MAML, Directed-FOMAML, pretrained, random init) on a LunarLander-v3 task family with gravity and
 wind power drawn per task (:mod:`hrlmeta.envs.lunarlander`), for the chapter's "LunarLander-v2: 30%
 improved sample efficiency" (Q11; not in the abstract of arXiv 2510.00212).
 
@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import cartpole_meta as base
+from ...shared import meta_task_family as base
 from ...envs.lunarlander import LunarLanderFamily
+from .. import declared
 
-KIND = "meta"
-ALGOS = base.ALGOS
-FIGURES = base.FIGURES
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 ENV_NAME = "lunarlander_v3_task_family"
 SOLVED = 200.0  # LunarLander's conventional "solved" return
 
@@ -31,14 +30,6 @@ def make_env(params: dict) -> LunarLanderFamily:
 
 def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
     return base.run(algo, seed, params, "lunarlander_meta", ENV_NAME, make_env)
-
-
-def cost_units(algo: str, params: dict) -> float:
-    return base.cost_units(algo, params)
-
-
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
-    return base.claim_samples(claim, table, params)
 
 
 def figures(table: pd.DataFrame, params: dict, outdir) -> None:

@@ -27,33 +27,23 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import pandas as pd
-import torch
 
-from ... import claims as claims_mod
 from ...algos import maml as M
 from ...envs.nav2d import Nav2D
 from ...pipeline_env import configure_torch
 from ...progress import progress
 from ...tidy import present
+from .. import declared
+from ...shared.torch_runs import adapt_rows  # noqa: F401  (re-exported)
+from ...shared.torch_runs import device as _device
+from ...shared.torch_runs import generator as _generator
 
-KIND = "meta"
-ALGOS = ("maml", "fomaml", "pretrained", "random_init")
-FIGURES = ("meta_training", "adaptation", "cost_ratio")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 ENV_NAME = "nav2d_point_finn2017"
 LABELS = {"maml": "MAML", "fomaml": "FOMAML", "pretrained": "pretrained", "random_init": "random init"}
 
 _TRAINED = {"maml": (1, True), "fomaml": (1, False), "pretrained": (0, False)}
-
-
-def _device(params: dict) -> str:
-    dev = params.get("device", "cpu")
-    if dev == "cuda" and not torch.cuda.is_available():
-        raise ValueError("params.device: 'cuda' requested but torch.cuda.is_available() is False")
-    if dev not in ("cpu", "cuda"):
-        raise ValueError(f"params.device: expected 'cpu' or 'cuda', got {dev!r}")
-    return dev
 
 
 def make_env(params: dict) -> Nav2D:
@@ -68,11 +58,6 @@ def make_config(params: dict, hidden=None) -> M.MamlConfig:
     if "init_log_std" in pol:
         kw["init_log_std"] = pol["init_log_std"]
     return M.MamlConfig(**kw)
-
-
-def _generator(device: str, *key: int) -> torch.Generator:
-    state = np.random.SeedSequence(list(key)).generate_state(2)
-    return torch.Generator(device=device).manual_seed(int(state[0]) << 32 | int(state[1]))
 
 
 def _row(iteration: int, phase: str, ret: float, wall: float, **extra) -> dict:
@@ -135,13 +120,6 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
 # --------------------------------------------------------------------------- analysis helpers
 
 
-def adapt_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """The adaptation-evaluation rows (phase ``adapt_k``) with the step count ``k`` as a column."""
-    a = table[table["phase"].str.startswith("adapt_")].copy()
-    a["step"] = a["phase"].str[len("adapt_"):].astype(int)
-    return a
-
-
 def _pivot(table: pd.DataFrame, algo: str, step: int) -> pd.Series:
     a = adapt_rows(table)
     return a[(a["algo"] == algo) & (a["step"] == step)].set_index("seed")["return"]
@@ -163,59 +141,6 @@ def cost_sweep(table: pd.DataFrame) -> pd.DataFrame:
     w = w.rename(columns={"maml": "s_maml", "fomaml": "s_fomaml"})
     w["ratio"] = w["s_maml"] / w["s_fomaml"]
     return w
-
-
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.Samples:
-    cp = claim.get("params", {}) or {}
-    cid = claim["id"]
-    # training budget in meta-iterations (paper_budget in config/claims.yaml) and its measured cost
-    mt = table[table["phase"] == "meta_train"]
-    budget = float(mt["iteration"].max() + 1) if not mt.empty else None
-
-    def cost(*algos):
-        m = mt[mt["algo"].isin(algos)]
-        return float(m.groupby("seed")["wall_s"].sum().mean()) if not m.empty else None
-
-    if cid == "fomaml_perf_gap":
-        step = int(cp.get("adapt_step", 1))
-        m, f = _pivot(table, "maml", step), _pivot(table, "fomaml", step)
-        seeds = m.index.intersection(f.index)
-        gap = (m[seeds] - f[seeds]) / m[seeds].abs()
-        return claims_mod.Samples(
-            gap.to_numpy(), statistic="mean",
-            note=f"relative loss (R_maml - R_fomaml) / |R_maml| of the held-out return after {step} adaptation "
-                 f"step(s), paired by seed (positive = FOMAML worse); {len(seeds)} seeds",
-            budget=budget, extra={"cost_s": cost("maml", "fomaml")})
-    if cid == "fomaml_cost_ratio":
-        source = cp.get("source", "interleaved")
-        if source == "interleaved":
-            w = int(cp.get("width", tuple(params.get("policy", {}).get("hidden", [100, 100]))[0]))
-            c = cost_sweep(table)
-            c = c[c["width"] == w].set_index("seed")["ratio"]
-            return claims_mod.Samples(
-                c.to_numpy(), statistic="mean",
-                note=f"per seed: median s per MAML meta-iteration / median s per FOMAML meta-iteration at width "
-                     f"{w}, both timed interleaved in the same process after a warm-up (whole iteration: "
-                     "sampling, inner step, TRPO with CG on KL-HVPs, line search); "
-                     f"{len(c)} seeds")
-        m, f = _median_iter_time(table, "maml"), _median_iter_time(table, "fomaml")
-        seeds = m.index.intersection(f.index)
-        ratio = m[seeds] / f[seeds]
-        return claims_mod.Samples(
-            ratio.to_numpy(), statistic="mean",
-            note="per seed: median wall time of a MAML meta-iteration / median of a FOMAML meta-iteration "
-                 "in the training runs (separate jobs, so sensitive to machine load); "
-                 f"{len(seeds)} seeds")
-    if cid == "maml_adaptation_gain":
-        algo = cp.get("algo", "maml")
-        k = int(cp.get("adapt_step", 5))
-        after, before = _pivot(table, algo, k), _pivot(table, algo, 0)
-        gain = (after - before).dropna()
-        return claims_mod.Samples(
-            gain.to_numpy(), statistic="mean",
-            note=f"{algo}: held-out return after {k} adaptation steps minus before (per seed)",
-            budget=budget, extra={"cost_s": cost(algo)})
-    raise KeyError(f"nav2d_finn cannot measure claim {cid!r}")
 
 
 # --------------------------------------------------------------------------- figures
@@ -314,10 +239,3 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
         lines += [f"| {w} | {r.s_maml:.3f} | {r.s_fomaml:.3f} | {r.ratio:.2f} |" for w, r in g.iterrows()]
     return "\n".join(lines) + "\n"
 
-
-def cost_units(algo: str, params: dict) -> float:
-    """Compute of one seed (for ``hrlmeta plan``): environment steps of meta-training (pre- and
-    post-update batches) plus the held-out evaluation."""
-    m, e, h = params["meta"], params["eval"], int(params["env"]["horizon"])
-    train = 2 * int(m["n_iterations"]) * int(m["n_tasks"]) * int(m["n_traj"]) * h
-    return float(train + int(e["n_tasks"]) * int(e["n_traj"]) * (len(e["step_sizes"]) + 1) * h)

@@ -48,16 +48,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ... import claims as claims_mod
 from ...algos import seedblog_maml as S
 from ...pipeline_env import configure_torch
 from ...progress import progress
-from ..nav2d_finn import adapt_rows
+from ...shared.torch_runs import adapt_rows
 from ...tidy import present
+from .. import declared
 
-KIND = "meta"
-ALGOS = ("maml_as_written", "maml_lossfix", "random_init")
-FIGURES = ("meta_training", "adaptation", "audit")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 ENV_NAME = "nav2d_seedblog_chapter"
 LABELS = {"maml_as_written": "listing as written", "maml_lossfix": "listing, loss broadcast fixed",
           "random_init": "random init"}
@@ -176,10 +174,6 @@ def audit_outer_loop(maml, task_batch):
     return meta_loss, audit, rec.records, wall
 
 
-def _post_return(records) -> float:
-    return float(np.mean([sum(r[2]) for r in records[1::2]]))
-
-
 def _finite(maml) -> bool:
     return all(bool(torch.isfinite(p).all()) for p in maml.policy.parameters())
 
@@ -292,24 +286,6 @@ def _gain(table: pd.DataFrame, algo: str, k: int) -> pd.Series:
     if a.empty or k not in a.columns:
         return pd.Series(dtype=float)
     return (a[k] - a[0]).dropna()
-
-
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.Samples:
-    cp = claim.get("params", {}) or {}
-    cid = claim["id"]
-    if cid.startswith("maml_adaptation_"):
-        algo = cp.get("algo", "maml_as_written")
-        k = int(cp.get("adapt_step", 5))
-        gain = _gain(table, algo, k)
-        ad = adapt_rows(table)
-        failed = ad[(ad["algo"] == algo) & (ad["step"] == 0)].get("eval_tasks_failed")
-        nf = int(failed.sum()) if failed is not None else 0
-        return claims_mod.Samples(
-            gain.to_numpy(), statistic="mean",
-            note=f"{algo}: mean over held-out goals of the return after {k} SGD steps (the listing's "
-                 f"evaluate_maml 'after') minus before, per seed; {nf} test task(s) over all seeds left out "
-                 "because the listing produced NaN parameters on them")
-    raise KeyError(f"nav2d_seedblog cannot measure claim {cid!r}")
 
 
 def audit_summary(table: pd.DataFrame) -> pd.DataFrame:
@@ -429,9 +405,3 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
         lines.append("\nThe chapter's example: from -50 to -20 (gain +30).")
     return "\n".join(lines) + "\n"
 
-
-def cost_units(algo: str, params: dict) -> float:
-    """Compute of one seed (for ``hrlmeta plan``): task rollouts of meta-training and evaluation."""
-    e = params["eval"]
-    return float(int(params["n_iterations"]) * int(params["task_batch_size"])
-                 + int(e["n_tasks"]) * (int(e["adapt_steps"]) + 1))

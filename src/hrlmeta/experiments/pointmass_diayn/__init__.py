@@ -35,16 +35,17 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ... import claims as claims_mod
 from ...algos import diayn as D
 from ...envs.pointmass import PointMass, coverage
 from ...progress import progress
 from ...tidy import present
+from .. import declared
 
-KIND = "episodic"
-ALGOS = ("diayn", "random_skills")
-FIGURES = ("trajectories", "learning_curves")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 EXPERIMENT = "pointmass_diayn"
+#: the evaluation mode of the claims and figures: the policy's mean action, as the authors' released code
+#: evaluates and visualises skills (haarnoja/sac: RLAlgorithm(eval_deterministic=True), visualize_skills.py)
+EVAL_MODE = "deterministic"
 LABELS = {"diayn": "DIAYN", "random_skills": "random skills (SAC, reward 0)"}
 _REWARD = {"diayn": "diayn", "random_skills": "zero"}
 LAYOUT_IDS = {"open": 0, "passage": 1}
@@ -82,12 +83,6 @@ def make_config(params: dict, algo: str) -> D.DiaynConfig:
 def _generator(*key: int) -> torch.Generator:
     state = np.random.SeedSequence(list(key)).generate_state(2)
     return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
-
-
-def cost_units(algo: str, params: dict) -> float:
-    """Gradient updates of one seed (all layouts): proportional to its compute."""
-    a = params.get("agent", {})
-    return float(int(a.get("total_steps", 50000)) * float(a.get("updates_per_step", 1.0)) * len(layouts(params)))
 
 
 def _evaluate(agent, env: PointMass, ev: dict, gen: torch.Generator, final: bool, fresh: dict):
@@ -222,44 +217,6 @@ def _per_seed_layout(s: pd.Series, algo: str, lays: list[str]) -> pd.DataFrame:
     return s.xs(algo, level="algo").unstack("layout").reindex(columns=lays)
 
 
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.Samples:
-    cp = claim.get("params", {}) or {}
-    cid = claim["id"]
-    lays = [l for l in cp.get("layouts", layouts(params)) if l in set(table["layout"])]
-    mode = cp.get("eval_mode", "stochastic")
-    total = int(params.get("agent", {}).get("total_steps", 50000))
-    if cid == "diayn_discriminable":
-        algo = cp.get("algo", "diayn")
-        measure = cp.get("measure", "learned")
-        f = final_rows(table)
-        f = f[(f["algo"] == algo) & (f["eval_mode"] == mode)]
-        col = {"learned": "acc", "final_state": "success", "fresh": "fresh_acc"}[measure]
-        chance = 1.0 / f["num_skills"].astype(float)
-        f = f.assign(above=f[col].astype(float) - chance)
-        v = f.groupby(["seed", "layout"])["above"].mean().unstack("layout").reindex(columns=lays).dropna()
-        what = {"learned": "the learned discriminator's accuracy on the states s_1..s_T",
-                "final_state": "the learned discriminator's accuracy on the final state",
-                "fresh": "a classifier trained from scratch on half of the episodes, tested on the other half"}
-        return claims_mod.Samples(
-            v.to_numpy(), statistic=claim.get("statistic", "iqm"), budget=float(total),
-            note=f"{algo}, {mode} evaluation rollouts (fresh episodes, never trained on) at the end of training: "
-                 f"{what[measure]}, minus chance 1/K; strata: layouts {lays}; {len(v)} seeds")
-    if cid == "diayn_coverage":
-        grid = int(cp.get("grid", params.get("eval", {}).get("coverage_grid", 10)))
-        eps = cp.get("episodes_per_skill")
-        cov = final_coverage(table, grid, mode, eps, float(params.get("env", {}).get("bound", 1.0)))
-        d = _per_seed_layout(cov, cp.get("algo", "diayn"), lays)
-        b = _per_seed_layout(cov, cp.get("baseline", "random_skills"), lays)
-        seeds = d.index.intersection(b.index)
-        diff = (d.loc[seeds] - b.loc[seeds]).dropna()
-        return claims_mod.Samples(
-            diff.to_numpy(), statistic=claim.get("statistic", "iqm"), budget=float(total),
-            note=f"coverage (fraction of {grid}x{grid} cells visited by all skills' {mode} evaluation rollouts, "
-                 f"{'all' if eps is None else eps} episode(s) per skill) of DIAYN minus random skills, paired by "
-                 f"seed; strata: layouts {lays}; {len(diff)} seeds")
-    raise KeyError(f"pointmass_diayn cannot measure claim {cid!r}")
-
-
 # --------------------------------------------------------------------------- figures
 
 
@@ -285,7 +242,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     lays = present(table, list(LAYOUT_IDS), column="layout")
     seed = int(table["seed"].min())
     f = final_rows(table)
-    f = f[(f["seed"] == seed) & (f["eval_mode"] == "stochastic")]
+    f = f[(f["seed"] == seed) & (f["eval_mode"] == EVAL_MODE)]
     per = int(params.get("figure_episodes_per_skill", 2))
     f = _episodes_subset(f, per)
     fig, axes = plt.subplots(len(lays), len(algos), figsize=(4.2 * len(algos), 4.2 * len(lays)),
@@ -305,11 +262,11 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
             ax.set_title(f"{LABELS.get(algo, algo)}, {lay}", fontsize=10)
             ax.set_xticks([])
             ax.set_yticks([])
-    fig.suptitle(f"Skills after training (seed {seed}, {per} stochastic rollouts per skill, colour = skill)")
+    fig.suptitle(f"Skills after training (seed {seed}, {per} {EVAL_MODE} rollouts per skill, colour = skill)")
     savefig(fig, outdir / f"{EXPERIMENT}_trajectories.png")
 
     # learning curves: per-seed means at every evaluation point
-    st = table[table["eval_mode"] == "stochastic"]
+    st = table[table["eval_mode"] == EVAL_MODE]
     per_seed = st.groupby(["algo", "seed", "layout", "env_steps"]).agg(
         acc=("acc", "mean"), ret=("return", "mean"), coverage=("coverage", "first"),
         steps=("steps", "first")).reset_index()
@@ -331,7 +288,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
             if i == 0:
                 ax.set_title(f"layout: {lay}")
                 ax.legend(fontsize=8)
-    fig.suptitle(f"Point mass: DIAYN vs reward-free skills, stochastic evaluation rollouts "
+    fig.suptitle(f"Point mass: DIAYN vs reward-free skills, {EVAL_MODE} evaluation rollouts "
                  f"(IQM over {table['seed'].nunique()} seeds, 95% CI)")
     savefig(fig, outdir / f"{EXPERIMENT}_learning_curves.png")
 
@@ -359,7 +316,7 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
     if set(ALGOS) <= set(f["algo"]):
         bound = float(params.get("env", {}).get("bound", 1.0))
         lines += ["", "Coverage of DIAYN minus random skills at the end of training (mean over seeds and layouts; "
-                  "the claim `diayn_coverage` takes the stochastic rollouts, all episodes, 10x10):", "",
+                  f"the claim `diayn_coverage` takes the {EVAL_MODE} rollouts, all episodes, 10x10):", "",
                   "| eval mode | episodes per skill | 5x5 | 10x10 | 20x20 |", "| --- | --- | --- | --- | --- |"]
         for mode in ("stochastic", "deterministic"):
             for eps in (1, None):
@@ -380,6 +337,9 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
               "for distinct regions and stay there; its deterministic rollouts (mean action) barely move. Coverage "
               "therefore depends on the evaluation mode, which the coverage claim's robustness table varies. "
               "Deterministic rollouts of *any* skill-conditioned policy repeat exactly, so a classifier trained "
-              "from scratch on them separates even the reward-free skills (fresh classifier column); the "
-              "stochastic rollouts are the informative test of discriminability."]
+              "from scratch on them separates even the reward-free skills (fresh classifier column); this is why "
+              "`diayn_discriminable` is decided against the reward-0 agent (the same artefact on both sides "
+              "cancels) and not against chance. Skills are evaluated deterministically in the claims and figures "
+              "because the authors' released code does so (haarnoja/sac: `eval_deterministic=True` by default, "
+              "`scripts/visualize_skills.py` rolls skills out deterministically by default)."]
     return "\n".join(lines) + "\n"

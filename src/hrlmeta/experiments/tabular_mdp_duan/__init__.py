@@ -31,11 +31,10 @@ from ...algos import mdp_baselines as mb
 from ...algos import rl2 as rl2_mod
 from ...envs.tabular_mdp import sample_mdps
 from ...tidy import present
+from .. import declared
 
-KIND = "meta"
-BASELINES = ("random", "optimal", "greedy", "psrl", "opsrl", "beb")
-ALGOS = BASELINES + ("rl2",)
-FIGURES = ("scores", "rl2_learning_curve")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
+BASELINES = tuple(a for a in ALGOS if a != "rl2")
 ENV = "random_tabular_mdp"
 LABELS = {"random": "Random", "optimal": "Optimal (MDP known)", "greedy": "Greedy", "psrl": "PSRL",
           "opsrl": "OPSRL", "beb": "BEB", "rl2": "RL²", "best_baseline": "best baseline"}
@@ -143,29 +142,6 @@ def _per_seed(table, algo, n) -> np.ndarray:
     return ev[ev["algo"] == algo].sort_values("seed")["return"].to_numpy(float)
 
 
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict) -> claims_mod.Samples:
-    cp = claim.get("params", {})
-    algo, n = cp["algo"], int(cp["n"])
-    vals = _per_seed(table, algo, n)
-    if vals.size == 0:
-        note = f"{algo} was not run for n={n} episodes at this scale; no estimate"
-    else:
-        note = f"mean over {vals.size} seed(s) of the mean total reward over the evaluation tasks of each seed"
-        if algo == "best_baseline":
-            present = sorted(set(_eval(table)["algo"]) & set(LEARNERS))
-            note += f"; per seed the best of {', '.join(present)} (paired on the same tasks)"
-    budget = {}
-    if algo == "rl2":
-        from ..bandits_duan import rl2_budget
-
-        ev = _eval(table)
-        rows = table[(table["algo"] == algo) & (table["n"] == n)]
-        budget = rl2_budget(ev[(ev["algo"] == algo) & (ev["n"] == n)], rows[rows["phase"] == "meta_train"],
-                            n * int(params["horizon"]))
-    return claims_mod.Samples(values=vals, statistic="mean", note=note, n_seeds=int(vals.size),
-                              budget=budget.get("budget"), extra={"cost_s": budget.get("cost_s")})
-
-
 def _summary(table):
     from ...stats import stratified_bootstrap_ci
 
@@ -182,10 +158,14 @@ def _summary(table):
     return pd.DataFrame(rows)
 
 
-def _published():
-    from ..bandits_duan import _published as pub
-
-    return pub("tabular_mdp_duan")
+def _published() -> dict:
+    """Published values (algo, n) -> value, read from the claims this experiment declares (claims.yaml)."""
+    out = {}
+    for c in claims_mod.load_claims(Path(__file__).with_name("claims.yaml"), experiment="tabular_mdp_duan"):
+        p = c.get("params") or {}
+        if "published" in p:
+            out[(p["algo"], int(p["n"]))] = float(p["published"])
+    return out
 
 
 def figures(table: pd.DataFrame, params: dict, outdir) -> None:
@@ -275,15 +255,3 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
                      f"seeds), median {g['wall_s'].median():.2f} s/iteration.")
     return "\n".join(lines)
 
-
-def cost_units(algo: str, params: dict) -> float:
-    """Compute of one seed (for ``hrlmeta plan``): environment steps -- RL²'s training and evaluation,
-    or a baseline's evaluation and tuning tasks over every episode count."""
-    T = int(params["horizon"])
-    if algo == "rl2":
-        p = params["rl2"]
-        return float(sum((int(c["iterations"]) * int(c.get("batch_tasks", p["ppo"]["batch_tasks"]))
-                          + int(p["eval_tasks"])) * int(c["n"]) * T for c in p["cells"]))
-    grid = len(params.get("tuning_grids", {}).get(algo, [None]))
-    return float(sum((int(params["eval_tasks"]) + grid * int(params["tune_tasks"])) * int(n) * T
-                     for n in params["n_episodes"]))

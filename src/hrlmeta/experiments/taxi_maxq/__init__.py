@@ -31,10 +31,9 @@ import numpy as np
 import pandas as pd
 
 from ...tidy import present
+from .. import declared
 
-KIND = "episodic"
-ALGOS = ("flat_q", "maxq_q", "maxq_q_abs", "maxq_q_abs_greedy")
-FIGURES = ("learning_curves", "speedup")
+KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 EXPERIMENT = "taxi_maxq"
 LABELS = {
     "flat_q": "flat Q-learning",
@@ -86,7 +85,7 @@ def _env(key: tuple):
 
 @functools.lru_cache(maxsize=8)
 def _oracle(key: tuple) -> dict:
-    from ...oracle_taxi import taxi_oracle
+    from .oracle import taxi_oracle
 
     return taxi_oracle(_env(key)[0])
 
@@ -113,7 +112,7 @@ def _agent_params(algo: str, params: dict) -> dict:
 def final_values(algo: str, result: dict, env, model) -> dict:
     """Exact mean returns of the final greedy policies of one run (see module doc)."""
     from ...algos import maxq_q
-    from ...oracle_taxi import evaluate_flat, hierarchy_models, mean_over_starts
+    from .oracle import evaluate_flat, hierarchy_models, mean_over_starts
 
     if algo == "flat_q":
         Q = result["Q"]
@@ -178,12 +177,6 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def cost_units(algo: str, params: dict) -> float:
-    """Primitive steps one seed trains (all variants); the exact final evaluation is a per-variant constant
-    that does not grow with the scale."""
-    return float(int(params["n_steps"]) * len(params["variants"]))
-
-
 # ----------------------------------------------------------------------------------------------
 # analysis
 # ----------------------------------------------------------------------------------------------
@@ -198,7 +191,7 @@ def steps_to_criterion(cum_steps, returns, reference: float, tolerance: float, w
     cum = np.asarray(cum_steps)
     r = np.asarray(returns, dtype=float)
     if rule == "stays":
-        from ..fourrooms_sutton import episodes_to_criterion
+        from ...shared.criterion import episodes_to_criterion
 
         # "trailing mean <= bound" (the Four Rooms rule, tolerance 0) on negated returns
         return episodes_to_criterion(cum, -r, -(reference - tolerance), 0.0, window)
@@ -262,65 +255,6 @@ def _per_seed_final(table: pd.DataFrame, algo: str, variants: list, column: str)
     cols = [v for v in variants if v in piv.columns]
     m = piv[cols].to_numpy(dtype=float) if cols else np.empty((0, 0))
     return m, int(np.isneginf(m).sum())
-
-
-def claim_samples(claim: dict, table: pd.DataFrame, params: dict):
-    from ...claims import Samples
-
-    cp = claim.get("params", {})
-    kind = cp.get("measure", "speedup")
-    variants = list(cp.get("variants", params["variants"]))
-    stat = claim.get("statistic", "iqm")
-    if kind == "speedup":
-        crit = _criterion(params, cp)
-        baseline, agent = cp.get("baseline", "flat_q"), cp.get("agent", "maxq_q_abs")
-        vals, info = speedup_samples(table, params, baseline, agent, variants, crit)
-        note = (f"{LABELS[baseline]} / {LABELS[agent]}: per-seed ratio of primitive steps to criterion "
-                f"({_criterion_words(crit)}); strata = variants {info['variants']}; runs of "
-                f"{params['n_steps']} primitive steps; censored runs (counted at their length, a lower bound): "
-                f"{info['censored']}. Censoring the baseline lowers the ratio, censoring the agent raises it.")
-        budget = float(params["n_steps"])
-        return Samples(values=vals, statistic=stat, note=note, budget=budget)
-    agent = cp.get("agent", "maxq_q_abs")
-    column = cp.get("column", "final_policy_return")
-    m, n_improper = _per_seed_final(table, agent, variants, column)
-    sub = table[table["variant"].isin(variants)].groupby("variant")
-    rec = sub["recursive_optimal_return"].first()
-    opt = sub["optimal_return"].first()
-    rnd = sub["random_return"].first()
-    cols = [v for v in variants if v in rec.index][: m.shape[1]]
-    rnd_v = rnd[cols].to_numpy()
-    m = np.where(np.isneginf(m), rnd_v[None, :], m)  # an improper final policy scores as the random policy
-    if kind == "gap":
-        level = rec if cp.get("reference", "recursive_optimal") == "recursive_optimal" else opt
-        name = "recursively optimal" if level is rec else "optimal"
-        vals = m - level[cols].to_numpy()[None, :]
-        what = (f"exact mean return of {LABELS[agent]}'s final greedy policy ({column}) minus the {name} "
-                f"mean return (oracle: " + ", ".join(f"{v} {level[v]:.3f}" for v in cols) + ")")
-    elif kind == "vs_random":
-        vals = (m - rnd_v[None, :]) / (opt[cols].to_numpy() - rnd_v)[None, :]
-        what = (f"normalised score (R_final - R_random) / (R_optimal - R_random) of {LABELS[agent]}'s final "
-                f"greedy policy ({column}); exact values, R_random = the uniformly random policy's mean return ("
-                + ", ".join(f"{v} {rnd[v]:.1f}" for v in cols) + "), R_optimal = the optimum ("
-                + ", ".join(f"{v} {opt[v]:.3f}" for v in cols) + ")")
-    else:
-        raise ValueError(f"claim {claim.get('id')!r}: unknown measure {kind!r}")
-    note = (f"{what}; strata = variants {cols}; after {params['n_steps']} primitive steps; "
-            f"{n_improper} run(s) ended with an improper policy (cannot deliver from some start state), "
-            f"scored as the uniformly random policy.")
-    return Samples(values=vals, statistic=stat, note=note, budget=float(params["n_steps"]))
-
-
-def oracle(params: dict) -> dict:
-    from ...envs.taxi import VARIANTS
-
-    out = {v: _oracle(_env_key(v, params)) for v in VARIANTS}
-    return {"experiment": EXPERIMENT,
-            "optimal_mean_return": {v: o["optimal"] for v, o in out.items()},
-            "recursive_optimal_mean_return": {v: o["recursive_optimal"] for v, o in out.items()},
-            "random_mean_return": {v: o["random"] for v, o in out.items()},
-            "rewards": dict(params["rewards"]),
-            "start_states": len(_env(_env_key("deterministic", params))[0].start_states)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -465,5 +399,7 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
 
 if __name__ == "__main__":  # pragma: no cover
     from ...config import experiment_params, load_config
+    from .. import REGISTRY
+    from .oracle import oracle
 
-    print(json.dumps(oracle(experiment_params(load_config(), EXPERIMENT))))
+    print(json.dumps(oracle(experiment_params(load_config(REGISTRY), EXPERIMENT))))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .envs.taxi import IN_TAXI, AugModel, Taxi, aug_model
+from ...envs.taxi import IN_TAXI, AugModel, Taxi, aug_model
 
 TIE_TOL = 1e-9
 
@@ -223,3 +223,17 @@ def taxi_oracle(env: Taxi) -> dict:
     h = hierarchy_models(env, model)
     return {"optimal": mean_over_starts(model, V), "recursive_optimal": h.mean_return(model),
             "random": mean_over_starts(model, evaluate_flat(model))}
+
+
+def oracle(params: dict) -> dict:
+    from ...envs.taxi import VARIANTS
+
+    from . import EXPERIMENT, _env, _env_key, _oracle
+
+    out = {v: _oracle(_env_key(v, params)) for v in VARIANTS}
+    return {"experiment": EXPERIMENT,
+            "optimal_mean_return": {v: o["optimal"] for v, o in out.items()},
+            "recursive_optimal_mean_return": {v: o["recursive_optimal"] for v, o in out.items()},
+            "random_mean_return": {v: o["random"] for v, o in out.items()},
+            "rewards": dict(params["rewards"]),
+            "start_states": len(_env(_env_key("deterministic", params))[0].start_states)}

@@ -295,7 +295,7 @@ def fourrooms_oracle(goals: dict, gamma: float = 0.9, success_prob: float = 2 / 
     primitive actions; ``optimal_value_start[g]``; and the same over the option sets H and A u H
     (``smdp``: the best an agent restricted to those options can do).
     """
-    from .envs.fourrooms import make_fourrooms, option_set
+    from ..envs.fourrooms import make_fourrooms, option_set
 
     env = make_fourrooms(success_prob)
     sets = {k: option_set(env, k) for k in ("H", "AH")}
