@@ -426,6 +426,24 @@ def test_cost_units_scale_with_updates_width_squared_and_envs():
     assert units("feudal", 300) == units("hiro_no_correction", 300)  # TPG draws a goal: no actor passes
 
 
+def test_cost_units_share_overheads_in_a_batch_of_seeds():
+    """Seeds trained as one batch share each update's and each step's fixed overhead: at width 64 a seed in
+    a batch of 8 costs well under a seed alone; once the networks are wide the arithmetic dominates and the
+    batch hardly helps (the planner prices paper scale, one seed per job, at batch 1)."""
+    p = {**SMOKE, "td3": {"hidden": [64, 64], "batch_size": 100},
+         "train": {"total_steps": 16000, "n_envs": 8}, "env": {"horizon": 500}, "eval": {"every_steps": 16000}}
+    wide = {**p, "td3": {"hidden": [3000, 3000], "batch_size": 100}}
+    for algo in ("td3", "hiro", "feudal"):
+        one = registry.cost_units("pointmaze_hiro", algo, p)
+        assert registry.cost_units("pointmaze_hiro", algo, p, 1) == one
+        eight = registry.cost_units("pointmaze_hiro", algo, p, 8)
+        assert 2.0 < one / eight < 8.0
+        assert 1.0 < registry.cost_units("pointmaze_hiro", algo, wide) / registry.cost_units(
+            "pointmaze_hiro", algo, wide, 8) < 1.1
+    with pytest.raises(Exception, match="batch"):
+        registry.cost_units("pointmaze_hiro", "td3", p, 0)
+
+
 def test_schema_rejects_unknown_key():
     from hrlmeta.config import ConfigError, validate_config
 

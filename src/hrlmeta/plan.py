@@ -35,10 +35,10 @@ STARTUP_CPU_S = 3.0
 EXTRA_JOBS = 3
 
 
-def units(experiment: str, algo: str, params: dict, registry) -> float:
-    """Cost units of one seed of ``algo`` (the ``cost`` of the experiment's ``experiment.yaml``; 1 where
-    it has none). Imports no experiment code."""
-    return registry.cost_units(experiment, algo, params)
+def units(experiment: str, algo: str, params: dict, registry, batch: int = 1) -> float:
+    """Cost units of one seed of ``algo`` trained in a job of ``batch`` seeds (the ``cost`` of the
+    experiment's ``experiment.yaml``; 1 where it has none). Imports no experiment code."""
+    return registry.cost_units(experiment, algo, params, batch)
 
 
 def load_costs(path: str | os.PathLike | None = None) -> dict:
@@ -57,18 +57,23 @@ def seed_chunks(cfg: dict, experiment: str) -> list[list[int]]:
 
 
 def cpu_seconds(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict, registry) -> float | None:
-    """Estimated CPU seconds of ``n_seeds`` seeds of one algorithm; None where never measured."""
+    """Estimated CPU seconds of one training job of ``n_seeds`` seeds of one algorithm (trained together,
+    as one batch where the experiment batches); None where never measured."""
     rate = costs["experiments"].get(experiment, {}).get("cpu_s_per_unit", {}).get(algo)
     if rate is None:
         return None
     params = cfg["experiments"][experiment].get("params", {})
-    return n_seeds * units(experiment, algo, params, registry) * float(rate)
+    return n_seeds * units(experiment, algo, params, registry, batch=max(1, n_seeds)) * float(rate)
 
 
 def experiment_cpu_seconds(cfg: dict, experiment: str, algo: str, costs: dict, registry) -> float | None:
-    """All seeds of one algorithm, including each job's start-up."""
-    cpu = cpu_seconds(cfg, experiment, algo, int(cfg["experiments"][experiment]["n_seeds"]), costs, registry)
-    return None if cpu is None else cpu + STARTUP_CPU_S * len(seed_chunks(cfg, experiment))
+    """All seeds of one algorithm (job by job, each chunk of seeds at its own batch size), including each
+    job's start-up."""
+    chunks = seed_chunks(cfg, experiment)
+    per_job = [cpu_seconds(cfg, experiment, algo, len(c), costs, registry) for c in chunks]
+    if any(c is None for c in per_job):
+        return None
+    return sum(per_job) + STARTUP_CPU_S * len(chunks)
 
 
 def job_minutes(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict | None = None, *,
@@ -133,7 +138,7 @@ def calibrate(results_dir: str | os.PathLike, cfg: dict, measured_on: str = "", 
         for run in doc["runs"]:
             acc = found.setdefault(exp, {}).setdefault(algo, [0.0, 0.0, 0])
             acc[0] += float(run["cpu_s"])
-            acc[1] += units(exp, algo, block.get("params", {}), registry)
+            acc[1] += units(exp, algo, block.get("params", {}), registry, batch=len(doc["runs"]))
             acc[2] += 1
     exps = {}
     for exp, algos in sorted(found.items()):

@@ -238,10 +238,12 @@ _SAFE = {"len": len, "sum": sum, "int": int, "float": float, "min": min, "max": 
          "round": round, "range": range, "True": True, "False": False, "None": None}
 
 
-def cost_units(name: str, algo: str, params: dict) -> float:
-    """Cost units of one seed of ``algo`` (``cost.units`` of ``experiment.yaml``; 1 where it has none).
+def cost_units(name: str, algo: str, params: dict, batch: int = 1) -> float:
+    """Cost units of one seed of ``algo`` (``cost.units`` of ``experiment.yaml``; 1 where it has none),
+    trained in a job of ``batch`` seeds (an experiment that trains a job's seeds as one batch shares the
+    per-update overhead among them: its cost may use ``batch_seeds``, the number of seeds in the job).
 
-    ``cost.units`` and each ``cost.let`` entry are Python expressions over ``algo``, ``params``,
+    ``cost.units`` and each ``cost.let`` entry are Python expressions over ``algo``, ``params``, ``batch_seeds``,
     ``p(dotted.path, default)`` (a value of ``params``; KeyError naming the path where it is missing and
     no default is given), the names defined before them in ``let``, and ``len``, ``sum``, ``int``,
     ``float``, ``min``, ``max``, ``abs``, ``round``, ``range``."""
@@ -259,7 +261,9 @@ def cost_units(name: str, algo: str, params: dict) -> float:
             node = node[k]
         return node
 
-    ns = {"__builtins__": {}, **_SAFE, "algo": algo, "params": params, "p": p}
+    if int(batch) < 1:
+        raise ExperimentError(f"experiment {name!r}: cost units need a batch of at least 1 seed, got {batch!r}")
+    ns = {"__builtins__": {}, **_SAFE, "algo": algo, "params": params, "p": p, "batch_seeds": int(batch)}
     for key, expr in (cost.get("let") or {}).items():
         ns[key] = _eval(name, f"cost.let.{key}", expr, ns)
     return float(_eval(name, "cost.units", cost["units"], ns))
@@ -307,8 +311,8 @@ class Registry:
     def claims_path(self, name: str) -> Path | None:
         return claims_path(name)
 
-    def cost_units(self, name: str, algo: str, params: dict) -> float:
-        return cost_units(name, algo, params)
+    def cost_units(self, name: str, algo: str, params: dict, batch: int = 1) -> float:
+        return cost_units(name, algo, params, batch)
 
 
 #: the registry of this installation (this package + ``$HRLMETA_EXPERIMENTS``), as the entry points hand it on
