@@ -3,6 +3,7 @@ tables alone and inside a batch), one batched gradient step equals the per-seed 
 one table per seed."""
 
 import copy
+import json
 import subprocess
 import sys
 
@@ -157,12 +158,13 @@ def test_cli_several_seeds_writes_one_file_per_seed(tmp_path):
     from hrlmeta.experiments import pointmass_diayn as E
 
     out = tmp_path / "seed{seed}.parquet"
+    # the experiment's params block as the workflow hands it over (tiny sizes: seconds)
     r = subprocess.run([sys.executable, "-m", "hrlmeta", "train", "--experiment", "pointmass_diayn", "--algo",
-                        "diayn", "--seed", "3", "1", "--out", str(out), "--config", "config/smoke.yaml"],
+                        "diayn", "--seed", "3", "1", "--out", str(out), "--params-json", json.dumps(TINY_DIAYN)],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["seed1.parquet", "seed3.parquet"]
-    params = experiment_params(load_config(REGISTRY, "config/smoke.yaml"), "pointmass_diayn")
+    params = TINY_DIAYN
     for seed in (1, 3):
         assert set(pd.read_parquet(tmp_path / f"seed{seed}.parquet")["seed"]) == {seed}
     # the batch's seed-1 table is seed 1's run alone

@@ -120,12 +120,11 @@ def test_golden_runs_reproduce_the_committed_hashes():
     assert "golden run tables match" in r.stdout and "probed operations match" in r.stdout
 
 
-def test_op_probe_matches_and_a_disagreeing_machine_names_the_operation(tmp_path):
-    """Seconds: the operation probe in a fresh process equals tests/golden/ops.json; against a file in
-    which one operation's hash differs (as on a machine whose kernels differ) it fails naming it."""
+def test_op_probe_on_a_disagreeing_machine_names_the_operation(tmp_path):
+    """Seconds: against a file in which one operation's hash differs (as on a machine whose kernels
+    differ) the operation probe fails naming it. (That it matches tests/golden/ops.json itself is checked
+    by the golden test above, which runs the same probe.)"""
     cmd = [sys.executable, "-m", "hrlmeta", "golden", "--ops-only"]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    assert r.returncode == 0, f"\n{r.stdout}\n{r.stderr}"
     doc = json.loads(golden.OPS_FILE.read_text())
     doc["ops"]["bmm_batched_seeds_nav2d"] = "0" * 64
     other = tmp_path / "ops.json"

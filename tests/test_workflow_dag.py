@@ -45,7 +45,8 @@ def test_blocked_packages_really_fail_to_import(no_torch_env):
     assert r.returncode != 0 and "blocked" in r.stderr
 
 
-@pytest.mark.parametrize("config", ["config/config.yaml", "config/paper.yaml"])
+# the paper scale's dry run and the two-config comparison below take longer: workflow tier (.ci/run)
+@pytest.mark.parametrize("config", ["config/config.yaml", pytest.param("config/paper.yaml", marks=pytest.mark.workflow)])
 def test_dag_parses_without_torch_and_has_few_rules(config, no_torch_env):
     out = _dry(ROOT, "--configfile", config, env=no_torch_env)
     assert "Job stats" in out
@@ -66,6 +67,7 @@ def _shell_commands(text):
     return out
 
 
+@pytest.mark.workflow
 def test_editing_one_experiment_redraws_only_its_figures(tmp_path):
     """A figures job's command (and so its params) holds only its own experiment's settings."""
     work = copy_workflow(tmp_path / "wf")
