@@ -82,6 +82,16 @@ class HDQNConfig:
                 raise ValueError(f"{key}: {getattr(self, key)} must be >= 1")
 
 
+def _q_np(params, idx) -> np.ndarray:
+    """Q-values of one input (ints in ``idx``: the active one-hot inputs) of a one-hidden-layer ReLU network
+    with numpy parameters (W1, b1, W2, b2): the first layer is a sum of W1's rows."""
+    W1, b1, W2, b2 = params
+    h = b1 + W1[idx[0]]
+    for i in idx[1:]:
+        h = h + W1[i]
+    return np.maximum(h, 0.0) @ W2 + b2
+
+
 class OneHotMLP:
     """Q-network with one hidden ReLU layer on one-hot inputs: ``q = relu(b1 + sum_k W1[i_k]) @ W2 + b2``
     (the first layer of a one-hot input is a sum of rows of W1). Parameters live in slices of one flat
@@ -118,11 +128,7 @@ class OneHotMLP:
 
     def q_np(self, idx) -> np.ndarray:
         """Q-values of one input (ints in ``idx``) in numpy, reading the live parameters."""
-        W1, b1, W2, b2 = self.np
-        h = b1 + W1[idx[0]]
-        for i in idx[1:]:
-            h = h + W1[i]
-        return np.maximum(h, 0.0) @ W2 + b2
+        return _q_np(self.np, idx)
 
     def td_backward(self, idx, q, pre, act, y) -> None:
         """Write d/dtheta of mean_b (q[b, act[b]] - y[b])^2 into the gradient slices."""
@@ -197,11 +203,7 @@ class OneHotMLPSeeds:
 
     def q_np(self, k: int, idx) -> np.ndarray:
         """Q-values of one input (ints in ``idx``) of seed ``k`` in numpy, reading the live parameters."""
-        W1, b1, W2, b2 = self.np[k]
-        h = b1 + W1[idx[0]]
-        for i in idx[1:]:
-            h = h + W1[i]
-        return np.maximum(h, 0.0) @ W2 + b2
+        return _q_np(self.np[k], idx)
 
     def td_backward(self, idx, q, pre, act, y) -> None:
         """Per seed, write d/dtheta of mean_b (q[b, act[b]] - y[b])^2 into the gradient rows."""
