@@ -164,12 +164,11 @@ def test_cli_several_seeds_writes_one_file_per_seed(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["seed1.parquet", "seed3.parquet"]
-    params = TINY_DIAYN
     for seed in (1, 3):
         assert set(pd.read_parquet(tmp_path / f"seed{seed}.parquet")["seed"]) == {seed}
     # the batch's seed-1 table is seed 1's run alone
     assert pd.read_parquet(tmp_path / "seed1.parquet")["return"].tolist() == \
-        E.train("diayn", 1, params)["return"].tolist()
+        E.train("diayn", 1, TINY_DIAYN)["return"].tolist()
     # one CPU-time line per seed (hrlmeta plan --calibrate reads them)
     assert r.stdout.count("CPU-s") == 2
 

@@ -159,13 +159,11 @@ def main(argv: list[str]) -> dict:
         c = M.MamlConfig(**{**cfg.__dict__, "hidden": (w, w)})
         r = time_variants(env, c, a.width_repeats, device=a.device)
         sweep.append({"width": w, **r["s_per_meta_iter"], "ratio": r["ratio"]})
-    chapter_env = Nav2D(goal_low=-10, goal_high=10, action_bound=1e9, action_scale=0.5, horizon=50,
-                        success_tol=0.5 / 2**0.5)
-    chapter_cfg = M.MamlConfig(**{**cfg.__dict__, "hidden": (64, 64), "n_tasks": 10, "n_traj": 1})
-    if a.quick:  # the listing's shape at tiny sizes
-        chapter_env = Nav2D(goal_low=-10, goal_high=10, action_bound=1e9, action_scale=0.5, horizon=20,
-                            success_tol=0.5 / 2**0.5)
-        chapter_cfg = M.MamlConfig(**{**cfg.__dict__, "n_tasks": 4, "n_traj": 1})
+    # the listing's shape (--quick: at tiny sizes)
+    chapter_env = Nav2D(goal_low=-10, goal_high=10, action_bound=1e9, action_scale=0.5,
+                        horizon=20 if a.quick else 50, success_tol=0.5 / 2**0.5)
+    chapter_cfg = M.MamlConfig(**{**cfg.__dict__, "hidden": cfg.hidden if a.quick else (64, 64),
+                                  "n_tasks": 4 if a.quick else 10, "n_traj": 1})
     chapter = time_variants(chapter_env, chapter_cfg, a.repeats, device=a.device)
     return {
         "config": {
