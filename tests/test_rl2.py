@@ -73,6 +73,49 @@ def test_stepwise_cell_equals_sequence_gru():
         torch.testing.assert_close(v, V[t])
 
 
+@pytest.mark.parametrize("zero_h0", [True, False])
+def test_gru_sequence_gradient_is_exact(zero_h0):
+    """GRUSequence's hand-written BPTT against finite differences (float64), for a trial start (h_0 = 0,
+    whose recurrent product is skipped) and a carried state, including the gradients of X and h_0."""
+    torch.manual_seed(4)
+    p = rl2.RL2Policy(obs_dim=3, n_actions=4, hidden=6).double()
+    X = torch.randn(7, 5, p.in_dim, dtype=torch.double, requires_grad=True)
+    h0 = (torch.zeros if zero_h0 else torch.randn)(5, 6, dtype=torch.double).requires_grad_(not zero_h0)
+    args = (X, h0, *p._gru_weights()) if not zero_h0 else (X, *p._gru_weights())
+    f = (lambda X, h0, *w: rl2.GRUSequence.apply(X, h0, *w)) if not zero_h0 else \
+        (lambda X, *w: rl2.GRUSequence.apply(X, h0, *w))
+    assert torch.autograd.gradcheck(f, args)
+
+
+def test_fused_sequence_pass_equals_step_loop_and_nn_gru():
+    """At the default sizes (64 units, MDP inputs, 100 steps, 32 trials), the update's
+    forward gives the rollout's per-step gru_cell log-probabilities and values to 1e-6, and the same
+    parameter gradients as autograd through nn.GRU (to float rounding)."""
+    torch.manual_seed(5)
+    p = rl2.RL2Policy(obs_dim=10, n_actions=5, hidden=64)
+    B = 32
+    X = torch.randn(100, B, p.in_dim, generator=torch.Generator().manual_seed(6))
+    A = torch.randint(0, 5, (100, B), generator=torch.Generator().manual_seed(7))
+    logits, v = p.forward_seq(X)
+    logp = rl2.log_softmax(logits).gather(2, A[:, :, None]).squeeze(2)
+    with torch.no_grad():
+        h, steps_logp, steps_v = p.initial_state(B), [], []
+        for t in range(100):
+            lo, vt, h = p.step(X[t], h)
+            steps_logp.append(rl2.log_softmax(lo).gather(1, A[t, :, None]).squeeze(1))
+            steps_v.append(vt)
+    torch.testing.assert_close(logp.detach(), torch.stack(steps_logp), atol=1e-6, rtol=0)
+    torch.testing.assert_close(v.detach(), torch.stack(steps_v), atol=1e-6, rtol=0)
+    out_ref, _ = p.gru(X, p.initial_state(B))
+    l_ref, v_ref = p.heads(out_ref)
+    loss = lambda lo, va: (lo.sin() * 3).sum() + (va.cos() * 2).sum()  # noqa: E731
+    params = list(p.parameters())
+    g = torch.autograd.grad(loss(logits, v), params)
+    g_ref = torch.autograd.grad(loss(l_ref, v_ref), params)
+    for a, b in zip(g, g_ref):
+        assert (a - b).abs().max() <= 1e-5 * b.abs().max()
+
+
 def test_recorded_logp_and_values_match_the_update_forward():
     """Old log-probabilities and values stored by the rollout equal a fresh forward pass of the update,
     so the PPO ratio is exactly 1 before the first gradient step."""

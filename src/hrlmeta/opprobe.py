@@ -203,6 +203,57 @@ def op_gru_sequence_backward():
     return (out, hN, *g)
 
 
+def op_rl2_gru_numpy_blas():
+    """RL²: the rollout's gru_cell and GRUSequence's forward and hand-written backward (products in numpy's
+    OpenBLAS through hrlmeta.blas; MDPs: 128 trials x 100 steps), heads, gradients."""
+    import torch
+
+    from .algos import rl2
+
+    H, I = RL2_HIDDEN, RL2_MDP_IN
+    w_ih, w_hh = _t((3 * H, I), 160, -0.125, 0.125, grad=True), _t((3 * H, H), 161, -0.125, 0.125, grad=True)
+    b_ih, b_hh = _t((3 * H,), 162, -0.125, 0.125, grad=True), _t((3 * H,), 163, -0.125, 0.125, grad=True)
+    x = _t((100, RL2_MDP_BATCH, I), 170)
+    with torch.no_grad():
+        h, hs = torch.zeros(RL2_MDP_BATCH, H), []
+        for t in range(10):
+            h = rl2.gru_cell(x[t], h, w_ih.t(), w_hh.t(), b_ih, b_hh)
+            hs.append(h)
+    out = rl2.GRUSequence.apply(x, torch.zeros(RL2_MDP_BATCH, H), w_ih, w_hh, b_ih, b_hh)
+    loss = (out * _t(out.shape, 171)).sum()
+    g = torch.autograd.grad(loss, [w_ih, w_hh, b_ih, b_hh])
+    return (torch.stack(hs), out.detach(), *g)
+
+
+def op_maml_mlp_numpy_blas_second_order():
+    """MAML: the policy MLP's products in numpy's OpenBLAS (hrlmeta.blas.matmul), per-task adapted
+    weights, a second-order meta-gradient and a forward-mode product (nav2d sizes, 20 tasks x 400 rows)."""
+    import torch
+
+    from . import blas
+
+    ps = [p.requires_grad_(True) for p in _mlp_params((2, 100, 100, 2), 180)]
+    x = _t((20, 400, 2), 181)
+
+    def f(params, rows):
+        h = rows
+        for i in range(0, len(params), 2):
+            b = params[i + 1]
+            h = blas.matmul(h, params[i]) + (b.unsqueeze(-2) if b.dim() > 1 else b)
+            if i + 2 < len(params):
+                h = torch.relu(h)
+        return h
+
+    inner = (f([p.expand(20, *p.shape) for p in ps], x) ** 2).mean()
+    grads = torch.autograd.grad(inner, ps, create_graph=True)
+    adapted = [p - 0.1 * g for p, g in zip(ps, grads)]
+    outer = (f(adapted, x) * _t((20, 400, 2), 182)).mean()
+    meta = torch.autograd.grad(outer, ps)
+    _, jv = torch.func.jvp(lambda w: f([w] + [p.detach() for p in ps[1:]], x),  # noqa: B023
+                           (ps[0].detach(),), (_t(ps[0].shape, 183),))
+    return (*meta, jv)
+
+
 def op_log_softmax_categorical():
     """RL²'s written-out log-softmax, torch.log_softmax / softmax (DIAYN discriminator, CartPole), gather."""
     import torch

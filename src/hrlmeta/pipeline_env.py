@@ -48,6 +48,10 @@ PINNED: dict[str, str] = {
     # on AMD Zen, SkylakeX / Cooperlake / SapphireRapids kernels on AVX-512 Intel): the Haswell kernels
     # everywhere. Read when numpy loads.
     "OPENBLAS_CORETYPE": "Haswell",
+    # ... on one thread: OpenBLAS splits a float32 product differently with more threads, and the bits
+    # change (measured: the probe's rl2_gru_numpy_blas and maml_mlp_numpy_blas_second_order differ between
+    # 1 and 2 threads). The torch agents' products run there (hrlmeta.blas), and jobs run side by side.
+    "OPENBLAS_NUM_THREADS": "1",
 }
 # Not pinned, because measured to make no difference: numba's target CPU (the tabular agents compile
 # without fastmath, so LLVM neither contracts a*b+c into FMA nor reorders sums; host, "haswell" and
@@ -98,6 +102,12 @@ def configure_torch(threads: int | None = None) -> None:
         torch.set_num_threads(int(threads))
     torch.use_deterministic_algorithms(True)
     if pinning_enabled():
+        if os.environ.get("OPENBLAS_NUM_THREADS") != PINNED["OPENBLAS_NUM_THREADS"]:
+            raise RuntimeError(
+                f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')!r}, not the pinned "
+                f"{PINNED['OPENBLAS_NUM_THREADS']!r}: numpy loaded before hrlmeta.pipeline_env.pin_numerics() "
+                "could pin it, and the torch agents' products (hrlmeta.blas) change their bits with the thread "
+                "count. Import hrlmeta before numpy (or set HRLMETA_PIN_NUMERICS=0 to accept other results).")
         want = _TORCH_CAPABILITY.get(PINNED["ATEN_CPU_CAPABILITY"])
         got = torch.backends.cpu.get_cpu_capability()
         if want is not None and got != want:

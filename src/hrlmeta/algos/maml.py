@@ -71,6 +71,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .. import blas
 from ..envs.nav2d import Nav2D
 
 Params = dict[str, torch.Tensor]
@@ -160,7 +161,7 @@ def policy_mean(params: Params, obs: torch.Tensor) -> torch.Tensor:
     x = obs
     L = n_layers(params)
     for i in range(L):
-        x = x @ params[f"W{i}"] + _row(params[f"b{i}"], 1)
+        x = blas.matmul(x, params[f"W{i}"]) + _row(params[f"b{i}"], 1)
         if i < L - 1:
             x = torch.relu(x)
     return x
