@@ -66,3 +66,36 @@ def test_cli_prints_json_plan_for_the_paper_scale():
     assert set(out["plan"]) == {e for e, b in cfg["experiments"].items() if b.get("enabled", True)}
     assert out["total_cpu_hours"] == pytest.approx(sum(r["cpu_hours"] for r in out["plan"].values()), abs=0.01)
     assert all(isinstance(r["jobs"], int) and r["jobs"] > 0 for r in out["plan"].values())
+
+
+def test_marginal_rate_bench_writes_rates_and_keeps_the_rest(tmp_path, monkeypatch):
+    """`bench marginal_rate` trains one seed at two sizes, prices both with the experiment's cost units, and
+    --write merges the marginal rate (with how it was measured) into a costs file without dropping other
+    entries; a later whole-run calibration of other experiments keeps that note. The CPU clock is replaced
+    by a fixed sequence (1 CPU-s for the first run, 2 for the second), so the rate is known exactly."""
+    import types
+
+    import yaml
+
+    from hrlmeta import plan
+    from hrlmeta.bench import marginal_rate
+
+    ticks = iter([0.0, 1.0, 10.0, 12.0])
+    monkeypatch.setattr(marginal_rate, "time", types.SimpleNamespace(process_time=lambda: next(ticks)))
+    costs = tmp_path / "costs.yaml"
+    costs.write_text("# header kept\nexperiments:\n  taxi_maxq:\n    cpu_s_per_unit: {flat_q: 1.0e-06}\n")
+    out = marginal_rate.main(["--experiment", "chain_hdqn", "--algos", "q_learning", "--param", "n_episodes",
+                              "--values", "100", "200", "--configfile", "config/smoke.yaml", "--set", "final_episodes=50", "--write",
+                              "--costs", str(costs)])
+    r = out["algos"]["q_learning"]
+    assert r["units"] == [100, 200] and r["cpu_s"] == [1.0, 2.0]
+    assert r["marginal_cpu_s_per_unit"] == pytest.approx(1.0 / 100)
+    doc = yaml.safe_load(costs.read_text())
+    assert costs.read_text().startswith("# header kept")
+    assert doc["experiments"]["taxi_maxq"]["cpu_s_per_unit"] == {"flat_q": 1.0e-06}
+    entry = doc["experiments"]["chain_hdqn"]
+    assert entry["cpu_s_per_unit"]["q_learning"] == pytest.approx(0.01)
+    assert "--values 100 200" in entry["marginal_rate"]["command"]
+    merged = plan.merge_costs(doc, {"experiments": {"taxi_maxq": {"cpu_s_per_unit": {"flat_q": 2.0e-06}}}})
+    assert merged["experiments"]["chain_hdqn"]["marginal_rate"] == entry["marginal_rate"]
+    assert merged["experiments"]["chain_hdqn"]["cpu_s_per_unit"]["q_learning"] == pytest.approx(0.01)

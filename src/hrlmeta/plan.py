@@ -157,6 +157,8 @@ def merge_costs(old: dict, new: dict) -> dict:
         out["experiments"][exp] = {
             k: {**o.get(k, {}), **n.get(k, {})} for k in ("cpu_s_per_unit", "seeds_measured")
         }
+        if "marginal_rate" in o and not n:   # rates measured by `bench marginal_rate` stay with their note
+            out["experiments"][exp]["marginal_rate"] = o["marginal_rate"]
     return out
 
 
