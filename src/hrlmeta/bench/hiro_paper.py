@@ -13,7 +13,9 @@ paper's parameters except its length and evaluation schedule:
 - extrapolated CPU per seed = marginal x ``total_steps`` + round x (``total_steps / every_steps`` + 1).
 
 The replay memory grows during the run, but an update samples a fixed minibatch, so the per-step cost does
-not depend on how full it is; the extrapolation is linear in steps.
+not depend on how full it is; the extrapolation is linear in steps. The higher level updates (and HIRO
+relabels) only once its replay holds a minibatch: ``c x batch_size x n_envs`` = 1000 steps at the paper's
+settings, so ``S`` must be at least that (checked); shorter runs would leave the manager's cost out.
 
 ``python -m hrlmeta.bench hiro_paper [--steps S] [--algos ...]``
 """
@@ -33,7 +35,7 @@ def _cpu(fn) -> float:
 
 def main(argv: list[str]) -> dict:
     p = argparse.ArgumentParser(prog="python -m hrlmeta.bench hiro_paper", description=__doc__.split("\n")[0])
-    p.add_argument("--steps", type=int, default=2500, help="S (a multiple of the 500-step episode)")
+    p.add_argument("--steps", type=int, default=1500, help="S (a multiple of the 500-step episode)")
     p.add_argument("--algos", nargs="*", default=None)
     a = p.parse_args(argv)
     from .. import plan
@@ -51,6 +53,10 @@ def main(argv: list[str]) -> dict:
     total = int(paper["train"]["total_steps"])
     every = int(paper["eval"]["every_steps"])
     S = int(a.steps)
+    warm = int(paper.get("hiro", {}).get("c", 10)) * int(paper["td3"].get("batch_size", 100)) * int(paper["train"]["n_envs"])
+    if S < warm:
+        raise SystemExit(f"--steps {S}: below {warm} steps the higher level has not yet filled a minibatch, so its "
+                         "updates (and HIRO's relabelling) would be missing from the measured interval")
     out = {"steps": S, "paper_total_steps": total, "paper_eval_every": every, "threads": 1, "algos": {}}
     for algo in a.algos or exp["algos"]:
         def run(steps, ev_every):
