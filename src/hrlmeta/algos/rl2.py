@@ -123,8 +123,8 @@ def gru_cell(x: torch.Tensor, h: torch.Tensor, w_ih_t: torch.Tensor, w_hh_t: tor
     """One GRU step without autograd, the operations of :class:`GRUSequence`'s forward (PyTorch's gate
     layout r, z, n): x (B, I), h (B, H), transposed weights w_ih_t (I, 3H), w_hh_t (H, 3H) -> new h."""
     H = h.shape[1]
-    gi = blas.addmm_(x.new_empty(x.shape[0], 3 * H), x, w_ih_t, b_ih)
-    gh = blas.addmm_(x.new_empty(x.shape[0], 3 * H), h, w_hh_t, b_hh)
+    gi = blas.mm(x, w_ih_t).add_(b_ih)
+    gh = blas.mm(h, w_hh_t).add_(b_hh)
     rz = torch.add(gi[:, : 2 * H], gh[:, : 2 * H]).sigmoid_()
     n = torch.addcmul(gi[:, 2 * H :], rz[:, :H], gh[:, 2 * H :]).tanh_()
     return torch.lerp(n, h, rz[:, H:])

@@ -23,3 +23,17 @@ def median_time(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> 
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def median_cpu_time(fn, repeats: int = 5, warmup: int = 1) -> float:
+    """Median CPU time (``time.process_time``) of ``fn()`` over ``repeats`` calls after ``warmup`` calls."""
+    import statistics
+
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        fn()
+        times.append(time.process_time() - t0)
+    return statistics.median(times)

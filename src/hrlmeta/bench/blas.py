@@ -15,22 +15,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import numpy as np
 import torch
 
 from .. import blas
-
-
-def _cpu_time(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.process_time()
-        fn()
-        times.append(time.process_time() - t0)
-    return statistics.median(times)
+from . import median_cpu_time
 
 
 def _interleaved(make, repeats: int) -> dict:
@@ -39,7 +29,7 @@ def _interleaved(make, repeats: int) -> dict:
     for _ in range(repeats):
         for name in ("torch", "numpy"):
             with blas.backend(name):
-                out[name].append(_cpu_time(make(name), 1))
+                out[name].append(median_cpu_time(make(name), repeats=1, warmup=1))
     t, n = statistics.median(out["torch"]), statistics.median(out["numpy"])
     return {"mkl_compatible_s": t, "openblas_s": n, "speedup": t / n}
 

@@ -18,24 +18,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 
 import numpy as np
 
-from . import median_time
-
-
-def median_cpu_time(fn, repeats: int = 5, warmup: int = 1) -> float:
-    """Median CPU time (``time.process_time``) of ``fn()`` over ``repeats`` calls after ``warmup`` calls."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.process_time()
-        fn()
-        times.append(time.process_time() - t0)
-    return statistics.median(times)
+from . import median_cpu_time, median_time
 
 
 class ReferenceMAXQQ:
