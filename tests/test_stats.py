@@ -87,3 +87,37 @@ def test_side_of_a_failure():
     assert stats.side(6, 7, 3, 5) == "above" and stats.side(1, 2, 3, 5) == "below"
     assert stats.side(0.1, 0.2, None, 0.05) == "above" and stats.side(3.5, 4, 3, 5) == ""
     assert stats.side(2, 4, 3, 5) == ""
+
+
+def test_median_ratio_closed_form_and_per_column_bootstrap():
+    """Ratio of the two columns' medians; each column's runs are resampled on their own (two agents'
+    independent seeds); +inf = censored run."""
+    x = np.array([[4.0, 1.0], [6.0, 2.0], [8.0, 3.0]])
+    assert stats.get_statistic("median_ratio")(x[None])[0] == 3.0
+    assert stats.get_statistic("iqm_ratio")(x[None])[0] == 3.0  # 3 runs: the IQM keeps the middle one
+    inf = np.inf
+    cens = np.array([[inf, 1.0], [inf, 2.0], [8.0, 3.0]])
+    assert stats.get_statistic("median_ratio")(cens[None])[0] == inf
+    both = np.array([[inf, inf], [inf, inf], [8.0, 3.0]])
+    assert np.isnan(stats.get_statistic("median_ratio")(both[None])[0])
+    # the bootstrap draws rows per column independently: every replicate's column 0 median is one of
+    # column 0's values, and the CI of a ratio whose columns are constant is that ratio exactly
+    est, lo, hi = stats.stratified_bootstrap_ci(np.array([[6.0, 2.0]] * 5), "median_ratio", reps=200, seed=1)
+    assert (est, lo, hi) == (3.0, 3.0, 3.0)
+    # undefined replicates (both medians censored) widen the CI to [0, inf] rather than vanishing
+    est, lo, hi = stats.stratified_bootstrap_ci(both, "median_ratio", reps=500, seed=2)
+    assert np.isnan(est) and lo == 0.0 and hi == inf
+    assert stats.verdict(lo, hi, 2, 3) == "inconclusive"
+    with pytest.raises(ValueError, match=r"\(runs, 2\)"):
+        stats.get_statistic("median_ratio")(np.ones((1, 4, 3)))
+
+
+def test_percentile_ci_keeps_infinity_and_equals_numpy_on_finite():
+    rng = np.random.default_rng(0)
+    b = rng.normal(size=101)
+    a = (1 - 0.95) / 2  # as the bootstrap computes it
+    assert stats.percentile_ci(b, 0.95) == tuple(float(v) for v in np.quantile(b, [a, 1 - a]))
+    b = np.r_[np.arange(10.0), [np.inf] * 10]
+    lo, hi = stats.percentile_ci(b, 0.95)
+    assert lo == pytest.approx(0.475) and hi == np.inf  # numpy: NaN (inf - inf) at the upper end
+    assert all(np.isnan(stats.percentile_ci(np.r_[b, np.nan], 0.95)))  # NaN: undefined for non-ratios

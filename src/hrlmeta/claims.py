@@ -114,7 +114,8 @@ class Samples:
     """What a claim is decided on.
 
     ``values``: per-seed scores shaped (runs, tasks) -- or (runs,) for a single stratum.
-    ``statistic``: ``iqm``, ``mean`` or ``median`` (see :mod:`hrlmeta.stats`).
+    ``statistic``: ``iqm``, ``mean`` or ``median``; for (runs, 2) values also ``median_ratio`` / ``iqm_ratio``
+    (column 0 over column 1, each column resampled on its own; see :mod:`hrlmeta.stats`).
     ``note``: how the values were computed, anything censored or excluded (goes in the report).
     ``budget``: our training budget in the unit of the claim's ``paper_budget`` (see module doc).
     ``extra``: anything else; ``extra["cost_s"]`` = measured seconds one seed spent on ``budget``.

@@ -37,7 +37,74 @@ def median(samples: np.ndarray) -> np.ndarray:
     return np.median(_flat(np.asarray(samples, dtype=float)), axis=-1)
 
 
-STATISTICS: dict[str, Statistic] = {"iqm": iqm, "mean": mean, "median": median}
+def _two_columns(samples: np.ndarray, name: str) -> np.ndarray:
+    x = np.asarray(samples, dtype=float)
+    if x.ndim < 2 or x.shape[-1] != 2:
+        raise ValueError(f"statistic {name!r} needs scores shaped (runs, 2) (a numerator and a denominator "
+                         f"column, e.g. two agents), got {x.shape}")
+    return x
+
+
+def median_ratio(samples: np.ndarray) -> np.ndarray:
+    """Ratio of the two columns' medians over runs: median(col 0) / median(col 1), for scores shaped
+    (runs, 2). The stratified bootstrap resamples each column's runs independently, so the two columns may
+    be two agents' independent seeds (not pairs). +inf marks a censored run (never reached within the
+    budget): the median is an order statistic, exact while fewer than half of a column's runs are censored;
+    inf / finite = inf, finite / inf = 0, and a ratio of two censored medians is undefined (NaN)."""
+    x = _two_columns(samples, "median_ratio")
+    m = np.median(x, axis=-2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return m[..., 0] / m[..., 1]
+
+
+def iqm_ratio(samples: np.ndarray) -> np.ndarray:
+    """As :func:`median_ratio` with each column's interquartile mean (infinite as soon as a censored run
+    falls in a column's middle half)."""
+    x = np.sort(_two_columns(samples, "iqm_ratio"), axis=-2)
+    n = x.shape[-2]
+    lo = int(np.floor(0.25 * n))
+    with np.errstate(invalid="ignore"):
+        m = x[..., lo : n - lo, :].mean(axis=-2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return m[..., 0] / m[..., 1]
+
+
+STATISTICS: dict[str, Statistic] = {"iqm": iqm, "mean": mean, "median": median, "median_ratio": median_ratio,
+                                    "iqm_ratio": iqm_ratio}
+
+
+#: statistics whose value is a ratio of two non-negative column summaries (undefined = NaN when both are
+#: censored): an undefined bootstrap replicate could be any ratio, so the CI counts it as 0 for its lower
+#: end and +inf for its upper end (conservative)
+RATIOS = frozenset({"median_ratio", "iqm_ratio"})
+
+
+def _quantile(x: np.ndarray, q: float) -> float:
+    """Linear-interpolation quantile (numpy's default) that keeps +-inf: between two equal infinite order
+    statistics the quantile is that infinity (numpy gives NaN there: inf - inf)."""
+    s = np.sort(x)
+    pos = q * (len(s) - 1)
+    i = int(np.floor(pos))
+    a, b = s[i], s[min(i + 1, len(s) - 1)]
+    t = pos - i
+    if t == 0 or a == b:
+        return float(a)
+    return float(a + (b - a) * t)
+
+
+def percentile_ci(boot: np.ndarray, confidence: float, statistic: str | None = None) -> tuple[float, float]:
+    """Percentile CI of bootstrap replicates. Finite replicates: exactly ``np.quantile(..., "linear")``.
+    Infinite replicates (censored runs counted as +inf) keep their infinity; NaN replicates make the CI
+    undefined (NaN), except for :data:`RATIOS`, where they count as 0 (lower end) and +inf (upper end)."""
+    alpha = (1 - confidence) / 2
+    boot = np.asarray(boot, dtype=float)
+    if np.isfinite(boot).all():
+        lo, hi = np.quantile(boot, [alpha, 1 - alpha], method="linear")
+        return float(lo), float(hi)
+    nan = np.isnan(boot)
+    if nan.any() and statistic not in RATIOS:
+        return float("nan"), float("nan")
+    return _quantile(np.where(nan, 0.0, boot), alpha), _quantile(np.where(nan, np.inf, boot), 1 - alpha)
 
 
 def get_statistic(name: str) -> Statistic:
@@ -78,10 +145,8 @@ def stratified_bootstrap_ci(
         b = min(chunk, reps - start)
         idx = rng.integers(0, runs, size=(b, runs, tasks))
         boot[start : start + b] = stat(x[idx, cols])
-    alpha = (1 - confidence) / 2
-    with np.errstate(invalid="ignore"):
-        lo, hi = np.quantile(boot, [alpha, 1 - alpha], method="linear")
-    return est, float(lo), float(hi)
+    lo, hi = percentile_ci(boot, confidence, statistic if isinstance(statistic, str) else None)
+    return est, lo, hi
 
 
 def bootstrap_many(
@@ -122,7 +187,6 @@ def bootstrap_many(
         if k == len(uniq):
             uniq.append(x)
         groups.setdefault(x.shape, {}).setdefault(k, []).append(i)
-    alpha = (1 - confidence) / 2
     for (runs, tasks), members in groups.items():
         rng = np.random.default_rng(seed)
         cols = np.arange(tasks)
@@ -138,8 +202,7 @@ def bootstrap_many(
         for k, idx_list in members.items():
             for st in stats_of[k]:
                 est = float(get_statistic(st)(uniq[k][None])[0])
-                with np.errstate(invalid="ignore"):
-                    lo, hi = np.quantile(boot[(k, st)], [alpha, 1 - alpha], method="linear")
+                lo, hi = percentile_ci(boot[(k, st)], confidence, st)
                 for i in idx_list:
                     if statistics[i] == st:
                         out[i] = (est, float(lo), float(hi))

@@ -453,8 +453,10 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
                      f"({int(cens.sum())}/{len(cens)} censored) |")
     lines += ["", "What the verdicts mean: `hiro_vs_flat` and `hiro_correction_matters` compare per-seed success "
               "AUCs (mean over the three goals), which are defined and informative even where an agent never "
-              "reaches the far goal; `hiro_vs_feudal_sample_efficiency` compares steps to 50% mean success, with "
-              "runs that never get there censored at the budget (the note counts them); `hiro_vs_feudal_stability` "
+              "reaches the far goal; `hiro_vs_feudal_sample_efficiency` compares the two agents' median steps to 50% "
+              "mean success over all their seeds (a run that never gets there counts as slower than any that does; "
+              "an agent whose median is censored leaves the ratio undefined, so the verdict is inconclusive, and the "
+              "note counts the censored runs); `hiro_vs_feudal_stability` "
               "compares across-seed spreads of the AUC. Each claim's robustness block repeats it on (0, 8) alone. "
               "`feudal` is the HIRO paper's FuN transition-PG and FuN cos-similarity modifications together "
               "(App. D.1), without the learned representation.",

@@ -45,31 +45,37 @@ def success_difference(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
 
 
 @MEASURES.register("sample_efficiency", {"goal": COMMON["goal"],
-                                         "threshold": {"type": "number", "minimum": 0, "maximum": 1},
-                                         "censor": {"enum": ["budget", "inf"]}})
+                                         "threshold": {"type": "number", "minimum": 0, "maximum": 1}})
 def sample_efficiency(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
-    """Per seed: env steps until the success rate first reaches ``threshold``, FeUdal-style / HIRO; runs
-    that never reach it are censored at the budget + one evaluation interval (or infinity)."""
-    sc = schedule(params)
+    """FeUdal-style's over HIRO's environment steps until the success rate first reaches ``threshold``, as a
+    ratio of the two agents' medians over their seeds (statistic ``median_ratio`` or ``iqm_ratio``).
+
+    Values are shaped (runs, 2): column 0 FeUdal, column 1 HIRO, each agent's seeds independent (the
+    stratified bootstrap resamples each column on its own), so every seed of both agents counts. A run
+    that never reaches the threshold is censored: +inf (slower than any finite run), which the median
+    handles exactly while fewer than half an agent's runs are censored; a ratio of two censored medians
+    is undefined (NaN: inconclusive)."""
     budget = _budget(table)
     thr = float(cp.get("threshold", 0.5))
     goal = cp.get("goal", "mean")
-    mode = cp.get("censor", "budget")
-    cval = (budget or 0.0) + sc["every"] if mode == "budget" else math.inf
-    f, fc = steps_to_threshold(table, "feudal", thr, cval, goal)
-    h, hc = steps_to_threshold(table, "hiro", thr, cval, goal)
-    f, h = _paired(f, h)
-    fc, hc = fc[f.index], hc[h.index]
-    both = fc & hc
-    ratio = (f / h)[~both]
+    f, fc = steps_to_threshold(table, "feudal", thr, math.inf, goal)
+    h, hc = steps_to_threshold(table, "hiro", thr, math.inf, goal)
+    n = min(len(f), len(h))
+    if len(f) != len(h):  # columns must have equal length: the first n seeds of each (sorted)
+        f, fc, h, hc = f.sort_index()[:n], fc.sort_index()[:n], h.sort_index()[:n], hc.sort_index()[:n]
+    values = np.column_stack([f.to_numpy(), h.to_numpy()]) if n else np.empty((0, 2))
+
+    def med(x: pd.Series, c: pd.Series) -> str:
+        return "censored" if c.mean() >= 0.5 else f"{np.median(x):.0f}"
+
     return Samples(
-        ratio.to_numpy(), statistic="iqm", n_seeds=int(len(ratio)), budget=budget,
-        note=f"per seed: env steps until the success rate on {_goal_label(goal)} first reaches {thr}, FeUdal-style / "
-             f"HIRO; censored runs (never reached within {budget:.0f} steps) count as "
-             + ("budget + one evaluation interval (a censored FeUdal run gives a lower bound on the ratio)"
-                if mode == "budget" else "infinity")
-             + f"; censored: FeUdal {int(fc.sum())}/{len(fc)}, HIRO {int(hc.sum())}/{len(hc)}; "
-             f"{int(both.sum())} seed(s) censored for both dropped (no information)")
+        values, statistic="median_ratio", n_seeds=n, budget=budget,
+        note=f"env steps until the success rate on {_goal_label(goal)} first reaches {thr}: FeUdal-style's median "
+             f"over its seeds / HIRO's; each agent's {n} seeds resampled on their own (not paired); a run that "
+             f"never reaches it within {budget:.0f} steps is censored (+inf; an agent's median is then exact while "
+             f"fewer than half its runs are censored, a ratio of two censored medians is undefined); censored: "
+             f"FeUdal {int(fc.sum())}/{len(fc)}, HIRO {int(hc.sum())}/{len(hc)}; medians: FeUdal {med(f, fc)}, "
+             f"HIRO {med(h, hc)}")
 
 
 @MEASURES.register("stability", COMMON)
