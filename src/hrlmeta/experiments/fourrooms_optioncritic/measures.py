@@ -18,7 +18,7 @@ def terminations(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
     """Per seed: mean final termination probability near a hallway over the same elsewhere; strata = agents."""
     budget = float(params["n_episodes"])
     radius = int(cp.get("radius", params["doorway_radius"]))
-    agents = [a for a in cp.get("agents", ["option_critic_4"]) if a in set(table["algo"])]
+    agents = [a for a in cp.get("agents", ["option_critic_4"]) if a in set(table["algo"].unique())]
     cols = [termination_ratio(table, params, a, radius) for a in agents]
     mat = pd.concat(cols, axis=1).dropna() if cols else pd.DataFrame()
     note = (f"per seed: mean final termination probability over options x cells within {radius} move(s) "

@@ -15,7 +15,7 @@ COMMON = {"algo": {"type": "string"},
 
 
 def _common(table: pd.DataFrame, params: dict, cp: dict):
-    lays = [l for l in cp.get("layouts", layouts(params)) if l in set(table["layout"])]
+    lays = [l for l in cp.get("layouts", layouts(params)) if l in set(table["layout"].unique())]
     mode = cp.get("eval_mode", EVAL_MODE)
     total = int(params.get("agent", {}).get("total_steps", 50000))
     return lays, mode, total

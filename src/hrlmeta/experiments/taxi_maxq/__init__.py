@@ -210,13 +210,39 @@ def _criterion(params: dict, claim_params: dict | None = None) -> dict:
     return crit
 
 
-def criterion_table(table: pd.DataFrame, params: dict, crit: dict | None = None) -> pd.DataFrame:
-    """Steps-to-criterion per (algo, seed, variant): columns algo, seed, variant, stc, censored, reference."""
+#: per-run arrays of the last tables analysed (id -> (weak reference, runs)): the claims' robustness
+#: specifications ask for many criteria of the same 8M-row table, and grouping it is what costs
+_RUNS: dict = {}
+
+
+def _runs(table: pd.DataFrame) -> dict:
+    """{(algo, seed, variant): {column: numpy array in episode order}} of a run table, grouped once per
+    table (cached while the table lives)."""
+    hit = _RUNS.get(id(table))
+    if hit is not None and hit[0]() is table and hit[1] == len(table):
+        return hit[2]
+    cols = [c for c in table.columns if c in ("episode", "cum_steps", "return") or c.endswith("_return")]
+    runs = {}
+    for key, g in table[["algo", "seed", "variant", *cols]].groupby(["algo", "seed", "variant"], sort=True):
+        g = g.sort_values("episode")
+        runs[key] = {c: g[c].to_numpy() for c in cols}
+    import weakref
+
+    _RUNS.clear()
+    _RUNS[id(table)] = (weakref.ref(table), len(table), runs)
+    return runs
+
+
+def criterion_table(table: pd.DataFrame, params: dict, crit: dict | None = None,
+                    algos=None, variants=None) -> pd.DataFrame:
+    """Steps-to-criterion per (algo, seed, variant): columns algo, seed, variant, stc, censored, reference
+    (only the runs of ``algos`` / ``variants`` where given)."""
     crit = crit or params["criterion"]
     rows = []
-    for (algo, seed, variant), g in table.groupby(["algo", "seed", "variant"], sort=True):
-        g = g.sort_values("episode")
-        ref = float(g[f"{crit['reference']}_return"].iloc[0])
+    for (algo, seed, variant), g in _runs(table).items():
+        if (algos is not None and algo not in algos) or (variants is not None and variant not in variants):
+            continue
+        ref = float(g[f"{crit['reference']}_return"][0])
         stc, cens = steps_to_criterion(g["cum_steps"], g["return"], ref, float(crit["tolerance"]),
                                        int(crit["window"]), crit.get("rule", "first"))
         rows.append({"algo": algo, "seed": int(seed), "variant": variant, "stc": stc, "censored": cens,
@@ -235,8 +261,7 @@ def speedup_samples(table: pd.DataFrame, params: dict, baseline: str, agent: str
                     crit: dict | None = None) -> tuple[np.ndarray, dict]:
     """Per-seed ratio stc(baseline) / stc(agent), shaped (seeds, variants), and the censoring counts."""
     crit = crit or params["criterion"]
-    sub = table[table["algo"].isin([baseline, agent]) & table["variant"].isin(variants)]
-    ct = criterion_table(sub, params, crit)
+    ct = criterion_table(table, params, crit, algos={baseline, agent}, variants=set(variants))
     if ct.empty:
         return np.empty((0, len(variants))), {"censored": {}, "variants": []}
     piv = ct.pivot_table(index="seed", columns=["algo", "variant"], values="stc")
@@ -289,7 +314,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
 
     plt = setup()
     outdir = Path(outdir)
-    variants = [v for v in params["variants"] if v in set(table["variant"])]
+    variants = [v for v in params["variants"] if v in set(table["variant"].unique())]
     algos = present(table, ALGOS)
     labels = {a: LABELS[a] for a in algos}
     cf = curve_frame(table, params).dropna(subset=["value"])
@@ -360,7 +385,7 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
     lines += ["| variant | optimal | recursively optimal | random | " + " | ".join(
         f"{LABELS[a]}: steps to criterion / final exact return" for a in algos) + " |",
         "| --- | --- | --- | --- |" + " --- |" * len(algos)]
-    for v in [x for x in params["variants"] if x in set(table["variant"])]:
+    for v in [x for x in params["variants"] if x in set(table["variant"].unique())]:
         tv = table[table["variant"] == v]
         cells = []
         for a in algos:
