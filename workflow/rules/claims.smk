@@ -16,6 +16,8 @@ rule claims:
         "results/logs/claims.log",
     conda:
         "../envs/hrlmeta.yaml"
+    resources:
+        cpu_slots=1,
     params:
         tables=lambda wildcards, input: table_args(input.tables),
         cfg=config_json(),
@@ -41,6 +43,8 @@ rule claims_figures:
         "results/logs/claims_figures.log",
     conda:
         "../envs/hrlmeta.yaml"
+    resources:
+        cpu_slots=1,
     params:
         ids=" ".join(robustness_claim_ids()),
         cfg=config_json(),

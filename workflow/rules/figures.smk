@@ -21,6 +21,8 @@ for _experiment in EXPERIMENTS:
             f"results/logs/figures/{_experiment}.log",
         conda:
             "../envs/hrlmeta.yaml"
+        resources:
+            cpu_slots=1,
         params:
             experiment=_experiment,
             cfg=params_json(_experiment),

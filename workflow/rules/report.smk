@@ -19,6 +19,8 @@ rule report_md:
         "results/logs/report.log",
     conda:
         "../envs/hrlmeta.yaml"
+    resources:
+        cpu_slots=1,
     params:
         tables=lambda wildcards, input: table_args(input.tables),
         cfg=config_json(),

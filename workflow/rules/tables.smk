@@ -10,6 +10,8 @@ rule table:
         "results/logs/table/{experiment}.log",
     conda:
         "../envs/hrlmeta.yaml"
+    resources:
+        cpu_slots=1,
     params:
         runs=lambda wildcards: " ".join(run_paths(wildcards.experiment)),
     shell:

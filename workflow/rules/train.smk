@@ -19,12 +19,14 @@ rule train:
         "results/logs/train/{experiment}/{algo}/{chunk}.log",
     benchmark:
         "results/benchmarks/train/{experiment}/{algo}/{chunk}.tsv"
+    priority: train_priority
     conda:
         "../envs/hrlmeta.yaml"
     threads: lambda wildcards: exp_block(wildcards.experiment).get("threads", 1)
     resources:
         mem_mb=2000,
         runtime=lambda wildcards: train_runtime(wildcards),
+        cpu_slots=lambda wildcards, threads: threads,
     params:
         seeds=lambda wildcards: " ".join(map(str, chunk_seeds(wildcards))),
         cfg=lambda wildcards: params_json(wildcards.experiment),
@@ -46,6 +48,7 @@ rule seed_run:
     threads: lambda wildcards: exp_block(wildcards.experiment).get("threads", 1)
     resources:
         mem_mb=2000,
+        cpu_slots=lambda wildcards, threads: threads,
         runtime=lambda wildcards: job_minutes(
             config, wildcards.experiment, wildcards.algo, 1, COSTS, registry=registry
         ),
