@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...claims import Measures, Samples
+from ...tidy import present
 from . import LABELS, recovery_ratio, termination_ratio
 
 MEASURES = Measures()
@@ -18,7 +19,7 @@ def terminations(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
     """Per seed: mean final termination probability near a hallway over the same elsewhere; strata = agents."""
     budget = float(params["n_episodes"])
     radius = int(cp.get("radius", params["doorway_radius"]))
-    agents = [a for a in cp.get("agents", ["option_critic_4"]) if a in set(table["algo"].unique())]
+    agents = present(table, cp.get("agents", ["option_critic_4"]))
     cols = [termination_ratio(table, params, a, radius) for a in agents]
     mat = pd.concat(cols, axis=1).dropna() if cols else pd.DataFrame()
     note = (f"per seed: mean final termination probability over options x cells within {radius} move(s) "

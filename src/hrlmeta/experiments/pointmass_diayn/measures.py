@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...claims import Measures, Samples
+from ...tidy import present
 from . import EVAL_MODE, LABELS, _per_seed_layout, final_coverage, final_rows, layouts
 
 MEASURES = Measures()
@@ -15,7 +16,7 @@ COMMON = {"algo": {"type": "string"},
 
 
 def _common(table: pd.DataFrame, params: dict, cp: dict):
-    lays = [l for l in cp.get("layouts", layouts(params)) if l in set(table["layout"].unique())]
+    lays = present(table, cp.get("layouts", layouts(params)), "layout")
     mode = cp.get("eval_mode", EVAL_MODE)
     total = int(params.get("agent", {}).get("total_steps", 50000))
     return lays, mode, total

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ...claims import Measures, Samples
-from . import _budget, _goal_label, _paired, _score, schedule, steps_to_threshold
+from . import _budget, _goal_label, _paired, _score, median_steps, schedule, steps_to_threshold
 
 MEASURES = Measures()
 
@@ -66,7 +66,8 @@ def sample_efficiency(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
     values = np.column_stack([f.to_numpy(), h.to_numpy()]) if n else np.empty((0, 2))
 
     def med(x: pd.Series, c: pd.Series) -> str:
-        return "censored" if c.mean() >= 0.5 else f"{np.median(x):.0f}"
+        m = median_steps(x, c)
+        return "censored" if m is None else f"{m:.0f}"
 
     return Samples(
         values, statistic="median_ratio", n_seeds=n, budget=budget,

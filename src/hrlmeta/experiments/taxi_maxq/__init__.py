@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import json
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -226,8 +227,6 @@ def _runs(table: pd.DataFrame) -> dict:
     for key, g in table[["algo", "seed", "variant", *cols]].groupby(["algo", "seed", "variant"], sort=True):
         g = g.sort_values("episode")
         runs[key] = {c: g[c].to_numpy() for c in cols}
-    import weakref
-
     _RUNS.clear()
     _RUNS[id(table)] = (weakref.ref(table), len(table), runs)
     return runs
@@ -314,7 +313,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
 
     plt = setup()
     outdir = Path(outdir)
-    variants = [v for v in params["variants"] if v in set(table["variant"].unique())]
+    variants = present(table, params["variants"], "variant")
     algos = present(table, ALGOS)
     labels = {a: LABELS[a] for a in algos}
     cf = curve_frame(table, params).dropna(subset=["value"])
@@ -385,7 +384,7 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
     lines += ["| variant | optimal | recursively optimal | random | " + " | ".join(
         f"{LABELS[a]}: steps to criterion / final exact return" for a in algos) + " |",
         "| --- | --- | --- | --- |" + " --- |" * len(algos)]
-    for v in [x for x in params["variants"] if x in set(table["variant"].unique())]:
+    for v in present(table, params["variants"], "variant"):
         tv = table[table["variant"] == v]
         cells = []
         for a in algos:
