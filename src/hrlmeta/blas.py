@@ -138,7 +138,24 @@ def matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return torch.matmul(a, b)
     if not (a.requires_grad or b.requires_grad or _wrapped(a) or _wrapped(b) or _fwd_ad.__dict__["_current_level"] >= 0):
         return _MatMul.forward(a, b)        # nothing to differentiate (rollouts): skip the autograd node
-    return _MatMul.apply(a, b)
+    if _wrapped(a) or _wrapped(b) or _fwd_ad.__dict__["_current_level"] >= 0 or _functorch_active():
+        return _MatMul.apply(a, b)
+    return _apply_matmul(a, b)
+
+
+# ``Function.apply`` binds the arguments to ``forward``'s signature with ``inspect`` on every call when
+# ``setup_context`` is defined (~40 us, as long as a small product); ``forward(a, b)`` has no defaults, so
+# outside functorch transforms and forward-mode AD the C implementation is called directly (same graph node).
+_apply_matmul = super(torch.autograd.Function, _MatMul).apply
+_functorch_active = torch._C._are_functorch_transforms_active
+
+
+def baddbmm(bias: torch.Tensor, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """``torch.baddbmm(bias, x, w)`` (``x @ w + bias`` for stacked networks: ``x`` (S, B, in), ``w``
+    (S, in, out), ``bias`` (S, 1, out)) with the product through :func:`matmul` (product first, then the bias
+    added); differentiable to any order. On this project's 2-core AMD EPYC the seed-stacked products of TD3's
+    and SAC's networks ran 2-2.7x faster than ``torch.baddbmm`` (MKL's ``COMPATIBLE`` branch)."""
+    return matmul(x, w) + bias
 
 
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:

@@ -298,14 +298,16 @@ def op_random_draws():
 
 
 def _stacked(S, B, sizes, seed, act="relu"):
-    """S independent MLPs in one baddbmm per layer (SAC / TD3 twin critics; batched seeds)."""
+    """S independent MLPs in one :func:`hrlmeta.blas.baddbmm` per layer (SAC / TD3 twin critics; batched seeds)."""
     import torch
+
+    from . import blas
 
     ws = [_t((S, a, b), seed + i, -a**-0.5, a**-0.5, grad=True) for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]))]
     bs = [_t((S, 1, b), seed + 50 + i, -0.1, 0.1, grad=True) for i, b in enumerate(sizes[1:])]
     x = _t((S, B, sizes[0]), seed + 99)
     for i, (w, b) in enumerate(zip(ws, bs)):
-        x = torch.baddbmm(b, x, w)
+        x = blas.baddbmm(b, x, w)
         if i < len(ws) - 1:
             x = torch.relu(x) if act == "relu" else torch.tanh(x)
     g = torch.autograd.grad((x * _t(x.shape, seed + 98)).sum(), ws + bs)
@@ -347,17 +349,21 @@ def op_bmm_batched_seeds_gru():
 
 
 def op_hdqn_onehot_qnet():
-    """h-DQN's Q-network on one-hot inputs (row sums of W1, relu, @ W2) and its hand-written gradient."""
+    """h-DQN's Q-network on one-hot inputs (row sums of W1, relu, @ W2) and its hand-written gradient
+    (stacked over seeds, products through :mod:`hrlmeta.blas`)."""
     import torch
+
+    from . import blas
 
     W1, b1 = _t((HDQN_IN, HDQN_HIDDEN), 400), _t((HDQN_HIDDEN,), 401)
     W2, b2 = _t((HDQN_HIDDEN, 6), 402), _t((6,), 403)
     idx = torch.from_numpy((_u((HDQN_BATCH, 2), 404, 0, HDQN_IN) // 1).astype(np.int64))
     pre = b1 + W1[idx].sum(1)
-    q = pre.clamp(min=0.0) @ W2 + b2
+    h = pre.clamp(min=0.0)[None]
+    q = blas.mm(h, W2[None]).add_(b2)
     dq = _t(q.shape, 405)
-    dh = (dq @ W2.t()) * (pre > 0)
-    return q, dh, pre.clamp(min=0.0).t() @ dq
+    dh = blas.mm(dq, W2[None].transpose(1, 2)).mul_(pre > 0)
+    return q, dh, blas.mm(h.transpose(1, 2), dq)
 
 
 def op_mlp_small_tanh():

@@ -40,6 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .. import blas
+
 
 @dataclass(frozen=True)
 class HDQNConfig:
@@ -199,7 +201,7 @@ class OneHotMLPSeeds:
         W1, b1, W2, b2 = self.p
         rows = self.rows.unsqueeze(2)
         pre = W1[rows, idx].sum(2) + b1.unsqueeze(1)
-        return torch.baddbmm(b2.unsqueeze(1), pre.clamp(min=0.0), W2), pre
+        return blas.mm(pre.clamp(min=0.0), W2).add_(b2.unsqueeze(1)), pre
 
     def q_np(self, k: int, idx) -> np.ndarray:
         """Q-values of one input (ints in ``idx``) of seed ``k`` in numpy, reading the live parameters."""
@@ -213,9 +215,9 @@ class OneHotMLPSeeds:
         dq = torch.zeros_like(q)
         dq.scatter_(2, act[:, :, None], (2.0 / B) * (q.gather(2, act[:, :, None]) - y[:, :, None]))
         h = pre.clamp(min=0.0)
-        gW2.copy_(torch.bmm(h.transpose(1, 2), dq))
+        gW2.copy_(blas.mm(h.transpose(1, 2), dq))
         gb2.copy_(dq.sum(1))
-        dh = torch.bmm(dq, W2.transpose(1, 2)) * (pre > 0)
+        dh = blas.mm(dq, W2.transpose(1, 2)).mul_(pre > 0)
         m = idx.shape[2]
         flat = torch.zeros(S * self.n_in, dh.shape[2], dtype=dh.dtype)
         flat.index_add_(0, (self.rows.unsqueeze(2) * self.n_in + idx).reshape(-1),

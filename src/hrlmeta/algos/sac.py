@@ -4,7 +4,7 @@ functions over explicit parameter lists.
 - Policy: tanh-squashed diagonal Gaussian, ``a = tanh(mean(o) + std(o) * eps)``, log-std clamped to
   ``[LOG_STD_MIN, LOG_STD_MAX]``; ``log pi(a|o)`` includes the tanh change of variables.
 - Critics: two Q-networks stored as *stacked* weights (``(2, in, out)``), so both are evaluated in one
-  ``baddbmm`` call per layer; target critics are Polyak averages (``tau``).
+  :func:`hrlmeta.blas.baddbmm` call per layer (numpy's OpenBLAS); target critics are Polyak averages (``tau``).
 - Soft Bellman target (clipped double Q): ``y = r + gamma * (min_i Qbar_i(s', a') - alpha log pi(a'|s'))``
   with ``a' ~ pi(.|s')``; no termination (fixed-horizon episodes are time limits, so the target always
   bootstraps). Critic loss ``sum_i 0.5 E[(Q_i(s, a) - y)^2]``; actor loss
@@ -21,6 +21,8 @@ import math
 from dataclasses import dataclass
 
 import torch
+
+from .. import blas
 
 LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0
 _LOG2 = math.log(2.0)
@@ -48,7 +50,7 @@ def mlp(params: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     n = len(params) // 2
     for i in range(n):
         w, b = params[2 * i], params[2 * i + 1]
-        x = torch.baddbmm(b, x, w) if w.dim() == 3 else torch.addmm(b, x, w)
+        x = blas.baddbmm(b, x, w) if w.dim() == 3 else torch.addmm(b, x, w)
         if i < n - 1:
             x = torch.relu(x)
     return x
@@ -264,7 +266,7 @@ def q_values_seeds(critic: list[torch.Tensor], obs: torch.Tensor, act: torch.Ten
 
 class SACSeeds:
     """``S`` independent SAC agents (one per seed) as one batch: every network carries a leading seed
-    dimension and is evaluated with one ``baddbmm`` per layer. Seed ``k``'s networks are initialised from
+    dimension and is evaluated with one stacked product (:func:`hrlmeta.blas.baddbmm`) per layer. Seed ``k``'s networks are initialised from
     its own generator exactly as :class:`SAC` would, and every loss is a per-seed quantity (means over that
     seed's minibatch only) summed over seeds, so the gradient a seed receives is the gradient of its own loss
     and its run does not depend on which other seeds share the batch."""

@@ -9,7 +9,8 @@ for ``S`` independent seeds trained as one batch.
 - Actions are normalised to [-1, 1] (tanh actor); environments scale them.
 
 Seeds as a batch: every weight carries a leading seed axis (actor ``(S, in, out)``, the two critics of all
-seeds ``(S * 2, in, out)``) and each layer is one ``torch.baddbmm`` (Adam: ``foreach``); the losses are per-seed means summed
+seeds ``(S * 2, in, out)``) and each layer is one stacked product (:func:`hrlmeta.blas.baddbmm`, numpy's OpenBLAS;
+Adam: ``foreach``); the losses are per-seed means summed
 over seeds, so seed ``s``'s gradient is exactly its own. Each seed has its own ``torch.Generator`` (weights
 at construction, target-smoothing noise) and, in the replay, its own numpy ``Generator``: a seed's numbers
 do not depend on which other seeds share the batch (``tests/test_pointmaze_hiro.py`` checks that a seed
@@ -29,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
+
+from .. import blas
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ class BatchedMLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         last = len(self.weights) - 1
         for k, (w, b) in enumerate(zip(self.weights, self.biases)):
-            x = torch.baddbmm(b, x, w)
+            x = blas.baddbmm(b, x, w)
             if k < last:
                 x = torch.relu(x)
         return torch.tanh(x) if self.out_act == "tanh" else x
@@ -113,7 +116,7 @@ class TwinCritics(BatchedMLP):
         h = x
         last = len(self.weights) - 1
         for k, (w, b) in enumerate(zip(self.weights, self.biases)):
-            h = torch.baddbmm(b[0::2].contiguous(), h, w[0::2].contiguous())
+            h = blas.baddbmm(b[0::2].contiguous(), h, w[0::2].contiguous())
             if k < last:
                 h = torch.relu(h)
         return h.squeeze(-1)
