@@ -15,10 +15,30 @@ def default():
     return C.load_config(REGISTRY)
 
 
-@pytest.mark.parametrize("overlay", [[], ["config/smoke.yaml"], ["config/paper.yaml"]])
+@pytest.mark.parametrize("overlay", [[], ["config/smoke.yaml"], ["config/paper.yaml"], ["config/extended.yaml"]])
 def test_shipped_configs_validate(overlay):
     cfg = C.load_config(REGISTRY, *overlay)
     assert C.enabled_experiments(cfg, REGISTRY)
+
+
+def test_extended_overlay_only_restores_what_the_default_reduced(default):
+    """config/extended.yaml adds seeds and RL² iterations, nothing else; every reduction it undoes is a CHOICE
+    in config/config.yaml that names it."""
+    import yaml
+
+    ext = C.load_config(REGISTRY, "config/extended.yaml")
+    raw = yaml.safe_load(open("config/extended.yaml"))["experiments"]
+    text = open("config/config.yaml").read()
+    assert text.count("in config/extended.yaml") >= len(raw)
+    for e, block in raw.items():
+        assert set(block) <= {"n_seeds", "seeds_per_job", "params"}, e
+        assert ext["experiments"][e]["n_seeds"] >= default["experiments"][e]["n_seeds"]
+        if "params" in block:
+            new, old = ext["experiments"][e]["params"]["rl2"]["cells"], default["experiments"][e]["params"]["rl2"]["cells"]
+            assert [{k: v for k, v in c.items() if k != "iterations"} for c in new] == \
+                [{k: v for k, v in c.items() if k != "iterations"} for c in old], e
+            assert all(a["iterations"] >= b["iterations"] for a, b in zip(new, old)), e
+            assert any(a["iterations"] > b["iterations"] for a, b in zip(new, old)), e
 
 
 def test_overlays_only_change_scale(default):
