@@ -136,9 +136,10 @@ def matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     BLAS on CPU (see the module doc); any order of derivative."""
     if a.dim() < 2 or b.dim() < 2 or not _on_numpy(a, b):
         return torch.matmul(a, b)
-    if not (a.requires_grad or b.requires_grad or _wrapped(a) or _wrapped(b) or _fwd_ad.__dict__["_current_level"] >= 0):
+    transformed = _wrapped(a) or _wrapped(b) or _fwd_ad.__dict__["_current_level"] >= 0
+    if not (a.requires_grad or b.requires_grad or transformed):
         return _MatMul.forward(a, b)        # nothing to differentiate (rollouts): skip the autograd node
-    if _wrapped(a) or _wrapped(b) or _fwd_ad.__dict__["_current_level"] >= 0 or _functorch_active():
+    if transformed or _functorch_active():
         return _MatMul.apply(a, b)
     return _apply_matmul(a, b)
 
