@@ -115,3 +115,32 @@ def configure_torch(threads: int | None = None) -> None:
                 f"torch runs its {got} kernels, not the pinned {want}: torch ran an operation before "
                 "hrlmeta.pipeline_env.pin_numerics() set ATEN_CPU_CAPABILITY. Import hrlmeta before using "
                 "torch (or set HRLMETA_PIN_NUMERICS=0 to accept CPU-dependent results).")
+
+
+#: glibc ``mallopt`` parameters for training processes (see :func:`keep_freed_memory`)
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
+MALLOC_SETTINGS = {"trim_threshold": 512 << 20, "top_pad": 64 << 20, "mmap_threshold": 32 << 20}
+
+
+def keep_freed_memory() -> bool:
+    """Let glibc's malloc keep freed memory for reuse instead of handing it back to the kernel.
+
+    The torch learners allocate and free the same batch-sized buffers (0.1-10 MB) every update. With
+    glibc's defaults, blocks above the mmap threshold are ``mmap``-ed and ``munmap``-ed each time and the
+    heap top is trimmed, so every update page-faults fresh zeroed pages: measured 12-16% of a nav2d_finn
+    job's CPU time as system time (``/usr/bin/time``: 2.2 of 18 s), ~0.5 s with these settings, same
+    tables (where a buffer lies in memory does not change any result: torch aligns every tensor to 64
+    bytes either way). A no-op (returns False) where the C library has no ``mallopt`` (non-glibc)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    ok = [mallopt(_M_MMAP_THRESHOLD, MALLOC_SETTINGS["mmap_threshold"]),
+          mallopt(_M_TRIM_THRESHOLD, MALLOC_SETTINGS["trim_threshold"]),
+          mallopt(_M_TOP_PAD, MALLOC_SETTINGS["top_pad"])]
+    return all(v == 1 for v in ok)

@@ -30,7 +30,6 @@ import pandas as pd
 
 from ... import claims as claims_mod
 from ...algos import bandit_baselines as bb
-from ...algos import rl2 as rl2_mod
 from ...envs.bandits import sample_means
 from ...tidy import present
 from .. import declared
@@ -99,6 +98,8 @@ def _baseline(algo: str, seed: int, params: dict) -> list[dict]:
 
 
 def _rl2(seed: int, params: dict) -> list[dict]:
+    from ...algos import rl2 as rl2_mod  # torch loads only in RL² jobs (the baselines' jobs skip ~1 CPU-s)
+
     p = params["rl2"]
     rows = []
     for c in p["cells"]:

@@ -28,7 +28,6 @@ import pandas as pd
 
 from ... import claims as claims_mod
 from ...algos import mdp_baselines as mb
-from ...algos import rl2 as rl2_mod
 from ...envs.tabular_mdp import sample_mdps
 from ...tidy import present
 from .. import declared
@@ -86,6 +85,8 @@ def _baseline(algo, seed, params):
 
 
 def _rl2(seed, params):
+    from ...algos import rl2 as rl2_mod  # torch loads only in RL² jobs (the baselines' jobs skip ~1 CPU-s)
+
     p = params["rl2"]
     rows = []
     for c in p["cells"]:
