@@ -22,7 +22,7 @@ def test_shipped_configs_validate(overlay):
 
 
 def test_extended_overlay_only_restores_what_the_default_reduced(default):
-    """config/extended.yaml adds seeds and RL² iterations, nothing else; every reduction it undoes is a CHOICE
+    """config/extended.yaml adds seeds, RL² iterations and meta-iterations, nothing else; every reduction it undoes is a CHOICE
     in config/config.yaml that names it."""
     import yaml
 
@@ -33,7 +33,10 @@ def test_extended_overlay_only_restores_what_the_default_reduced(default):
     for e, block in raw.items():
         assert set(block) <= {"n_seeds", "seeds_per_job", "params"}, e
         assert ext["experiments"][e]["n_seeds"] >= default["experiments"][e]["n_seeds"]
-        if "params" in block:
+        if "params" in block and set(block["params"]) == {"n_iterations"}:
+            assert ext["experiments"][e]["params"]["n_iterations"] > default["experiments"][e]["params"]["n_iterations"], e
+        elif "params" in block:
+            assert set(block["params"]) == {"rl2"}, e
             new, old = ext["experiments"][e]["params"]["rl2"]["cells"], default["experiments"][e]["params"]["rl2"]["cells"]
             assert [{k: v for k, v in c.items() if k != "iterations"} for c in new] == \
                 [{k: v for k, v in c.items() if k != "iterations"} for c in old], e

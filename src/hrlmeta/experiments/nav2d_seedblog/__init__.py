@@ -207,9 +207,13 @@ def _evaluate_tasks(maml, rng, n_tasks: int, k: int, curves: list) -> None:
         test_env = S.Navigation2DEnv.sample_task(rng)
         with _Recorder(maml) as rec:
             try:
-                _, _, before, _ = maml.collect_trajectory(test_env, maml.policy)
+                # the before / after trajectories' log-probabilities are never differentiated: sampled
+                # without building their graphs (same forward, same draws, same numbers)
+                with torch.no_grad():
+                    _, _, before, _ = maml.collect_trajectory(test_env, maml.policy)
                 adapted_policy = maml.adapt_to_task(test_env, num_steps=k)
-                _, _, after, _ = maml.collect_trajectory(test_env, adapted_policy)
+                with torch.no_grad():
+                    _, _, after, _ = maml.collect_trajectory(test_env, adapted_policy)
             except ValueError:
                 continue
         if not all(bool(torch.isfinite(p).all()) for p in adapted_policy.parameters()):
