@@ -39,16 +39,16 @@ def test_torch_runs_the_pinned_kernels_and_a_late_pin_is_refused():
 
 def test_keeping_freed_memory_changes_no_result():
     """`hrlmeta train` lets malloc keep freed memory (less system time): the same table either way."""
-    code = ("import hashlib, sys, hrlmeta\nfrom hrlmeta.pipeline_env import keep_freed_memory\n"
+    code = ("import hashlib, hrlmeta\nfrom hrlmeta.pipeline_env import keep_freed_memory\n"
             "from hrlmeta.experiments import nav2d_finn as E\n"
             "p = {'meta': {'n_iterations': 2, 'n_tasks': 3, 'n_traj': 4}, 'policy': {'hidden': [16, 16]},\n"
             "     'eval': {'n_tasks': 2, 'n_traj': 4}, 'cost': {'repeats': 0}}\n"
-            "if sys.argv[1] == '1':\n    assert keep_freed_memory()\n"
+            "if {keep}:\n    assert keep_freed_memory()\n"
             "df = E.train('maml', 0, p).drop(columns='wall_s')\n"
             "print(hashlib.sha256(df.to_csv().encode()).hexdigest())")
     out = []
-    for flag in ("0", "1"):
-        r = subprocess.run([sys.executable, "-c", code, flag], capture_output=True, text=True)
+    for keep in (False, True):
+        r = _py(code.replace("{keep}", str(keep)))
         assert r.returncode == 0, r.stderr
         out.append(r.stdout.strip())
     assert out[0] == out[1]
