@@ -207,6 +207,13 @@ CLAIM_SCHEMA: dict = {
         "posed": {"type": "object", "additionalProperties": False,
                   "required": ["words", "quantity", "threshold", "why"],
                   "properties": {k: _TEXT for k in ("words", "quantity", "threshold", "why")}},
+        # every change of the posing (see POSING_KEYS) after the claim was first decided, oldest first;
+        # the claim's fingerprint in its folder's claims.lock moves only with a new entry here
+        "revisions": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False,
+            "required": ["date", "changed", "why", "result_known"],
+            "properties": {"date": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+                           "changed": _TEXT, "why": _TEXT, "result_known": {"type": "boolean"}}}},
     },
 }
 
@@ -314,6 +321,11 @@ def load_claims(path, experiment: str | None = None) -> list[dict]:
             c = {**c, "experiment": experiment}
         if isinstance(c, dict) and "id" not in c:
             raise ClaimError(f"{path}: claim #{i} ({c.get('id', '?')}) lacks ['id']")
+        if isinstance(c, dict) and isinstance(c.get("revisions"), list):
+            # an unquoted YAML date is a date object: the same day as text
+            c = {**c, "revisions": [{**r, "date": r["date"].isoformat()}
+                                    if isinstance(r, dict) and hasattr(r.get("date"), "isoformat") else r
+                                    for r in c["revisions"]]}
         check_claim(c, path)
         if c["id"] in seen:
             raise ClaimError(f"{path}: duplicate claim id {c['id']!r}")

@@ -208,6 +208,24 @@ def cmd_readme_table(args) -> int:
     return 0
 
 
+def cmd_freeze(args) -> int:
+    from . import posing
+
+    reg = _registry()
+    if args.check:
+        found = posing.problems(reg)
+        for line in found:
+            print(line)
+        print(f"{len(found)} claim(s) whose posing is not frozen as declared" if found
+              else "every claim's posing is frozen as declared")
+        return 1 if found else 0
+    done, refused = posing.freeze(reg)
+    for line in done + refused:
+        print(line)
+    print(f"{len(done)} lock entr{'y' if len(done) == 1 else 'ies'} written, {len(refused)} refused")
+    return 1 if refused else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="hrlmeta", description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", default=None, metavar="DIR",
@@ -308,6 +326,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note", default=None, help="provenance note under the table (e.g. which rows are partial)")
     p.add_argument("--note-file", default=None, help="the note, from a file")
     p.set_defaults(fn=cmd_readme_table)
+
+    p = sub.add_parser("freeze", help="freeze every claim's posing in its folder's claims.lock (a changed posing "
+                                      "needs a new entry in the claim's revisions:)")
+    p.add_argument("--check", action="store_true", help="only compare the declared posings with the locks")
+    p.set_defaults(fn=cmd_freeze)
 
     p = sub.add_parser("golden", help="hash the probed operations and the golden runs' tables and compare them "
                                       "with tests/golden/ops.json and hashes.json (--write: regenerate both)")

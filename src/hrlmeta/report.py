@@ -95,7 +95,9 @@ def posed_markdown(claims: list[dict], decided: pd.DataFrame | None = None) -> s
 
 
 def claims_markdown(df: pd.DataFrame, ranges: dict | None = None, budget: dict | None = None,
-                    timing=frozenset()) -> str:
+                    timing=frozenset(), revisions: dict | None = None) -> str:
+    """The claims table; a claim whose posing was revised (``revisions``: claim id -> its revisions, see
+    :func:`hrlmeta.posing.revision_lines`) gets one row beneath it per revision."""
     head = ("| claim | expected | estimate | 95% CI | seeds | verdict | robust | scale | budget |\n"
             "|---|---|---|---|---|---|---|---|---|\n")
     rows = []
@@ -106,6 +108,8 @@ def claims_markdown(df: pd.DataFrame, ranges: dict | None = None, budget: dict |
             f"| {getattr(r, 'scale', '') if isinstance(getattr(r, 'scale', ''), str) else ''} "
             f"| {_frac(getattr(r, 'budget_fraction', None))} |"
         )
+        for line in (revisions or {}).get(r.claim_id, []):
+            rows.append(f"| &nbsp;&nbsp;↳ *revised* | {_cell(line)} | | | | | | | |")
     return head + "\n".join(rows) + "\n"
 
 
@@ -219,6 +223,7 @@ def build(
     out = Path(out)
     figures_dir = Path(figures_dir)
     from .claims import ROBUSTNESS_TAIL, declared_claims, dependence_sentence
+    from .posing import revision_lines
     from .speccurve import figure_path
     from .stats import side
 
@@ -233,6 +238,7 @@ def build(
         declared = {}
     ranges = {k: c["expected_range"] for k, c in declared.items()}
     timing = {k for k, c in declared.items() if c.get("depends_on_timing")}
+    revised = {k: revision_lines(c) for k, c in declared.items() if c.get("revisions")}
     scales = claims_df["scale"].fillna("").astype(str) if "scale" in claims_df else pd.Series(dtype=str)
     smoke = sorted(set(claims_df.loc[scales == "smoke", "experiment"])) if len(scales) else []
     opening = []
@@ -254,7 +260,7 @@ def build(
         "",
         "## Claims",
         "",
-        claims_markdown(claims_df, ranges, budget, timing) if len(claims_df)
+        claims_markdown(claims_df, ranges, budget, timing, revised) if len(claims_df)
         else "_No claims were decided (no experiment ran)._\n",
         "*robust*: share of the claim's robustness specifications (analyst choices varied in "
         "its `claims.yaml`, every one in `results/claims/robustness.tsv`) whose verdict equals the primary "
@@ -264,7 +270,11 @@ def build(
         "less training than the paper's. "
         f"*{TIMING_LABEL}*: decided on wall-clock seconds measured on the machine that ran it, so it varies "
         "with the machine and its load; every other estimate is a pure function of the config and the seeds "
-        "(bit for bit the same on the machines `docs/determinism.md` covers).",
+        "(bit for bit the same on the machines `docs/determinism.md` covers). "
+        "*revised*: the claim's posing (measure, parameters, statistic, threshold, robustness grid, kind) was "
+        "changed after it was first frozen; each change is dated, says why, and whether the result under the "
+        "old posing was known when it was made (a posing cannot change without such an entry: the posings "
+        "are frozen in each experiment's `claims.lock`).",
         "",
     ]
     rob_ids = [i for i in claims_df["claim_id"] if i in set(rob["claim_id"])]
