@@ -133,14 +133,19 @@ def test_subgoal_options_reach_their_subgoal(env, known):
 def test_train_rows_and_subgoals(params):
     a = E.train("bottleneck_options", 1, params)
     pd.testing.assert_frame_equal(a, E.train("bottleneck_options", 1, params))
-    sg = json.loads(a["subgoals"].iloc[0])
-    assert a["subgoals"].nunique() == 1 and 1 <= len(sg) <= params["discovery"]["max_subgoals"]
-    assert a["n_options"].iloc[0] == len(sg)
+    main = a[a["goal_set"] == "main"]  # the seed's own discovery (the goal sample's runs have their own)
+    sg = json.loads(main["subgoals"].iloc[0])
+    assert main["subgoals"].nunique() == 1 and 1 <= len(sg) <= params["discovery"]["max_subgoals"]
+    assert main["n_options"].iloc[0] == len(sg)
+    for txt, n in a.drop_duplicates("goal")[["subgoals", "n_options"]].itertuples(index=False):
+        assert len(json.loads(txt)) == n
     r = E.train("random_subgoal_options", 1, params)
     assert len(json.loads(r["subgoals"].iloc[0])) == len(sg)  # random_count: match
     h = E.train("handmade_options", 1, params)
     assert h["subgoals"].iloc[0] == "[]" and h["n_options"].iloc[0] == 8
-    assert set(a["goal"]) == set(params["main_goals"]) and (a["decisions"] <= a["steps"]).all()
+    assert set(main["goal"]) == set(params["main_goals"]) and (a["decisions"] <= a["steps"]).all()
+    sample = {n for _, n, _ in E.sample_goals_of(1, params)}
+    assert set(a["goal"]) - set(main["goal"]) == sample
     kn = dict(params, discovery=dict(params["discovery"], graph="known"))
     assert [tuple(c) for c in json.loads(E.train("bottleneck_options", 5, kn)["subgoals"].iloc[0])][:2] == [(3, 7), (3, 5)]
 

@@ -192,6 +192,8 @@ def test_train_rows_deterministic_and_final_terminations(params):
     assert len(ft) == 4 * 104 and ft["beta"].between(0, 1).all()
     s = E.train("sarsa0", 3, params)
     assert (s["final_beta"] == "").all() and (s["decisions"] == s["steps"]).all()
+    assert (s["eval_terminations"] == "").all() and (a["eval_terminations"].iloc[:-1] == "").all()
+    assert (E.train("option_critic_4", 3, dict(params, eval_episodes=0))["eval_terminations"] == "").all()
     assert list(s["phase"].unique()) == ["before_switch", "after_switch"]
     bad = a.assign(algo="x", seed=0)
     bad.loc[bad.index[-1], "final_beta"] = '{"n_options": 4, "beta": [[2.0]]}'
@@ -232,6 +234,11 @@ def test_claims_and_robustness_keys(params):
     t = measure_claim(MEASURES, {"id": "t", "measure": "terminations",
                                  "params": {"agents": ["option_critic_4", "option_critic_8"]}}, table, params)
     assert t.values.shape == (2, 2) and t.budget == params["n_episodes"]
+    ev = measure_claim(MEASURES, {"id": "e", "measure": "termination_events",
+                                  "params": {"agents": ["option_critic_4", "option_critic_8"]}}, table, params)
+    assert ev.values.shape == (2, 2) and np.isfinite(ev.values).all() and ev.budget == params["n_episodes"]
+    by_hand = E.termination_lift(table, params, "option_critic_8", 1)
+    np.testing.assert_allclose(ev.values[:, 1], by_hand.to_numpy())
     assert (registry.cost_units("fourrooms_optioncritic", "option_critic_8", params)
             > registry.cost_units("fourrooms_optioncritic", "sarsa0", params) > 0)
 

@@ -41,7 +41,7 @@ def test_conda_envs_match_pyproject():
     for env_file, with_tests in ((ROOT / "environment.yml", True), (ROOT / "workflow/envs/hrlmeta.yaml", False)):
         have = _conda_deps(env_file)
         for name, ver in wanted.items():
-            if not with_tests and name in ("pytest", "snakefmt", "snakemake-executor-plugin-slurm"):
+            if not with_tests and name in ("pytest", "snakefmt", "snakemake-executor-plugin-slurm", "rliable"):
                 continue
             conda_name = CONDA_NAME.get(name, name)
             assert conda_name in have, f"{env_file.name} lacks {conda_name}"

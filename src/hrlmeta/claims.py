@@ -118,7 +118,11 @@ class Samples:
     (column 0 over column 1, each column resampled on its own; see :mod:`hrlmeta.stats`).
     ``note``: how the values were computed, anything censored or excluded (goes in the report).
     ``budget``: our training budget in the unit of the claim's ``paper_budget`` (see module doc).
-    ``extra``: anything else; ``extra["cost_s"]`` = measured seconds one seed spent on ``budget``.
+    ``extra``: anything else; ``extra["cost_s"]`` = measured seconds one seed spent on ``budget``;
+    ``extra["bootstrap"]``: for a quantity that is not a statistic of per-seed values (e.g. where a curve
+    averaged over seeds crosses a level), a callable ``(statistic, reps=, confidence=, seed=) -> (estimate,
+    ci_low, ci_high)`` that resamples whole seeds itself; the claim is then decided on it and ``values`` are
+    placeholders (one row per seed), told apart between specifications by ``extra["spec"]``.
     """
 
     values: np.ndarray
@@ -552,7 +556,11 @@ def decide(claim: dict, samples: Samples, reps: int, confidence: float, seed: in
     """One row of claims.tsv (without robustness, scale and budget; see :func:`evaluate_all`)."""
     values = _as_2d(samples.values)
     statistic = claim.get("statistic", samples.statistic)
-    (est, lo, hi), = stats.bootstrap_many([values], [statistic], reps=reps, confidence=confidence, seed=seed)
+    own = samples.extra.get("bootstrap")
+    if own is not None:
+        est, lo, hi = own(statistic, reps=reps, confidence=confidence, seed=seed)
+    else:
+        (est, lo, hi), = stats.bootstrap_many([values], [statistic], reps=reps, confidence=confidence, seed=seed)
     return _row(claim, samples, values, est, lo, hi)
 
 
@@ -590,13 +598,16 @@ class Evaluation:
     notes: dict
     robustness: pd.DataFrame
     budget: dict
+    #: each decided claim's per-seed values as decided (``{"statistic", "values"}``: runs x tasks, as lists;
+    #: non-finite values as strings) -- what anyone can re-decide with another tool (tests/test_rliable.py)
+    samples: dict = field(default_factory=dict)
 
 
 def evaluate_all(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict, registry) -> Evaluation:
     """Decide every claim whose experiment has a table, each of its robustness specifications, its
     scale and its budget fraction. ``registry`` gives each experiment's measures (``measures(name)``)."""
     boot = {"reps": 2000, "confidence": 0.95, "seed": 20261121, **cfg.get("bootstrap", {})}
-    rows, notes, rob_rows, budget = [], {}, [], {}
+    rows, notes, rob_rows, budget, decided = [], {}, [], {}, {}
     choice_cols: list[str] = []
     measures_of: dict[str, dict] = {}
     for claim in claims:  # every claim that will be measured is checked before any is measured
@@ -635,8 +646,20 @@ def evaluate_all(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict,
             v.get("statistic", s.statistic) for v, s in zip(variants, spec_samples)]
         results = stats.bootstrap_many(all_values, all_stats, reps=boot["reps"],
                                        confidence=boot["confidence"], seed=boot["seed"])
+        for i, s in enumerate([samples, *spec_samples]):  # quantities that resample whole seeds themselves
+            own = s.extra.get("bootstrap")
+            if own is not None:
+                results[i] = tuple(own(all_stats[i], reps=boot["reps"], confidence=boot["confidence"],
+                                       seed=boot["seed"]))
         row = _row(claim, samples, all_values[0], *results[0])
-        for spec, v, vals, st, (est, lo, hi) in zip(specs, variants, all_values[1:], all_stats[1:], results[1:]):
+        decided[claim["id"]] = ({"statistic": all_stats[0], "values": None,
+                                 "note": "a quantity of the seeds' curves (the measure resamples whole seeds "
+                                         "itself): no per-seed scores"}
+                                if samples.extra.get("bootstrap") is not None else
+                                {"statistic": all_stats[0], "values": [
+                                    [float(x) if np.isfinite(x) else str(x) for x in r] for r in all_values[0]]})
+        for spec, v, s, vals, st, (est, lo, hi) in zip(specs, variants, spec_samples, all_values[1:], all_stats[1:],
+                                                       results[1:]):
             for k in spec:
                 if k not in choice_cols:
                     choice_cols.append(k)
@@ -647,6 +670,7 @@ def evaluate_all(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict,
                 "side": stats.side(lo, hi, low, high),
                 "primary": bool(st == all_stats[0] and vals.shape == all_values[0].shape
                                 and np.array_equal(vals, all_values[0], equal_nan=True)
+                                and s.extra.get("spec") == samples.extra.get("spec")
                                 and v["expected_range"] == claim["expected_range"]),
             })
         if specs:
@@ -666,7 +690,7 @@ def evaluate_all(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict,
         if samples.note:
             notes[claim["id"]] = samples.note
     rob = pd.DataFrame(rob_rows, columns=["claim_id", *choice_cols, *ROBUSTNESS_TAIL])
-    return Evaluation(pd.DataFrame(rows, columns=COLUMNS), notes, rob, budget)
+    return Evaluation(pd.DataFrame(rows, columns=COLUMNS), notes, rob, budget, decided)
 
 
 def write_tsv(df: pd.DataFrame, path) -> None:

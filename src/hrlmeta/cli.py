@@ -123,7 +123,7 @@ def cmd_claims(args) -> int:
 
     cfg = _config(args)
     df = pipeline.claims(cfg, _tables(args.table), args.out, args.notes, args.robustness, args.budget,
-                         registry=_registry())
+                         args.samples, registry=_registry())
     for _, r in df.iterrows():
         print(f"{r.claim_id}: {r.verdict} (estimate {r.estimate:.4g}, CI [{r.ci_low:.4g}, {r.ci_high:.4g}])")
     return 0
@@ -284,6 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notes", type=Path, default=None)
     p.add_argument("--robustness", type=Path, default=None, help="robustness.tsv: one row per specification")
     p.add_argument("--budget", type=Path, default=None, help="budget.json: training budget vs the paper's")
+    p.add_argument("--samples", type=Path, default=None,
+                   help="samples.json: each claim's per-seed values (runs x tasks) and statistic, as decided")
     _add_config(p)
     p.set_defaults(fn=cmd_claims)
 

@@ -138,8 +138,8 @@ def figures(experiment: str, table: str | os.PathLike, params: dict, outdir: str
 
 
 def claims(cfg: dict, tables: dict[str, str], out: str | os.PathLike, notes_out: str | os.PathLike | None = None,
-           robustness_out: str | os.PathLike | None = None, budget_out: str | os.PathLike | None = None, *,
-           registry):
+           robustness_out: str | os.PathLike | None = None, budget_out: str | os.PathLike | None = None,
+           samples_out: str | os.PathLike | None = None, *, registry):
     """Decide every declared claim whose experiment has a table; write claims.tsv (+ notes, the
     robustness specifications and the budget details)."""
     import json
@@ -159,4 +159,6 @@ def claims(cfg: dict, tables: dict[str, str], out: str | os.PathLike, notes_out:
         engine.write_tsv(ev.robustness, robustness_out)
     if budget_out:
         atomic_write_text(budget_out, json.dumps(ev.budget, indent=1, sort_keys=True))
+    if samples_out:
+        atomic_write_text(samples_out, json.dumps(ev.samples, sort_keys=True))
     return ev.claims

@@ -77,21 +77,24 @@ def posed_markdown(claims: list[dict], decided: pd.DataFrame | None = None) -> s
     """The "how each claim was posed" table of one experiment: for every claim with a ``posed`` block (or
     known before training, ``kind: analytic``), the paper's words, the quantity measured, the threshold and
     why; with ``decided`` (claims.tsv rows) also the verdict. Empty string where no claim qualifies."""
+    from .posing import revision_lines
+
     verdicts = decided.set_index("claim_id")["verdict"].to_dict() if decided is not None and len(decided) else {}
     rows = []
     for c in claims:
         kind = c.get("kind", "experimental")
         p = c.get("posed")
-        if p is None and kind != "analytic":
+        if p is None and kind != "analytic" and not c.get("revisions"):
             continue
         p = p or {"words": c["statement"], "quantity": c["metric"], "threshold": c["expected"],
-                  "why": "known before training (analytic)"}
+                  "why": "known before training (analytic)" if kind == "analytic" else ""}
+        revised = "<br>".join(_cell(line) for line in revision_lines(c)) or "never"
         rows.append(f"| `{c['id']}` | {kind} | {_cell(p['words'])} | {_cell(p['quantity'])} | "
-                    f"{_cell(p['threshold'])} | {_cell(p['why'])} | {verdicts.get(c['id'], '')} |")
+                    f"{_cell(p['threshold'])} | {_cell(p['why'])} | {revised} | {verdicts.get(c['id'], '')} |")
     if not rows:
         return ""
-    return ("| claim | kind | the paper's words | quantity measured | threshold | why | verdict |\n"
-            "|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
+    return ("| claim | kind | the paper's words | quantity measured | threshold | why | revised | verdict |\n"
+            "|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
 
 
 def claims_markdown(df: pd.DataFrame, ranges: dict | None = None, budget: dict | None = None,

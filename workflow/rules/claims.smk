@@ -12,6 +12,7 @@ rule claims:
         notes="results/claims/notes.json",
         robustness="results/claims/robustness.tsv",
         budget="results/claims/budget.json",
+        samples="results/claims/samples.json",
     log:
         "results/logs/claims.log",
     conda:
@@ -23,7 +24,7 @@ rule claims:
         cfg=config_json(),
     shell:
         "hrlmeta claims {params.tables} --out {output.tsv} --notes {output.notes}"
-        " --robustness {output.robustness} --budget {output.budget}"
+        " --robustness {output.robustness} --budget {output.budget} --samples {output.samples}"
         " --config-json {params.cfg:q} > {log} 2>&1"
 
 

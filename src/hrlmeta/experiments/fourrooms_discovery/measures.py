@@ -7,7 +7,7 @@ import pandas as pd
 from ...claims import Measures, Samples
 from ...shared.fourrooms import criterion_words as _criterion_words
 from ...shared.fourrooms import speedup_samples
-from . import LABELS, doorway_fraction
+from . import LABELS, doorway_fraction, goal_ratios, goal_sample, near_known_subgoals, stratified_by_goal
 
 MEASURES = Measures()
 
@@ -58,3 +58,39 @@ def speedup(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
             f"strata = goals {info.get('goals', goals)}; censored blocks count as their length "
             f"({params['n_episodes']} episodes): {info.get('censored', {})}")
     return Samples(values=vals, statistic="iqm", note=note, budget=budget)
+
+
+@MEASURES.register("speedup_over_goals", {"baseline": ALGO, "agent": ALGO, "criterion": CRITERION,
+                                          "exclude_near_subgoals": {"type": "boolean"}},
+                   required=["baseline", "agent"])
+def speedup_over_goals(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
+    """Per (seed, goal) ratio of episodes-to-criterion, baseline / agent, over the goal sample
+    (``goal_sample``); shaped (runs, goals): one stratum per goal, so the bootstrap resamples each goal's
+    runs on its own. ``exclude_near_subgoals``: leave out the goals within one move of a subgoal of the
+    known-dynamics graph (default: keep every goal)."""
+    budget = float(params["n_episodes"])
+    if "criterion" in cp:
+        params = {**params, "criterion": {**params["criterion"], **cp["criterion"]}}
+    baseline, agent = cp["baseline"], cp["agent"]
+    sample = goal_sample(params)
+    if not sample:
+        raise KeyError("measure speedup_over_goals needs params.goal_sample with per_room >= 1")
+    r = goal_ratios(table, params, baseline, agent)
+    excluded = []
+    if cp.get("exclude_near_subgoals", False):
+        near = near_known_subgoals(params, 1)
+        excluded = [g for g, cell in sample if cell in near]
+        r = r[~r["goal"].isin(excluded)]
+    vals, goals, dropped = stratified_by_goal(r)
+    n_seeds = int(r["seed"].nunique()) if len(r) else 0
+    note = (f"per (seed, goal) ratio of episodes-to-criterion, {LABELS.get(baseline, baseline)} / "
+            f"{LABELS.get(agent, agent)} ({_criterion_words(params)}; fourrooms_sutton's criterion code), over "
+            f"{len(goals)} goals of the goal sample ({params['goal_sample']['per_room']} per room, seed "
+            f"{params['goal_sample']['seed']}), {vals.shape[0]} runs per goal from {n_seeds} seeds; strata = "
+            f"goals; censored blocks count as their length ({params['n_episodes']} episodes): "
+            f"{baseline} {int(r['censored_baseline'].sum()) if len(r) else 0}, "
+            f"{agent} {int(r['censored_agent'].sum()) if len(r) else 0} of {len(r)} runs"
+            + (f"; left out (within one move of a known-graph subgoal): {excluded}" if excluded else "")
+            + (f"; runs beyond the fewest per goal dropped: {dropped}" if dropped else ""))
+    return Samples(values=vals, statistic="iqm", note=note, budget=budget, n_seeds=n_seeds,
+                   extra={"goals": goals, "runs_per_goal": int(vals.shape[0])})

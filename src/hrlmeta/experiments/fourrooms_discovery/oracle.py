@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from . import EXPERIMENT, _env, known_graph
+from . import EXPERIMENT, _env, goal_sample, known_graph
 
 
 def oracle(params: dict) -> dict:
-    """fourrooms_sutton's exact optimum for the goals, and the known-dynamics graph's subgoals."""
+    """fourrooms_sutton's exact optimum for the goals, the known-dynamics graph's subgoals and the goal
+    sample's cells."""
     from ...algos import bottleneck as B
     from ...shared.solvers import fourrooms_oracle
 
@@ -18,4 +19,5 @@ def oracle(params: dict) -> dict:
     sub = B.local_maxima(G, bc, int(params["discovery"]["radius"]))
     return {"experiment": EXPERIMENT, **res,
             "known_graph_subgoals": [[int(c) for c in env.cells[s]] for s in sub],
-            "hallways": [[int(c) for c in env.cells[h]] for h in env.hallways]}
+            "hallways": [[int(c) for c in env.cells[h]] for h in env.hallways],
+            "goal_sample": {name: list(cell) for name, cell in goal_sample(params)}}

@@ -6,7 +6,7 @@ import pandas as pd
 
 from ...claims import Measures, Samples
 from ...tidy import present
-from . import LABELS, recovery_ratio, termination_ratio
+from . import LABELS, recovery_ratio, termination_lift, termination_ratio
 
 MEASURES = Measures()
 
@@ -24,6 +24,26 @@ def terminations(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
     mat = pd.concat(cols, axis=1).dropna() if cols else pd.DataFrame()
     note = (f"per seed: mean final termination probability over options x cells within {radius} move(s) "
             f"of a hallway / the same over all other non-goal cells; strata = {agents}")
+    return Samples(values=mat.to_numpy(), statistic="iqm", note=note, budget=budget)
+
+
+@MEASURES.register("termination_events", {"radius": {"type": "integer", "minimum": 0},
+                                          "agents": {"type": "array", "minItems": 1, "items": ALGO}})
+def termination_events(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
+    """Per seed: lift of the termination events near a doorway over the evaluation episodes after training
+    (share of events within ``radius`` of a hallway / share of visits there); strata = agents."""
+    budget = float(params["n_episodes"])
+    radius = int(cp.get("radius", params["doorway_radius"]))
+    agents = present(table, cp.get("agents", ["option_critic_4"]))
+    cols = [termination_lift(table, params, a, radius) for a in agents]
+    mat = pd.concat(cols, axis=1) if cols else pd.DataFrame()
+    dropped = int(mat.isna().any(axis=1).sum()) if cols else 0
+    mat = mat.dropna()
+    note = (f"per seed: (share of the termination events within {radius} move(s) of a hallway) / (share of "
+            f"the visits there, i.e. arrivals where the running option's termination was drawn), over "
+            f"{params['eval_episodes']} evaluation episodes with the final options (frozen) to the final "
+            f"goal; strata = {agents}; 1 = terminations spread in proportion to visits"
+            + (f"; {dropped} seed(s) without an event or a visit near a hallway left out" if dropped else ""))
     return Samples(values=mat.to_numpy(), statistic="iqm", note=note, budget=budget)
 
 

@@ -10,9 +10,12 @@ Algorithms (:mod:`hrlmeta.algos.diayn`, :mod:`hrlmeta.algos.sac`, environment :m
   trained on its states like DIAYN's, so its accuracy measures how distinguishable reward-free skills are.
 
 Each run trains one agent per layout in ``layouts`` (``open``: empty box; ``passage``: two rooms joined by a
-narrow opening), with networks initialised identically for both algorithms of a seed (common random numbers).
+narrow opening) and skill count (``agent.num_skills``, the primary count the claims and figures read, then
+each of ``agent.other_num_skills``, for the robustness grids), with networks initialised identically for both
+algorithms of a seed (common random numbers).
 
-Run table (KIND "episodic"): one row per *evaluation episode*. At ``env_steps`` = 0, ``eval.every``, ...,
+Run table (KIND "episodic"): one row per *evaluation episode*, ``num_skills`` naming the agent's K. For each
+(layout, K), at ``env_steps`` = 0, ``eval.every``, ...,
 ``total_steps`` every skill is rolled out ``eval.episodes_per_skill`` times from the start state, once with
 the stochastic policy (``eval_mode = stochastic``) and once with its mean action (``deterministic``), on an
 evaluation random stream separate from training. Columns: ``layout``, ``eval_mode``, ``eval_point``,
@@ -29,6 +32,7 @@ elsewhere).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -73,9 +77,26 @@ def layouts(params: dict) -> list[str]:
     return list(params.get("env", {}).get("layouts", ["open", "passage"]))
 
 
-def make_config(params: dict, algo: str) -> D.DiaynConfig:
+def skill_counts(params: dict) -> list[int]:
+    """The skill counts every run trains, per layout: the primary ``agent.num_skills`` first, then each of
+    ``agent.other_num_skills`` (for the claims' robustness grids)."""
+    a = params.get("agent", {})
+    first = int(a.get("num_skills", D.DiaynConfig.num_skills))
+    out = [first]
+    for k in a.get("other_num_skills", []) or []:
+        if int(k) in out:
+            raise ValueError(f"params.agent.other_num_skills: {k} is trained already (num_skills {first}, "
+                             f"other_num_skills {a.get('other_num_skills')})")
+        out.append(int(k))
+    return out
+
+
+def make_config(params: dict, algo: str, num_skills: int | None = None) -> D.DiaynConfig:
     a = dict(params.get("agent", {}))
     a.pop("total_steps", None)
+    a.pop("other_num_skills", None)
+    if num_skills is not None:
+        a["num_skills"] = int(num_skills)
     a["hidden"] = tuple(a.get("hidden", (300, 300)))
     return D.DiaynConfig(reward=_REWARD[algo], **a)
 
@@ -135,13 +156,16 @@ def train_batch(algo: str, seeds: list[int], params: dict) -> list[pd.DataFrame]
     fresh = ev.get("fresh_classifier", {})
     rows: list[list[dict]] = [[] for _ in seeds]
     episode = [0] * len(seeds)
-    for layout in layouts(params):
+    counts = skill_counts(params)
+    for layout, K in ((lay, k) for lay in layouts(params) for k in counts):
         env = make_env(params, layout)
-        cfg = make_config(params, algo)
+        cfg = make_config(params, algo, K)
         cfg.buffer_size = min(cfg.buffer_size, total)
         lid = LAYOUT_IDS[layout]
-        batch = D.DiaynSeeds(cfg, env, [_generator(s, lid, 0) for s in seeds])
-        eval_gens = [_generator(s, lid, 1) for s in seeds]
+        # the primary count keeps the streams it always had; a further count K draws from streams keyed by K
+        extra = () if K == counts[0] else (K,)
+        batch = D.DiaynSeeds(cfg, env, [_generator(s, lid, 0, *extra) for s in seeds])
+        eval_gens = [_generator(s, lid, 1, *extra) for s in seeds]
         points = []
 
         def on_eval(steps: int) -> None:
@@ -154,7 +178,8 @@ def train_batch(algo: str, seeds: list[int], params: dict) -> list[pd.DataFrame]
                     episode[k] += 1
             points.append(steps)
 
-        desc = f"{algo} seed{'s' if len(seeds) > 1 else ''} {','.join(map(str, seeds))} {layout}"
+        desc = (f"{algo} seed{'s' if len(seeds) > 1 else ''} {','.join(map(str, seeds))} {layout}"
+                + (f" K={K}" if len(counts) > 1 else ""))
         bar = progress(total=total, desc=desc, unit="step", leave=False)
         batch.train(total, on_eval=on_eval, eval_every=every, progress=bar.update)
         bar.close()
@@ -173,16 +198,44 @@ def train_batch(algo: str, seeds: list[int], params: dict) -> list[pd.DataFrame]
 # --------------------------------------------------------------------------- analysis
 
 
+def _run_keys(table: pd.DataFrame) -> list[str]:
+    """Columns that name one trained agent: (algo, seed, layout) and its skill count where the table has it."""
+    return ["algo", "seed", "layout"] + (["num_skills"] if "num_skills" in table.columns else [])
+
+
 def final_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """Rows of each (algo, seed, layout)'s last evaluation point."""
-    last = table.groupby(["algo", "seed", "layout"])["eval_point"].transform("max")
+    """Rows of each (algo, seed, layout, skill count)'s last evaluation point."""
+    last = table.groupby(_run_keys(table))["eval_point"].transform("max")
     return table[table["eval_point"] == last]
+
+
+def select_skill_count(table: pd.DataFrame, params: dict, which: str = "primary") -> int | None:
+    """The skill count ``which`` names: ``primary`` = ``agent.num_skills`` (where ``params`` lacks it, the
+    count of the table's first row: runs write the primary count first), ``other`` = the first of
+    ``agent.other_num_skills`` (where ``params`` lacks it, the table's first other count); None where absent."""
+    if which not in ("primary", "other"):
+        raise ValueError(f"skill_count: expected 'primary' or 'other', got {which!r}")
+    a = params.get("agent", {})
+    present = list(dict.fromkeys(int(k) for k in table["num_skills"])) if "num_skills" in table.columns else []
+    primary = int(a["num_skills"]) if "num_skills" in a else (present[0] if present else None)
+    if which == "primary":
+        return primary
+    others = ([int(k) for k in (a["other_num_skills"] or [])] if "other_num_skills" in a
+              else [k for k in present if k != primary])
+    return others[0] if others else None
+
+
+def for_skill_count(table: pd.DataFrame, K: int | None) -> pd.DataFrame:
+    """The rows of the agents trained with ``K`` skills (all rows where the table has no ``num_skills``)."""
+    if "num_skills" not in table.columns:
+        return table
+    return table[table["num_skills"] == K]
 
 
 def _episodes_subset(f: pd.DataFrame, episodes_per_skill) -> pd.DataFrame:
     if episodes_per_skill is None:
         return f
-    rank = f.groupby(["algo", "seed", "layout", "eval_mode", "skill"]).cumcount()
+    rank = f.groupby(_run_keys(f) + ["eval_mode", "skill"]).cumcount()
     return f[rank < int(episodes_per_skill)]
 
 
@@ -196,7 +249,15 @@ def final_coverage(table: pd.DataFrame, grid: int, eval_mode: str, episodes_per_
     for key, g in f.groupby(["algo", "seed", "layout"]):
         xy = np.stack([np.concatenate(g["traj_x"].to_list()), np.concatenate(g["traj_y"].to_list())], axis=1)
         out[key] = coverage(torch.as_tensor(xy), bound, int(grid))
-    return pd.Series(out, dtype=float).rename_axis(["algo", "seed", "layout"])
+    return _keyed(out)
+
+
+def _keyed(out: dict) -> pd.Series:
+    """A Series indexed by (algo, seed, layout) from ``{(algo, seed, layout): value}`` (empty ones too)."""
+    names = ["algo", "seed", "layout"]
+    if not out:
+        return pd.Series([], dtype=float, index=pd.MultiIndex.from_tuples([], names=names))
+    return pd.Series(out, dtype=float).rename_axis(names)
 
 
 def crossed_passage(table: pd.DataFrame, params: dict) -> pd.Series:
@@ -213,7 +274,75 @@ def crossed_passage(table: pd.DataFrame, params: dict) -> pd.Series:
     return far.groupby([f["algo"], f["seed"], f["eval_mode"]]).mean()
 
 
+def end_positions(f: pd.DataFrame) -> np.ndarray:
+    """Final positions (n, 2) of the episodes ``f`` (rows of a final evaluation, with trajectories)."""
+    if f.empty:
+        return np.zeros((0, 2))
+    return np.array([[float(x[-1]), float(y[-1])] for x, y in zip(f["traj_x"], f["traj_y"])], dtype=float)
+
+
+def pairwise_spread(ends: np.ndarray, skills, points: str = "episodes") -> float:
+    """Spread of the skills' end states: ``episodes`` = the mean Euclidean distance between the final
+    positions ``ends`` (n, 2) of every pair of episodes of *different* skills; ``skill_means`` = the mean
+    distance between every pair of the skills' mean final positions. NaN with fewer than two skills."""
+    ends = np.asarray(ends, dtype=float).reshape(-1, 2)
+    skills = np.asarray(skills)
+    if points == "skill_means":
+        ids = np.unique(skills)
+        ends = np.stack([ends[skills == k].mean(axis=0) for k in ids]) if len(ids) else ends[:0]
+        skills = ids
+    elif points != "episodes":
+        raise ValueError(f"points: expected 'episodes' or 'skill_means', got {points!r}")
+    d = np.sqrt(((ends[:, None, :] - ends[None, :, :]) ** 2).sum(-1))
+    other = skills[:, None] != skills[None, :]
+    return float(d[other].mean()) if other.any() else float("nan")
+
+
+def final_spread(table: pd.DataFrame, eval_mode: str, points: str = "episodes") -> pd.Series:
+    """:func:`pairwise_spread` of each (algo, seed, layout)'s final ``eval_mode`` evaluation (one skill count)."""
+    f = final_rows(table)
+    f = f[f["eval_mode"] == eval_mode]
+    out = {key: pairwise_spread(end_positions(g), g["skill"].to_numpy(), points)
+           for key, g in f.groupby(["algo", "seed", "layout"])}
+    return _keyed(out)
+
+
+@functools.lru_cache(maxsize=16)
+def _random_policy_spread(env: PointMass, n: int, seed: int) -> float:
+    gen = torch.Generator().manual_seed(seed)
+    P = env.rollout(lambda pos, t: torch.rand(pos.shape[0], 2, generator=gen, dtype=pos.dtype) * 2 - 1, n)
+    e = P[-1].double()
+    return float(torch.cdist(e, e).sum() / (n * (n - 1)))
+
+
+def random_policy_spread(params: dict, layout: str, n: int = 4096, seed: int = 0) -> float:
+    """Expected distance between the final positions of two independent episodes of a uniform random policy
+    (each action coordinate uniform on [-1, 1], the action box of the skills' tanh policy and the limit of the
+    reward-0 agent's maximum-entropy policy) in ``layout``, from its start over its horizon: the mean over every
+    pair of ``n`` seeded episodes. A property of the environment, not of any run."""
+    return _random_policy_spread(make_env(params, layout), int(n), int(seed))
+
+
+def passage_skills(table: pd.DataFrame, params: dict, eval_mode: str, min_episode_share: float = 0.5,
+                   ) -> pd.Series:
+    """Passage layout, final ``eval_mode`` evaluation (one skill count): per (algo, seed), the number of skills
+    at least ``min_episode_share`` of whose episodes ever reach the far side of the wall."""
+    f = final_rows(table)
+    f = f[(f["layout"] == "passage") & (f["eval_mode"] == eval_mode)]
+    if f.empty:
+        return pd.Series(dtype=float)
+    env = make_env(params, "passage")
+    left = env.start[0] < env.wall_x  # the crossing rule counts x >= wall_x as the right side
+    far = f["traj_x"].map(lambda x: bool(np.any((np.asarray(x) >= env.wall_x) if left
+                                                 else (np.asarray(x) < env.wall_x))))
+    share = far.groupby([f["algo"], f["seed"], f["skill"]]).mean()
+    return (share >= float(min_episode_share) - 1e-12).groupby(level=["algo", "seed"]).sum().astype(float)
+
+
 def _per_seed_layout(s: pd.Series, algo: str, lays: list[str]) -> pd.DataFrame:
+    """(seed x layout) values of ``algo`` from a Series keyed by (algo, seed, layout); empty where absent."""
+    if algo not in set(s.index.get_level_values("algo")):
+        return pd.DataFrame(columns=lays, dtype=float, index=pd.Index([], name="seed"))
     return s.xs(algo, level="algo").unstack("layout").reindex(columns=lays)
 
 
@@ -238,6 +367,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
 
     plt = setup()
     outdir = Path(outdir)
+    table = for_skill_count(table, select_skill_count(table, params))  # the primary skill count
     algos = present(table, ALGOS)
     lays = present(table, list(LAYOUT_IDS), column="layout")
     seed = int(table["seed"].min())
@@ -297,6 +427,8 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
 
 
 def report_section(table: pd.DataFrame, params: dict) -> str:
+    full = table
+    table = for_skill_count(table, select_skill_count(table, params))  # the primary skill count
     f = final_rows(table)
     K = int(table["num_skills"].max())
     grid = int(params.get("eval", {}).get("coverage_grid", 10))
@@ -331,6 +463,7 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
         g = cr.groupby(["algo", "eval_mode"]).mean()
         lines += ["", "Passage layout: share of final evaluation episodes that reach the other room (means over "
                   "seeds): " + "; ".join(f"{a} {m} {v:.2f}" for (a, m), v in g.items()) + "."]
+    lines += [""] + _spread_passage_lines(full, params)
     lines += ["", "Accuracies are measured on fresh evaluation episodes (never in the replay). `random_skills` is "
               "the same SAC agent trained on reward 0 (maximum entropy only): its learned discriminator stays at "
               "chance. Its stochastic rollouts are random walks, which visit many cells, while DIAYN's skills head "
@@ -343,3 +476,40 @@ def report_section(table: pd.DataFrame, params: dict) -> str:
               "because the authors' released code does so (haarnoja/sac: `eval_deterministic=True` by default, "
               "`scripts/visualize_skills.py` rolls skills out deterministically by default)."]
     return "\n".join(lines) + "\n"
+
+
+def _spread_passage_lines(table: pd.DataFrame, params: dict) -> list[str]:
+    """The quantities of ``diayn_end_spread`` and ``diayn_passage`` per skill count, algorithm and evaluation
+    mode, with the random-policy reference (means over seeds)."""
+    lays = present(table, list(LAYOUT_IDS), column="layout")
+    counts = [k for k in (select_skill_count(table, params), select_skill_count(table, params, "other"))
+              if k is not None and k in set(table["num_skills"])]
+    lines = ["End-state spread (mean distance between the final positions of episodes of different skills, "
+             "claim `diayn_end_spread`) and, in the passage layout, skills whose episodes reach the other room "
+             "in at least half of their episodes (claim `diayn_passage`); means over seeds:", "",
+             "| K | algo | eval mode | " + " | ".join(f"spread, {lay}" for lay in lays)
+             + (" | skills through the passage |" if "passage" in lays else " |"),
+             "| --- | --- | --- | " + " | ".join("---" for _ in lays) + (" | --- |" if "passage" in lays else " |")]
+    for K in counts:
+        t = for_skill_count(table, K)
+        for algo in present(t, ALGOS):
+            for mode in ("deterministic", "stochastic"):
+                sp = final_spread(t, mode)
+                cells = []
+                for lay in lays:
+                    try:
+                        cells.append(f"{sp.xs((algo, lay), level=('algo', 'layout')).mean():.3f}")
+                    except KeyError:
+                        cells.append("")
+                row = f"| {K} | {algo} | {mode} | " + " | ".join(cells)
+                if "passage" in lays:
+                    ps = passage_skills(t, params, mode)
+                    has = len(ps) and algo in set(ps.index.get_level_values("algo"))
+                    row += f" | {ps.xs(algo, level='algo').mean():.2f} of {K}" if has else " | "
+                lines.append(row + " |")
+    ref = "; ".join(f"{lay} {random_policy_spread(params, lay):.3f}" for lay in lays)
+    lines += ["", f"Reference: two independent episodes of a uniform random policy of the same action scale end "
+              f"{ref} apart (expected distance; `diayn_end_spread` requires DIAYN's skills to end farther apart "
+              "than both this and the reward-0 agent's skills, evaluated the same way)."]
+    return lines
+
