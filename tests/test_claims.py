@@ -66,7 +66,7 @@ def test_evaluate_synthetic_verdicts(monkeypatch, centre, expected):
     assert row.ci_low <= row.estimate <= row.ci_high
     assert row.n_seeds == 40
     assert notes == {"synthetic_speedup": "synthetic"}
-    assert row.kind == "experimental" and list(df.columns)[-1] == "kind"
+    assert row.kind == "experimental" and list(df.columns)[-2:] == ["kind", "learner_check"]
     df = claims.evaluate_all([_claim(kind="analytic")], {"fourrooms_sutton": table}, cfg, _fake_registry()).claims
     assert df.iloc[0].kind == "analytic"
 

@@ -97,6 +97,7 @@ COLUMNS = [
     "scale",
     "budget_fraction",
     "kind",
+    "learner_check",
 ]
 KINDS = ("experimental", "analytic")
 #: robustness.tsv: claim_id, one column per varied choice (dotted path), then these
@@ -583,7 +584,64 @@ def _row(claim, samples, values, est, lo, hi) -> dict:
         "scale": "",
         "budget_fraction": float("nan"),
         "kind": claim.get("kind", "experimental"),
+        "learner_check": "",
     }
+
+
+def _strings(x):
+    if isinstance(x, str):
+        yield x
+    elif isinstance(x, dict):
+        for v in x.values():
+            yield from _strings(v)
+    elif isinstance(x, (list, tuple)):
+        for v in x:
+            yield from _strings(v)
+
+
+def learner_checks_of(claim: dict, registry) -> list[str]:
+    """The learner checks a claim's estimate relies on: those its experiment's ``experiment.yaml`` lists
+    (``learner_checks``: algorithm -> check ids) for every algorithm the claim's params name (an algorithm
+    id anywhere among the params' strings; every algorithm of the experiment where they name none, as when
+    the measure picks its algorithms itself); none for an analytic claim."""
+    if claim.get("kind") == "analytic":
+        return []
+    try:
+        desc = registry.describe(claim["experiment"])
+    except (AttributeError, KeyError, OSError):  # a registry that describes nothing names no checks
+        return []
+    table = desc.get("learner_checks") or {}
+    named = set(_strings(claim.get("params") or {}))
+    unchecked = desc.get("learner_unchecked")
+    if unchecked:
+        return [f"unchecked ({unchecked})"]
+    algos = set(desc.get("algos") or ())
+    if not named & algos:  # the measure picks its algorithms itself: every learner of the experiment
+        named = algos
+    out: list[str] = []
+    for algo, checks in table.items():
+        if algo in named:
+            out += [c for c in checks if c not in out]
+    return out
+
+
+def learner_check_cell(checks: list[str], verdicts: dict[str, str]) -> str:
+    """``learner_td3_pendulum: holds; ...`` (``not run`` for a check that was not decided in this run)."""
+    return "; ".join(c if c.startswith("unchecked") else f"{c}: {verdicts.get(c, 'not run')}" for c in checks)
+
+
+def failed_checks(cell) -> list[str]:
+    """The check ids of a learner_check cell whose verdict is not ``holds`` (a failing, inconclusive or
+    missing check leaves the claim's learner unproven)."""
+    out = []
+    for part in str(cell or "").split(";"):
+        if part.strip().startswith("unchecked"):
+            out.append(part.strip())
+        elif ":" in part:
+            cid, verdict = (s.strip() for s in part.split(":", 1))
+            if verdict != "holds":
+                out.append(f"{cid} ({verdict})")
+    return out
 
 
 def _cell_value(v):
@@ -689,6 +747,11 @@ def evaluate_all(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict,
         rows.append(row)
         if samples.note:
             notes[claim["id"]] = samples.note
+    verdicts = {r["claim_id"]: r["verdict"] for r in rows}
+    by_id = {c["id"]: c for c in claims}
+    for r in rows:  # a claim without seeds (a published value listed, an experiment not run) relies on no learner
+        if r["n_seeds"] > 0:
+            r["learner_check"] = learner_check_cell(learner_checks_of(by_id[r["claim_id"]], registry), verdicts)
     rob = pd.DataFrame(rob_rows, columns=["claim_id", *choice_cols, *ROBUSTNESS_TAIL])
     return Evaluation(pd.DataFrame(rows, columns=COLUMNS), notes, rob, budget, decided)
 

@@ -208,6 +208,16 @@ def cmd_readme_table(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    from . import check
+
+    found = check.problems(_registry(), overlays=tuple(args.configfile or ()))
+    for line in found:
+        print(line)
+    print(f"{len(found)} problem(s)" if found else "no problems: config, experiments, claims and costs are consistent")
+    return 1 if found else 0
+
+
 def cmd_freeze(args) -> int:
     from . import posing
 
@@ -328,6 +338,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note", default=None, help="provenance note under the table (e.g. which rows are partial)")
     p.add_argument("--note-file", default=None, help="the note, from a file")
     p.set_defaults(fn=cmd_readme_table)
+
+    p = sub.add_parser("check", help="validate the config with its overlays, every experiment.yaml and claims.yaml "
+                                     "(measures, params, robustness, frozen posings) and the cost rates: one "
+                                     "line per problem, exit 1 on any")
+    p.add_argument("--configfile", nargs="*", metavar="YAML",
+                   help="overlay file(s) merged on top of config/config.yaml (e.g. config/smoke.yaml)")
+    p.set_defaults(fn=cmd_check)
 
     p = sub.add_parser("freeze", help="freeze every claim's posing in its folder's claims.lock (a changed posing "
                                       "needs a new entry in the claim's revisions:)")

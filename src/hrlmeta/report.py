@@ -103,11 +103,15 @@ def claims_markdown(df: pd.DataFrame, ranges: dict | None = None, budget: dict |
     :func:`hrlmeta.posing.revision_lines`) gets one row beneath it per revision."""
     head = ("| claim | expected | estimate | 95% CI | seeds | verdict | robust | scale | budget |\n"
             "|---|---|---|---|---|---|---|---|---|\n")
+    from .claims import failed_checks
+
     rows = []
     for r in df.itertuples(index=False):
+        unproven = failed_checks(getattr(r, "learner_check", ""))
+        flag = (f"**learner not proven: {', '.join(unproven)}** — " if unproven else "")
         rows.append(
             f"| `{r.claim_id}`{' (analytic)' if getattr(r, 'kind', '') == 'analytic' else ''} | {_cell(r.expected)} | {_fmt(r.estimate)} | [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] "
-            f"| {r.n_seeds} | {verdict_text(r, ranges, budget, timing)} | {_pct(getattr(r, 'robust', None))} "
+            f"| {r.n_seeds} | {flag}{verdict_text(r, ranges, budget, timing)} | {_pct(getattr(r, 'robust', None))} "
             f"| {getattr(r, 'scale', '') if isinstance(getattr(r, 'scale', ''), str) else ''} "
             f"| {_frac(getattr(r, 'budget_fraction', None))} |"
         )
@@ -277,7 +281,11 @@ def build(
         "*revised*: the claim's posing (measure, parameters, statistic, threshold, robustness grid, kind) was "
         "changed after it was first frozen; each change is dated, says why, and whether the result under the "
         "old posing was known when it was made (a posing cannot change without such an entry: the posings "
-        "are frozen in each experiment's `claims.lock`).",
+        "are frozen in each experiment's `claims.lock`). "
+        "*learner not proven*: the claim's estimate comes from a deep learner whose check (experiment "
+        "`learner_checks`: the same code on a standard task against a published result) did not hold in this "
+        "run, so a failure of the claim may be the learner's; `results/claims/claims.tsv` names every claim's "
+        "checks in its `learner_check` column.",
         "",
     ]
     rob_ids = [i for i in claims_df["claim_id"] if i in set(rob["claim_id"])]

@@ -1,8 +1,10 @@
 import json
 import os
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
+from hrlmeta.check import workflow_problems as input_problems
 from hrlmeta.experiments import default as default_registry
 from hrlmeta.config import enabled_experiments, seeds, validate_config
 from hrlmeta.plan import cpu_seconds, job_minutes, load_costs
@@ -15,9 +17,18 @@ min_version("9.0")
 # experiment.yaml (no experiment code is imported to build the DAG).
 registry = default_registry()
 
-# The top level is validated by Snakemake against the JSON schema (defaults filled in); each
-# experiment's `params` block against the schema.yaml in its folder, with the offending key named
-# in the error.
+# Before anything else, the checks of `hrlmeta check` on this config: the top level and each
+# experiment's `params` block against their schemas, the experiments' descriptions, every claim's
+# measure and parameters and its frozen posing, the cost rates. One line per problem, naming the file
+# and key, instead of a schema dump; only the main process checks (cluster jobs re-read this file).
+if workflow.is_main_process:
+    _problems = input_problems(config, registry)
+    if _problems:
+        raise WorkflowError(
+            f"{len(_problems)} problem(s) in the inputs (hrlmeta check prints the same):\n  "
+            + "\n  ".join(_problems)
+        )
+# Then Snakemake's own validation of the top level (it fills in the schema's defaults).
 validate(config, "../schemas/config.schema.yaml")
 validate_config(config, registry)
 

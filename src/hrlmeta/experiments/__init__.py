@@ -82,6 +82,13 @@ DESCRIPTION_SCHEMA: dict = {
                 "let": {"type": "object", "additionalProperties": {"type": "string"}},
             },
         },
+        # algorithm -> the learner checks (claim ids of experiment learner_checks) of the deep learner that
+        # algorithm trains: every claim that measures the algorithm names them in claims.tsv's learner_check
+        "learner_checks": {"type": "object", "additionalProperties": {
+            "type": "array", "minItems": 1, "items": {"type": "string", "pattern": r"^learner_[A-Za-z0-9_]+$"}}},
+        # where the experiment's deep learner is itself the object of its claims (e.g. a listing run as
+        # written), why no learner check vouches for it: claims.tsv's learner_check says so
+        "learner_unchecked": {"type": "string", "minLength": 1},
     },
 }
 

@@ -1,0 +1,229 @@
+"""``hrlmeta check``: every mistake a user can make in the inputs, found before any training starts.
+
+Checked, each problem one line naming the file, the key and the offending value (with the known alternatives
+for a name):
+
+* every YAML file the run reads parses, has a mapping at its top level where one is expected, and holds no
+  duplicate key (PyYAML keeps the last silently);
+* the config (``config/config.yaml`` merged with each ``--configfile`` overlay, as Snakemake merges them)
+  against the top-level schema and each experiment's ``schema.yaml``; an unknown experiment or algorithm is
+  named with its closest known spellings;
+* every ``experiment.yaml`` (its description schema) and every ``claims.yaml`` (claim schema, statistic,
+  robustness paths, measure name and the measure's parameters, for the primary and every robustness
+  specification), and the posings against their frozen fingerprints (``claims.lock``);
+* the cost rates (``config/costs.yaml``) of every enabled experiment's algorithms.
+
+The workflow runs :func:`problems` on its own config when it builds the DAG (``workflow/rules/common.smk``),
+so ``snakemake -n`` stops on the first line of the same report.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import yaml
+
+from .config import DEFAULT_CONFIG, ConfigError, deep_merge, load_schema
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a mapping with the same key twice."""
+
+
+def _construct_mapping(loader, node, deep=False):
+    seen = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            continue
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first at line {seen[key] + 1}, again at line "
+                            f"{key_node.start_mark.line + 1})", key_node.start_mark)
+        seen[key] = key_node.start_mark.line
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path, want_mapping: bool = True):
+    """``(document, problem)``: the parsed file, or None and one line saying why not."""
+    path = Path(path)
+    if not path.exists():
+        return None, f"{path}: file not found"
+    try:
+        doc = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        what = getattr(e, "problem", None) or str(e).splitlines()[0]
+        if "duplicate key" in str(e):
+            what = str(e).splitlines()[-2] if "duplicate key" not in what else what
+            what = next((ln.strip() for ln in str(e).splitlines() if "duplicate key" in ln), what)
+        return None, f"{path}: {where}{what}"
+    if doc is None:
+        doc = {}
+    if want_mapping and not isinstance(doc, dict):
+        return None, f"{path}: the top level must be a mapping of keys, got a {type(doc).__name__}"
+    return doc, None
+
+
+def _alternatives(name: str, known) -> str:
+    close = difflib.get_close_matches(str(name), list(known), n=3, cutoff=0.6)
+    return f"did you mean {', '.join(close)}? known: {', '.join(known)}" if close else f"known: {', '.join(known)}"
+
+
+def _schema_lines(instance, schema: dict, prefix: str, where: str) -> list[str]:
+    import jsonschema
+
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    out = []
+    for e in sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]):
+        path = ".".join(str(p) for p in e.absolute_path)
+        key = ".".join(p for p in (prefix, path) if p) or "<top level>"
+        if e.validator == "additionalProperties":
+            extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
+            known = sorted(e.schema.get("properties", {}))
+            for k in extra:
+                out.append(f"{where}: {key + '.' if key != '<top level>' else ''}{k}: unknown key ({_alternatives(k, known)})")
+        elif e.validator == "enum":
+            out.append(f"{where}: {key}: {e.instance!r} is not one of {e.validator_value!r}")
+        else:
+            out.append(f"{where}: {key}: {e.message}")
+    return out
+
+
+def config_problems(cfg: dict, registry, where: str = "config") -> list[str]:
+    """Problems of a merged config (the top-level schema, each experiment's params, algorithms)."""
+    if not isinstance(cfg, dict):
+        return [f"{where}: the top level must be a mapping of keys, got a {type(cfg).__name__}"]
+    out = []
+    known = list(registry.available())
+    exps = cfg.get("experiments")
+    if isinstance(exps, dict):
+        for name in exps:
+            if name not in known:
+                out.append(f"{where}: experiments.{name}: unknown experiment ({_alternatives(name, known)})")
+    unknown = {n for n in (exps or {}) if n not in known}
+    # the schema's messages about an unknown experiment's block would only repeat it
+    top = [ln for ln in _schema_lines(cfg, load_schema("config"), "", where)
+           if not any(f": experiments.{n}" in ln for n in unknown)]
+    out += top
+    if top:
+        return out
+    for name, block in (exps or {}).items():
+        if name in unknown:
+            continue
+        params = (block or {}).get("params", {})
+        out += _schema_lines(params, load_schema(name, registry), f"experiments.{name}.params", where)
+        algos = registry.describe(name)["algos"]
+        for algo in (block or {}).get("algos", []) or []:
+            if algo not in algos:
+                out.append(f"{where}: experiments.{name}.algos: unknown algorithm {algo!r} "
+                           f"({_alternatives(algo, algos)})")
+    return out
+
+
+def load_merged(base, overlays) -> tuple[dict | None, list[str]]:
+    """The config as Snakemake merges it, or the problems of its files."""
+    out, cfg = [], {}
+    for path in [base, *overlays]:
+        doc, problem = read_yaml(path)
+        if problem:
+            out.append(problem)
+            continue
+        cfg = deep_merge(cfg, doc)
+    return (None if out else cfg), out
+
+
+def experiment_problems(registry, posings: bool = True) -> list[str]:
+    """experiment.yaml, schema.yaml and claims.yaml of every experiment: parse, duplicates, schemas, claims
+    (measure names and parameters) and frozen posings."""
+    from . import posing
+    from .claims import ClaimError, check_measure, load_claims
+
+    out = []
+    for name in registry.available():
+        folder = Path(registry.schema_path(name)).parent
+        for fname in ("experiment.yaml", "schema.yaml", "claims.yaml"):
+            p = folder / fname
+            if p.exists():
+                _, problem = read_yaml(p)
+                if problem:
+                    out.append(problem)
+        try:
+            registry.describe(name)
+        except Exception as e:  # noqa: BLE001 -- a broken description is reported, not raised
+            out.append(f"{folder / 'experiment.yaml'}: {str(e).splitlines()[0]}")
+            continue
+        path = registry.claims_path(name)
+        if path is None:
+            continue
+        try:
+            claims = load_claims(path, experiment=name)
+        except (ClaimError, ConfigError) as e:
+            out.append(str(e).splitlines()[0])
+            continue
+        try:
+            measures = registry.measures(name)
+        except Exception as e:  # noqa: BLE001
+            out.append(f"{folder / 'measures.py'}: cannot be imported: {type(e).__name__}: {e}")
+            continue
+        for c in claims:
+            try:
+                check_measure(c, measures, str(path))
+            except ClaimError as e:
+                msg = str(e)
+                if "unknown measure" in msg:
+                    msg = (f"{path}: claim {c['id']!r}: measure: unknown measure {c['measure']!r} "
+                           f"({_alternatives(c['measure'], sorted(measures))})")
+                out.append(msg)
+    out += posing.problems(registry) if posings and not out else []
+    return out
+
+
+def cost_problems(cfg: dict, registry, costs_path=None) -> list[str]:
+    from .config import enabled_experiments
+    from .plan import COSTS, load_costs
+
+    path = Path(costs_path or COSTS)
+    doc, problem = read_yaml(path)
+    if problem:
+        return [problem]
+    costs = load_costs(path)
+    out = []
+    for name in enabled_experiments(cfg, registry):
+        rates = costs["experiments"].get(name, {}).get("cpu_s_per_unit", {})
+        for algo in cfg["experiments"][name].get("algos", registry.describe(name)["algos"]):
+            if algo not in rates:
+                out.append(f"{path}: experiments.{name}.cpu_s_per_unit.{algo}: no measured rate (the plan and the "
+                           "cluster requests cannot price this job: measure it with `hrlmeta plan --calibrate` or "
+                           "`python -m hrlmeta.bench marginal_rate ... --write`)")
+    return out
+
+
+def workflow_problems(cfg: dict, registry) -> list[str]:
+    """The checks of :func:`problems` on a config Snakemake has already merged (its files were parsed by
+    Snakemake; duplicate keys in them are checked by ``hrlmeta check``). Posings that are not frozen do
+    not stop a run (``hrlmeta check`` and the test suite report them)."""
+    out = config_problems(cfg, registry, "config (config/config.yaml + --configfile overlays + --config)")
+    out += experiment_problems(registry, posings=False)
+    if not out:
+        out += cost_problems(cfg, registry)
+    return out
+
+
+def problems(registry, overlays=(), base=DEFAULT_CONFIG, costs_path=None) -> list[str]:
+    """Every problem of the inputs of a run with these overlays, one line each (empty: all is well)."""
+    cfg, out = load_merged(base, overlays)
+    if cfg is not None:
+        where = " + ".join(str(p) for p in [base, *overlays])
+        out += config_problems(cfg, registry, where)
+    out += experiment_problems(registry)
+    if cfg is not None and not out:
+        out += cost_problems(cfg, registry, costs_path)
+    return out

@@ -1,0 +1,146 @@
+"""`hrlmeta check`: every mistake in the inputs is one line naming the file, the key and the value, before any
+training starts; the workflow runs the same checks when it builds the DAG (`snakemake -n`, marked workflow)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hrlmeta import check
+from hrlmeta.cli import main as cli_main
+from hrlmeta.experiments import REGISTRY
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class _Swapped:
+    """The real registry with one experiment's folder files replaced by a scratch copy."""
+
+    def __init__(self, name: str, folder: Path):
+        self.name, self.folder = name, folder
+
+    def __getattr__(self, attr):
+        return getattr(REGISTRY, attr)
+
+    def claims_path(self, name):
+        return self.folder / "claims.yaml" if name == self.name else REGISTRY.claims_path(name)
+
+    def schema_path(self, name):
+        return self.folder / "schema.yaml" if name == self.name else REGISTRY.schema_path(name)
+
+
+def _copy(tmp_path, name="taxi_maxq") -> Path:
+    src = Path(REGISTRY.schema_path(name)).parent
+    dest = tmp_path / name
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def _overlay(tmp_path, text: str) -> Path:
+    p = tmp_path / "overlay.yaml"
+    p.write_text(text)
+    return p
+
+
+def _one_line(found, *needles):
+    assert len(found) == 1, found
+    assert "\n" not in found[0]
+    for n in needles:
+        assert n in found[0], (n, found[0])
+
+
+def test_the_checkout_has_no_problems_at_every_scale():
+    for overlays in ((), ("config/smoke.yaml",), ("config/paper.yaml",)):
+        assert check.problems(REGISTRY, overlays=[ROOT / o for o in overlays], base=ROOT / "config/config.yaml") == []
+
+
+def test_measure_name_typo(tmp_path):
+    folder = _copy(tmp_path)
+    p = folder / "claims.yaml"
+    p.write_text(p.read_text().replace("measure: gap\n", "measure: gapp\n", 1))
+    found = check.experiment_problems(_Swapped("taxi_maxq", folder))
+    _one_line(found, str(p), "maxq_reaches_recursive_optimum", "measure", "'gapp'", "did you mean gap")
+
+
+def test_measure_parameter_typo(tmp_path):
+    folder = _copy(tmp_path)
+    p = folder / "claims.yaml"
+    p.write_text(p.read_text().replace("params: {reference: recursive_optimal, agent: maxq_q_abs,",
+                                       "params: {referense: recursive_optimal, agent: maxq_q_abs,", 1))
+    found = check.experiment_problems(_Swapped("taxi_maxq", folder))
+    _one_line(found, str(p), "referense", "unknown key")
+
+
+def test_duplicate_yaml_key_in_claims(tmp_path):
+    folder = _copy(tmp_path)
+    p = folder / "claims.yaml"
+    p.write_text(p.read_text().replace("    statistic: iqm\n", "    statistic: iqm\n    statistic: median\n", 1))
+    found = check.experiment_problems(_Swapped("taxi_maxq", folder))
+    _one_line(found, str(p), "duplicate key 'statistic'")
+
+
+def test_broken_experiment_yaml_is_one_line(tmp_path):
+    bad = tmp_path / "experiment.yaml"
+    bad.write_text("id: x\nalgos: [a, b\n")
+    doc, problem = check.read_yaml(bad)
+    assert doc is None and str(bad) in problem and "\n" not in problem
+
+
+@pytest.mark.parametrize("text, needles", [
+    ("bootstrapp:\n  reps: 10\n", ["bootstrapp", "unknown key", "did you mean bootstrap"]),
+    ("experiments:\n  fourroms_sutton: {enabled: false}\n",
+     ["experiments.fourroms_sutton", "unknown experiment", "did you mean fourrooms_sutton"]),
+    ("experiments:\n  taxi_maxq:\n    algos: [maxq_qq]\n", ["experiments.taxi_maxq.algos", "'maxq_qq'", "did you mean"]),
+    ("experiments:\n  taxi_maxq:\n    params:\n      n_episodez: 3\n", ["experiments.taxi_maxq.params", "n_episodez",
+                                                                       "unknown key"]),
+    ("experiments:\n  taxi_maxq:\n    n_seeds: many\n", ["experiments.taxi_maxq.n_seeds", "'many'"]),
+    ("- a\n- b\n", ["overlay.yaml", "top level must be a mapping", "list"]),
+    ("experiments:\n  taxi_maxq: {n_seeds: 3}\n  taxi_maxq: {n_seeds: 4}\n", ["overlay.yaml", "duplicate key 'taxi_maxq'"]),
+    ("bootstrap: {reps: [1\n", ["overlay.yaml", "line"]),
+])
+def test_config_mistakes_are_one_line(tmp_path, text, needles):
+    base = ROOT / "config/config.yaml"
+    cfg, found = check.load_merged(base, [_overlay(tmp_path, text)])
+    if cfg is not None:  # what check.problems does with a config that parsed, before the experiments' checks
+        found = check.config_problems(cfg, REGISTRY, f"{base} + overlay.yaml")
+    _one_line(found, *needles)
+
+
+def test_missing_configfile_is_one_line(tmp_path):
+    cfg, found = check.load_merged(ROOT / "config/config.yaml", [tmp_path / "nope.yaml"])
+    assert cfg is None
+    _one_line(found, "nope.yaml", "file not found")
+
+
+def test_missing_cost_rate_is_named(tmp_path):
+    costs = tmp_path / "costs.yaml"
+    text = (ROOT / "config/costs.yaml").read_text()
+    costs.write_text(text.replace("      maxq_q_abs_greedy:", "      maxq_q_abs_greedyy:", 1))
+    cfg, _ = check.load_merged(ROOT / "config/config.yaml", [])
+    found = check.cost_problems(cfg, REGISTRY, costs)
+    assert any("experiments.taxi_maxq.cpu_s_per_unit.maxq_q_abs_greedy" in f for f in found), found
+
+
+def test_cli_exit_status_and_lines(tmp_path, capsys):
+    bad = _overlay(tmp_path, "bootstrapp: {}\n")
+    assert cli_main(["check", "--configfile", str(bad)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "1 problem(s)" and "bootstrapp" in out[0]
+
+
+@pytest.mark.workflow
+def test_snakemake_dry_run_stops_on_the_same_line(tmp_path):
+    from conftest import copy_workflow
+
+    work = copy_workflow(tmp_path / "wf")
+    (work / "config" / "bad.yaml").write_text("bootstrapp: {}\n")
+    r = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", "config/bad.yaml"], cwd=work,
+                       capture_output=True, text=True)
+    assert r.returncode != 0
+    text = r.stdout + r.stderr
+    assert "bootstrapp: unknown key (did you mean bootstrap?" in text
+    assert "Failed validating" not in text  # no schema dump
