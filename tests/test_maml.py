@@ -127,6 +127,32 @@ def test_trpo_step_respects_the_kl_bound_and_improves_the_surrogate():
     assert float(M.surrogate_loss(M.detach(phi), post).mean()) < st["loss"]
 
 
+def test_trpo_full_step_sits_on_the_kl_boundary(monkeypatch):
+    """The full step (before any backtracking) has quadratic KL (1/2) d'Hd = max_kl under the step's own
+    curvature (the damped Fisher-vector product it was computed with), as rllab's optimiser scales it:
+    sqrt(2 max_kl / s'Hs). It used to be sqrt(2) too long (2 max_kl), hidden by the line search."""
+    _, cfg, theta, pre, post = small_setup(hidden=(8, 8))
+    cfg = M.MamlConfig(**{**cfg.__dict__, "max_kl": 1e-3, "hvp_subsample": 1.0})
+    seen = []
+    real = M.surrogate_and_kl
+
+    def spy(phi, batch):
+        seen.append({k: v.detach().clone() for k, v in phi.items()})
+        return real(phi, batch)
+
+    monkeypatch.setattr(M, "surrogate_and_kl", spy)
+    M.trpo_step(theta, None, pre, cfg, second_order=False)  # pre: sampled by theta itself (no adaptation)
+    assert seen, "no candidate step was evaluated"
+    first = seen[0]
+    d = M.flat([first[k][0] if first[k].shape != theta[k].shape else first[k] for k in theta]) - M.flat(
+        [v.detach() for v in theta.values()])
+    leaf = {k: v.detach().requires_grad_(True) for k, v in theta.items()}
+    with torch.enable_grad():
+        hvp = M.make_kl_hvp(leaf, None, pre, cfg, False)
+        quad = 0.5 * float(d @ hvp(d))
+    np.testing.assert_allclose(quad / cfg.max_kl, 1.0, rtol=1e-3)
+
+
 def test_batched_rollouts_equal_unbatched_ones():
     env = Nav2D(horizon=15)
     g = torch.Generator().manual_seed(5)

@@ -214,12 +214,9 @@ class DiaynSeeds:
             r = lq.detach().gather(-1, z.unsqueeze(-1)).squeeze(-1) + math.log(K)
         else:
             r = torch.zeros(self.S, B)
-        critic_loss, actor_loss = self.sac.losses(skill_obs(s, z, K), a, r, skill_obs(s2, z, K), eps)
         disc_loss = -lq.gather(-1, z.unsqueeze(-1)).squeeze(-1).mean(dim=1)
-        self.opt.zero_grad()
-        (critic_loss + actor_loss + disc_loss).sum().backward()
-        self.opt.step()
-        self.sac.update_target()
+        # SAC's update (losses, one SeedAdam step, Polyak step) with the discriminator's loss in the same step
+        self.sac.update(self.opt, skill_obs(s, z, K), a, r, skill_obs(s2, z, K), eps, extra_loss=disc_loss)
         self.updates += 1
 
     def agent(self, k: int) -> "SeedView":

@@ -4,9 +4,15 @@ One TD3 learner (:mod:`hrlmeta.algos.td3`) acts on (observation, task goal) and 
 reward (minus the distance to the goal, scaled by ``reward_scale``). Vectorised over ``S`` seeds and ``E``
 environments per seed: arrays are (S, E, ...); one ``train_step`` = ``updates`` minibatch updates per seed.
 
+The same agent learns a task without goals (``goal_dim = 0``, goals of shape (S, E, 0)) on the reward the
+environment hands to ``record`` (``reward=``), with ``input_scale = 1`` leaving the observation unchanged:
+that is how the learner checks train it on gymnasium's Pendulum-v1 through the point maze's own loop
+(:func:`hrlmeta.shared.td3_rollout.rollout`).
+
 The agent protocol shared with :mod:`hrlmeta.algos.hiro` (used by the experiment's runner):
 ``reset(E, explore) -> ctx``, ``act(ctx, t, obs, goal, rngs, uniform) -> actions``,
-``record(ctx, t, obs, action, next_obs, goal, last)`` (training; ``last``: the episode's final step),
+``record(ctx, t, obs, action, next_obs, goal, last, reward)`` (training; ``last``: the episode's final step;
+``reward``: the environment's task reward (S, E), None = minus the distance of (x, y) to the goal),
 ``advance(ctx, obs, next_obs)`` (evaluation), ``train_step(rngs)``, ``decisions_per_episode(T)``, ``updates_done``.
 ``rngs``: one numpy Generator per seed.
 """
@@ -32,7 +38,8 @@ class FlatConfig:
 
 
 def net_input(obs: np.ndarray, goal: np.ndarray, scale: float) -> np.ndarray:
-    """Network input [x, y, cos, sin, goal] with positions and goals multiplied by ``scale``."""
+    """Network input [x, y, cos, sin, goal] with positions and goals multiplied by ``scale`` (the point maze;
+    with ``scale`` 1 and an empty goal, any observation unchanged, as float32)."""
     return np.concatenate([obs[..., :2] * scale, obs[..., 2:], goal * scale], axis=-1).astype(np.float32)
 
 
@@ -80,10 +87,12 @@ class FlatTD3:
     def advance(self, ctx: dict, obs, next_obs) -> None:
         """Nothing to carry between steps (the hierarchical agents move their subgoal here)."""
 
-    def record(self, ctx: dict, t: int, obs, action, next_obs, goal, last: bool = False) -> None:
-        r = -np.linalg.norm(next_obs[..., :2] - goal, axis=-1) * self.cfg.reward_scale
+    def record(self, ctx: dict, t: int, obs, action, next_obs, goal, last: bool = False, reward=None) -> None:
+        task = -np.linalg.norm(next_obs[..., :2] - goal, axis=-1) if reward is None else np.asarray(reward)
+        r = task * self.cfg.reward_scale
         s = self.cfg.input_scale
-        # CHOICE: the 500-step limit is a time limit, not a terminal state: always bootstrap (discount 1)
+        # CHOICE: an episode's end is a time limit (the maze's 500 steps, Pendulum-v1's 200), not a terminal state:
+        # always bootstrap (discount 1)
         self.buffer.add(obs=net_input(obs, goal, s), act=action, rew=r, next_obs=net_input(next_obs, goal, s),
                         disc=np.ones(r.shape))
 

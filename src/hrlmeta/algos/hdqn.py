@@ -31,6 +31,15 @@ weights through zero-copy numpy views (no autograd on the acting path). torch ru
 
 Choices (config/config.yaml): sizes, batch, optimiser, replay capacities and gamma where the paper's
 Sec. 4.1 is silent; the epsilon schedules and "g reached" exactly as :mod:`.hdqn_tabular`.
+
+The Q-network (:class:`OneHotMLP`, seed-batched :class:`OneHotMLPSeeds`) takes one-hot inputs (integer
+indices: its first layer is a sum of rows of W1; what the chain runs) or dense inputs (a float tensor: its
+first layer is a matrix product), and :func:`td_step` is the one minibatch Q-learning step of both levels;
+the learner check ``learner_checks`` (``dqn_frozenlake``: one-hot states; ``dqn_cartpole``: dense
+observations) trains a flat DQN with the same network, :func:`td_step` and :class:`Adam`. ``clip_delta``
+clips the TD error of the gradient to [-clip_delta, clip_delta] as the authors' released code does
+(``NeuralQLearner.lua``: ``clip_delta``, ``run_gpu``: ``clip_delta=10``), which is the gradient of a Huber
+loss with threshold ``clip_delta``; None (the default) keeps the squared error.
 """
 
 from __future__ import annotations
@@ -53,6 +62,7 @@ class HDQNConfig:
     replay_ctrl: int = 1_000_000
     replay_meta: int = 50_000
     target_update: int = 1
+    clip_delta: float | None = None
     eps_start: float = 1.0
     eps_end: float = 0.1
     anneal_steps: int = 50_000
@@ -82,23 +92,41 @@ class HDQNConfig:
         for key in ("hidden", "batch_size", "replay_ctrl", "replay_meta", "target_update", "n_episodes"):
             if getattr(self, key) < 1:
                 raise ValueError(f"{key}: {getattr(self, key)} must be >= 1")
+        if self.clip_delta is not None and not self.clip_delta > 0:
+            raise ValueError(f"clip_delta: {self.clip_delta} must be > 0 (or None: no clipping)")
 
 
 def _q_np(params, idx) -> np.ndarray:
-    """Q-values of one input (ints in ``idx``: the active one-hot inputs) of a one-hidden-layer ReLU network
-    with numpy parameters (W1, b1, W2, b2): the first layer is a sum of W1's rows."""
+    """Q-values of one input of a one-hidden-layer ReLU network with numpy parameters (W1, b1, W2, b2):
+    ``idx`` a tuple of ints (the active one-hot inputs: the first layer is a sum of W1's rows) or a float
+    numpy vector of length n_in (a dense input: the first layer is ``x @ W1``)."""
     W1, b1, W2, b2 = params
+    if isinstance(idx, np.ndarray) and idx.dtype.kind == "f":
+        return np.maximum(idx @ W1 + b1, 0.0) @ W2 + b2
     h = b1 + W1[idx[0]]
     for i in idx[1:]:
         h = h + W1[i]
     return np.maximum(h, 0.0) @ W2 + b2
 
 
+def _td_error_grad(q, act, y, B: int, clip: float | None, dim: int):
+    """d/dq of mean_b (q[b, act[b]] - y[b])^2 (the TD error clipped to [-clip, clip] where ``clip`` is set:
+    the gradient of a Huber loss), along the action dimension ``dim`` of ``q``."""
+    err = q.gather(dim, act.unsqueeze(dim)) - y.unsqueeze(dim)
+    if clip is not None:
+        err = err.clamp(-clip, clip)
+    dq = torch.zeros_like(q)
+    dq.scatter_(dim, act.unsqueeze(dim), (2.0 / B) * err)
+    return dq
+
+
 class OneHotMLP:
     """Q-network with one hidden ReLU layer on one-hot inputs: ``q = relu(b1 + sum_k W1[i_k]) @ W2 + b2``
-    (the first layer of a one-hot input is a sum of rows of W1). Parameters live in slices of one flat
-    tensor so that one Adam step updates every network at once; gradients are written by hand into the
-    matching slices of a flat gradient tensor (checked against autograd in the tests)."""
+    (the first layer of a one-hot input is a sum of rows of W1), or on dense inputs ``x`` (a float tensor):
+    ``q = relu(x @ W1 + b1) @ W2 + b2``; one-hot is the special case of a dense input of zeros and ones.
+    Parameters live in slices of one flat tensor so that one Adam step updates every network at once;
+    gradients are written by hand into the matching slices of a flat gradient tensor (checked against
+    autograd in the tests)."""
 
     def __init__(self, theta, grad, offset: int, n_in: int, hidden: int, n_out: int, gen=None) -> None:
         shapes = ((n_in, hidden), (hidden,), (hidden, n_out), (n_out,))
@@ -120,32 +148,44 @@ class OneHotMLP:
         return n_in * hidden + hidden + hidden * n_out + n_out
 
     def forward(self, idx):
-        """Q-values (B, n_out) for one-hot inputs with ones at the index tensors in ``idx``; also returns
-        the hidden pre-activation for :meth:`backward`."""
+        """Q-values (B, n_out) for one-hot inputs with ones at the index tensors in ``idx`` (a tuple) or for
+        dense inputs ``idx`` (a float tensor (B, n_in)); also returns the hidden pre-activation for
+        :meth:`td_backward`."""
         W1, b1, W2, b2 = self.p
+        if torch.is_tensor(idx) and idx.is_floating_point():
+            pre = idx @ W1 + b1
+            return pre.clamp(min=0.0) @ W2 + b2, pre
         pre = b1 + W1[idx[0]]
         for i in idx[1:]:
             pre = pre + W1[i]
         return pre.clamp(min=0.0) @ W2 + b2, pre
 
     def q_np(self, idx) -> np.ndarray:
-        """Q-values of one input (ints in ``idx``) in numpy, reading the live parameters."""
+        """Q-values of one input (a tuple of ints, or a float numpy vector) in numpy, reading the live
+        parameters."""
         return _q_np(self.np, idx)
 
-    def td_backward(self, idx, q, pre, act, y) -> None:
-        """Write d/dtheta of mean_b (q[b, act[b]] - y[b])^2 into the gradient slices."""
+    def td_backward(self, idx, q, pre, act, y, clip_delta: float | None = None) -> None:
+        """Write d/dtheta of mean_b (q[b, act[b]] - y[b])^2 into the gradient slices (the TD error clipped
+        to [-clip_delta, clip_delta] where set)."""
         W1, b1, W2, b2 = self.p
         gW1, gb1, gW2, gb2 = self.g
         B = q.shape[0]
-        dq = torch.zeros_like(q)
-        dq.scatter_(1, act[:, None], (2.0 / B) * (q.gather(1, act[:, None]) - y[:, None]))
+        if clip_delta is None:
+            dq = torch.zeros_like(q)
+            dq.scatter_(1, act[:, None], (2.0 / B) * (q.gather(1, act[:, None]) - y[:, None]))
+        else:
+            dq = _td_error_grad(q, act, y, B, clip_delta, 1)
         h = pre.clamp(min=0.0)
         torch.mm(h.t(), dq, out=gW2)
         gb2.copy_(dq.sum(0))
         dh = (dq @ W2.t()) * (pre > 0)
-        gW1.zero_()
-        for i in idx:
-            gW1.index_add_(0, i, dh)
+        if torch.is_tensor(idx) and idx.is_floating_point():
+            torch.mm(idx.t(), dh, out=gW1)
+        else:
+            gW1.zero_()
+            for i in idx:
+                gW1.index_add_(0, i, dh)
         gb1.copy_(dh.sum(0))
 
 
@@ -175,7 +215,8 @@ class OneHotMLPSeeds:
     """:class:`OneHotMLP` for ``S`` seeds at once: the parameters are views ``(S, *shape)`` of the rows of
     one ``(S, P)`` tensor (row ``k`` = seed ``k``), the forward and backward passes are batched matrix
     products over seeds, and the acting path reads seed ``k``'s row through zero-copy numpy views. Seed
-    ``k``'s initial weights are drawn from ``gens[k]`` exactly as :class:`OneHotMLP` draws them."""
+    ``k``'s initial weights are drawn from ``gens[k]`` exactly as :class:`OneHotMLP` draws them. Inputs are
+    one-hot (an integer index tensor) or dense (a float tensor), as for :class:`OneHotMLP`."""
 
     def __init__(self, theta, grad, offset: int, n_in: int, hidden: int, n_out: int, gens=None) -> None:
         S = theta.shape[0]
@@ -197,27 +238,40 @@ class OneHotMLPSeeds:
 
     def forward(self, idx):
         """Q-values (S, B, n_out) for one-hot inputs with ones at the indices ``idx`` (S, B, m) (m ones per
-        input); also returns the hidden pre-activation for :meth:`backward`."""
+        input; an integer tensor) or for dense inputs ``idx`` (S, B, n_in) (a float tensor); also returns
+        the hidden pre-activation for :meth:`td_backward`."""
         W1, b1, W2, b2 = self.p
+        if idx.is_floating_point():
+            pre = blas.mm(idx, W1).add_(b1.unsqueeze(1))
+            return blas.mm(pre.clamp(min=0.0), W2).add_(b2.unsqueeze(1)), pre
         rows = self.rows.unsqueeze(2)
         pre = W1[rows, idx].sum(2) + b1.unsqueeze(1)
         return blas.mm(pre.clamp(min=0.0), W2).add_(b2.unsqueeze(1)), pre
 
     def q_np(self, k: int, idx) -> np.ndarray:
-        """Q-values of one input (ints in ``idx``) of seed ``k`` in numpy, reading the live parameters."""
+        """Q-values of one input (a tuple of ints, or a float numpy vector) of seed ``k`` in numpy, reading
+        the live parameters."""
         return _q_np(self.np[k], idx)
 
-    def td_backward(self, idx, q, pre, act, y) -> None:
-        """Per seed, write d/dtheta of mean_b (q[b, act[b]] - y[b])^2 into the gradient rows."""
+    def td_backward(self, idx, q, pre, act, y, clip_delta: float | None = None) -> None:
+        """Per seed, write d/dtheta of mean_b (q[b, act[b]] - y[b])^2 into the gradient rows (the TD error
+        clipped to [-clip_delta, clip_delta] where set)."""
         W1, b1, W2, b2 = self.p
         gW1, gb1, gW2, gb2 = self.g
         S, B = q.shape[0], q.shape[1]
-        dq = torch.zeros_like(q)
-        dq.scatter_(2, act[:, :, None], (2.0 / B) * (q.gather(2, act[:, :, None]) - y[:, :, None]))
+        if clip_delta is None:
+            dq = torch.zeros_like(q)
+            dq.scatter_(2, act[:, :, None], (2.0 / B) * (q.gather(2, act[:, :, None]) - y[:, :, None]))
+        else:
+            dq = _td_error_grad(q, act, y, B, clip_delta, 2)
         h = pre.clamp(min=0.0)
         gW2.copy_(blas.mm(h.transpose(1, 2), dq))
         gb2.copy_(dq.sum(1))
         dh = blas.mm(dq, W2.transpose(1, 2)).mul_(pre > 0)
+        if idx.is_floating_point():
+            gW1.copy_(blas.mm(idx.transpose(1, 2), dh))
+            gb1.copy_(dh.sum(1))
+            return
         m = idx.shape[2]
         flat = torch.zeros(S * self.n_in, dh.shape[2], dtype=dh.dtype)
         flat.index_add_(0, (self.rows.unsqueeze(2) * self.n_in + idx).reshape(-1),
@@ -230,6 +284,27 @@ class OneHotMLPSeeds:
 #: elementwise work (Adam) takes the same vectorised path whatever the number of seeds (see
 #: :data:`hrlmeta.algos.sac.LANE`)
 LANE = 64
+
+
+def td_step(net: OneHotMLPSeeds, net_t: OneHotMLPSeeds | None, x, a, r, end, x2, gamma: float,
+            clip_delta: float | None = None) -> None:
+    """One minibatch Q-learning step of every seed's network ``net`` (the gradient written into its rows;
+    the caller takes the Adam step): inputs ``x`` (S, B, ...) (one-hot indices or dense), actions ``a``
+    (S, B), rewards ``r``, ``end`` (1.0 where ``x2`` is not bootstrapped) and next inputs ``x2``; the
+    target ``y = r + gamma (1 - end) max_a' Q(x2, a'; theta^-)`` with theta^- the frozen copy ``net_t``, or
+    with ``net_t`` None the current parameters ("the parameters from the previous iteration", a
+    stop-gradient target: both halves of the minibatch in one forward pass). The step both levels of
+    h-DQN take (:func:`train_seeds`) and the flat DQN of the learner check."""
+    B = a.shape[1]
+    if net_t is not None:
+        with torch.no_grad():
+            q_next = net_t.forward(x2)[0]
+        q, pre = net.forward(x)
+    else:  # theta^- = theta: both minibatch halves in one pass
+        q_all, pre_all = net.forward(torch.cat([x, x2], dim=1))
+        q, pre, q_next = q_all[:, :B], pre_all[:, :B], q_all[:, B:]
+    y = r + gamma * (1.0 - end) * q_next.max(2).values
+    net.td_backward(x, q, pre, a, y, clip_delta)
 
 
 def train(cfg: HDQNConfig, seed: int, snapshots=(), log_meta: int = 0) -> dict:
@@ -288,28 +363,12 @@ def train_seeds(cfg: HDQNConfig, seeds, snapshots=(), log_meta: int = 0) -> list
         ints = torch.from_numpy(D1i[rows, I1]).long()         # (K, B, 4)
         r, end = torch.from_numpy(D1f[rows, I1]).unbind(2)
         x, a, x2 = ints[:, :, 0:2], ints[:, :, 2], ints[:, :, 1:4:2]  # inputs (s, g+S), a, (g+S, s2)
-        if frozen:
-            with torch.no_grad():
-                q_next = ctrl_t.forward(x2)[0]
-            q, pre = ctrl.forward(x)
-        else:  # theta^- = theta: both minibatch halves in one pass
-            q_all, pre_all = ctrl.forward(torch.cat([x, x2], dim=1))
-            q, pre, q_next = q_all[:, :B], pre_all[:, :B], q_all[:, B:]
-        y = r + cfg.gamma * (1.0 - end) * q_next.max(2).values
-        ctrl.td_backward(x, q, pre, a, y)
+        td_step(ctrl, ctrl_t if frozen else None, x, a, r, end, x2, cfg.gamma, cfg.clip_delta)
         if has2.any():
             mi = torch.from_numpy(D2i[rows, I2]).long()           # (K, B, 3)
             F, mend = torch.from_numpy(D2f[rows, I2]).unbind(2)
             ms, mg, ms2 = mi[:, :, 0:1], mi[:, :, 1], mi[:, :, 2:3]
-            if frozen:
-                with torch.no_grad():
-                    q2_next = meta_t.forward(ms2)[0]
-                q2, pre2 = meta.forward(ms)
-            else:
-                q2_all, pre2_all = meta.forward(torch.cat([ms, ms2], dim=1))
-                q2, pre2, q2_next = q2_all[:, :B], pre2_all[:, :B], q2_all[:, B:]
-            y2 = F + cfg.gamma * (1.0 - mend) * q2_next.max(2).values
-            meta.td_backward(ms, q2, pre2, mg, y2)
+            td_step(meta, meta_t if frozen else None, ms, mg, F, mend, ms2, cfg.gamma, cfg.clip_delta)
             if not has2.all():
                 grad[torch.from_numpy(~has2), ctrl.end:] = 0.0
         else:

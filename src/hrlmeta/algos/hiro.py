@@ -214,7 +214,10 @@ class Hiro:
         """Goal transition between manager decisions (used when acting without recording)."""
         ctx["g"] = goal_transition(obs[..., :2], ctx["g"], next_obs[..., :2])
 
-    def record(self, ctx: dict, t: int, obs, action, next_obs, goal, last: bool = False) -> None:
+    def record(self, ctx: dict, t: int, obs, action, next_obs, goal, last: bool = False, reward=None) -> None:
+        """One step of every environment: the worker's transition, and the manager's every ``c`` steps.
+        ``reward``: the environment's task reward (S, n) summed into the manager's; None = minus the distance
+        of (x, y) to the task goal (the point maze's task reward)."""
         cfg = self.cfg
         xy, nxy = obs[..., :2], next_obs[..., :2]
         g = ctx["g"]
@@ -230,7 +233,7 @@ class Hiro:
         i = t % cfg.c
         ctx["seq_obs"][:, :, i] = obs
         ctx["seq_act"][:, :, i] = action
-        ctx["R"] += -np.linalg.norm(nxy - goal, axis=-1)
+        ctx["R"] += -np.linalg.norm(nxy - goal, axis=-1) if reward is None else reward
         ctx["g"] = g_next
         if i == cfg.c - 1 or last:
             disc = ones * 0.0 if (last and cfg.manager_terminal) else ones

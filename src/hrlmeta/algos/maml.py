@@ -18,6 +18,9 @@ Policy
     :func:`log_prob` dispatches on that key, so the inner step, the adaptation and :func:`pg_meta_loss`
     serve both (the TRPO code below is Gaussian only).
 
+Sampling: :func:`rollout` runs any batched task family with :class:`BatchedEnv`'s interface (the 2D
+navigation of :mod:`hrlmeta.envs.nav2d`; learner_checks' Pendulum-v1), every task and trajectory at once.
+
 Inner step (the "fast" adaptation), per task ``i``
     vanilla policy gradient (REINFORCE) on ``n_traj`` trajectories sampled with theta:
     ``L_i(theta) = - mean_{valid (n, t)} log pi_theta(a|s) * A``, with ``A`` the discounted return-to-go
@@ -68,13 +71,38 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 
 from .. import blas
-from ..envs.nav2d import Nav2D
 
 Params = dict[str, torch.Tensor]
+
+
+class BatchedEnv(Protocol):
+    """What :func:`rollout` needs of a batched task family (:class:`hrlmeta.envs.nav2d.Nav2D`, or any
+    other with this interface, e.g. learner_checks' Pendulum-v1). The family holds no random state.
+
+    ``horizon``, ``obs_dim``, ``act_dim``;
+    ``sample_goals(n, generator, dtype=, device=)``: ``n`` task descriptions, shaped ``(n, task_dim)``
+    (``task_dim`` may be 0: a single task);
+    ``reset(batch_shape, dtype=, device=, generator=None)``: start states ``(*batch_shape, state_dim)``,
+    drawn from ``generator`` where the starts are random;
+    ``observe(state)`` (optional; absent: the state is the observation): observations ``(*batch, obs_dim)``;
+    ``step(state, action, tasks)``: ``(next state, reward, done)`` for every episode at once, ``tasks``
+    broadcasting against the batch as ``(tasks, 1, task_dim)``, ``reward`` and ``done`` shaped ``batch``.
+    """
+
+    horizon: int
+    obs_dim: int
+    act_dim: int
+
+    def sample_goals(self, n: int, generator: torch.Generator, dtype=..., device=...) -> torch.Tensor: ...
+
+    def reset(self, batch_shape: tuple[int, ...], dtype=..., device=..., generator=None) -> torch.Tensor: ...
+
+    def step(self, state: torch.Tensor, action: torch.Tensor, goals: torch.Tensor): ...
 
 
 # --------------------------------------------------------------------------- configuration
@@ -246,20 +274,24 @@ class Batch:
 
 
 @torch.no_grad()
-def rollout_with_noise(env: Nav2D, params: Params, goals: torch.Tensor, noise: torch.Tensor) -> Batch:
+def rollout_with_noise(env: BatchedEnv, params: Params, goals: torch.Tensor, noise: torch.Tensor,
+                       start: torch.Tensor | None = None) -> Batch:
     """Run ``noise.shape[1]`` trajectories in each of ``goals.shape[0]`` tasks, all at once.
 
     ``params`` are shared or per task; ``noise`` (tasks, traj, horizon, act_dim) holds the standard normal
     draws, so actions are ``mean + std * noise`` (the same stream gives the same trajectories batched
-    or one at a time)."""
+    or one at a time; zero noise runs the mean action). ``goals`` (tasks, task_dim) are the task
+    descriptions ``env.step`` takes; ``start`` the start states (tasks, traj, state_dim), by default
+    ``env.reset`` without a random stream (2D navigation: the origin)."""
     T, N, H, A = noise.shape
     if H != env.horizon:
         raise ValueError(f"noise horizon {H} != env horizon {env.horizon}")
-    if goals.shape != (T, 2):
-        raise ValueError(f"goals must be shaped ({T}, 2), got {tuple(goals.shape)}")
+    if goals.dim() != 2 or goals.shape[0] != T:
+        raise ValueError(f"goals must be shaped ({T}, task_dim), got {tuple(goals.shape)}")
     dtype, device = noise.dtype, noise.device
     std = torch.exp(log_std_of(params))
-    pos = env.reset((T, N), dtype=dtype, device=device)
+    state = env.reset((T, N), dtype=dtype, device=device) if start is None else start
+    observe = getattr(env, "observe", None)
     obs = torch.zeros((T, N, H, env.obs_dim), dtype=dtype, device=device)
     act = torch.zeros((T, N, H, A), dtype=dtype, device=device)
     rew = torch.zeros((T, N, H), dtype=dtype, device=device)
@@ -267,26 +299,31 @@ def rollout_with_noise(env: Nav2D, params: Params, goals: torch.Tensor, noise: t
     alive = torch.ones((T, N), dtype=torch.bool, device=device)
     g = goals[:, None, :]
     for t in range(H):
-        a = policy_mean(params, pos) + std * noise[:, :, t]
-        new_pos, r, done = env.step(pos, a, g)
-        obs[:, :, t] = pos
+        o = state if observe is None else observe(state).to(dtype)
+        a = policy_mean(params, o) + std * noise[:, :, t]
+        new_state, r, done = env.step(state, a, g)
+        obs[:, :, t] = o
         act[:, :, t] = a
         alive_f = alive.to(dtype)
         mask[:, :, t] = alive_f
         rew[:, :, t] = r * alive_f
-        pos = torch.where(alive[..., None], new_pos, pos)
+        state = torch.where(alive[..., None], new_state, state)
         alive = alive & ~done
         if device == torch.device("cpu") and not bool(alive.any()):
             break
     return Batch(obs, act, rew, mask)
 
 
-def rollout(env: Nav2D, params: Params, goals: torch.Tensor, n_traj: int, generator: torch.Generator) -> Batch:
+def rollout(env: BatchedEnv, params: Params, goals: torch.Tensor, n_traj: int,
+            generator: torch.Generator) -> Batch:
+    """``n_traj`` sampled trajectories per task; the action noise is drawn first, then the start states
+    (``env.reset`` with the same stream: 2D navigation draws none)."""
     T = goals.shape[0]
     noise = torch.randn(
         (T, n_traj, env.horizon, env.act_dim), generator=generator, dtype=goals.dtype, device=goals.device
     )
-    return rollout_with_noise(env, params, goals, noise)
+    start = env.reset((T, n_traj), dtype=goals.dtype, device=goals.device, generator=generator)
+    return rollout_with_noise(env, params, goals, noise, start)
 
 
 # --------------------------------------------------------------------------- advantages
@@ -529,7 +566,9 @@ def trpo_step(theta: Params, pre: Batch | None, post: Batch, cfg: MamlConfig, se
              "improvement": 0.0}
     if not torch.isfinite(shs) or shs <= 0:
         return detach(theta), stats
-    full_step = step_dir * torch.sqrt(2 * cfg.max_kl / shs)
+    # shs = s'Hs / 2, so this step's quadratic KL, (1/2) beta^2 s'Hs, is exactly max_kl (rllab's
+    # ConjugateGradientOptimizer: sqrt(2 max_kl / s'Hs)); sqrt(2 max_kl / shs) overshot to 2 max_kl
+    full_step = step_dir * torch.sqrt(cfg.max_kl / shs)
     theta_flat = flat([v.detach() for v in theta.values()])
     for k in range(cfg.ls_max_steps):
         cand = unflat(theta_flat + cfg.ls_backtrack**k * full_step, theta)
@@ -548,7 +587,7 @@ def trpo_step(theta: Params, pre: Batch | None, post: Batch, cfg: MamlConfig, se
 
 
 def meta_iteration(
-    theta: Params, env: Nav2D, cfg: MamlConfig, generator: torch.Generator, adapt_steps: int, second_order: bool
+    theta: Params, env: BatchedEnv, cfg: MamlConfig, generator: torch.Generator, adapt_steps: int, second_order: bool
 ):
     """Sample a meta-batch of tasks, adapt (``adapt_steps`` 1 = MAML/FOMAML, 0 = pretrained), and take
     one TRPO step on the post-adaptation objective. Returns (new theta, stats)."""
@@ -578,7 +617,7 @@ def meta_iteration(
 
 def evaluate_adaptation(
     theta: Params,
-    env: Nav2D,
+    env: BatchedEnv,
     goals: torch.Tensor,
     n_traj: int,
     step_sizes: list[float],

@@ -20,6 +20,13 @@ CHOICE: a shared GRU torso for policy and value (the paper used separate network
 default (paper: 256), both to fit a 2-core CPU budget. Evaluation samples actions from the trained
 stochastic policy (the learned algorithm), on fresh tasks, with the hidden state reset per task.
 
+Dense observations and episodic tasks (the learner's check, experiment ``learner_checks``, on CartPole-v1
+and CartPoleNoVel-v1 through :class:`CartPoleMetaEnv`): the same policy, rollout and update, generalised
+without changing the RL^2 experiments' computations (their golden hashes): a meta-environment may be
+*absorbing* (a trial is one episode; the steps after a task's episode ended are masked out of the update,
+see :class:`MetaEnv`), and the learning rate and clip range may follow linear schedules (``lr_final``,
+``clip_final``, over iterations or over ``anneal_steps`` environment steps). Both are off by default.
+
 Implementation (speed; none of it changes the algorithm):
 
 - Tasks are played as a batch in lockstep by *meta-environments* (:class:`BanditMetaEnv`,
@@ -69,7 +76,16 @@ class MetaEnv:
     ``step(actions: LongTensor (n_tasks,)) -> (obs, rewards, done, regret)``: float32 tensors
     ``obs`` (n_tasks, obs_dim) and ``rewards`` (n_tasks,); ``done`` a Python bool, True where an episode
     of the trial ended at this step (tasks run in lockstep; the next observation then starts the next
-    episode); ``regret`` a (n_tasks,) tensor of per-step expected regret, or None.
+    episode), or a bool tensor (n_tasks,) where the tasks' episodes end at different steps;
+    ``regret`` a (n_tasks,) tensor of per-step expected regret, or None.
+
+    *Absorbing* meta-environments (e.g. :class:`CartPoleMetaEnv`: a trial is one episode that ends when the
+    pole falls) also have ``alive``, a bool tensor (n_tasks,): the tasks whose trial is still running. A task
+    that is no longer alive sits in an absorbing state (reward 0) until the trial ends; :func:`rollout` stops
+    as soon as no task is alive (the recorded trial is then shorter than ``trial_length``) and records
+    ``mask`` (the steps taken while alive), which :func:`ppo_update` uses to leave the absorbed steps out of
+    the update (their value is 0: the episode's end is terminal). Meta-environments without ``alive`` run
+    every trial for ``trial_length`` steps, unmasked.
     """
 
     obs_dim: int
@@ -260,6 +276,12 @@ class PPOConfig:
     value_coef: float = 0.5
     max_grad_norm: float = 1.0
     torch_threads: int = 1
+    # linear schedules: the learning rate and the clip range go from ``lr`` / ``clip`` to these values (None:
+    # constant), as the entropy coefficient goes to ``entropy_coef_final``, all over the fraction
+    # iteration / (iterations - 1), or, with ``anneal_steps``, environment steps taken / anneal_steps (at most 1)
+    lr_final: float | None = None
+    clip_final: float | None = None
+    anneal_steps: int | None = None
 
     @classmethod
     def from_params(cls, p: dict) -> "PPOConfig":
@@ -282,7 +304,9 @@ def rollout(policy: RL2Policy, env: MetaEnv, n_tasks: int, rng: np.random.Genera
     """Play one trial in ``n_tasks`` fresh tasks with the hidden state reset at the trial's start.
 
     Returns rewards (T, n_tasks) and the per-step mean regret (T,); with ``record`` also the inputs
-    X (T, n_tasks, in_dim), actions A, and the behaviour policy's log-probabilities and values.
+    X (T, n_tasks, in_dim), actions A, and the behaviour policy's log-probabilities and values. For an
+    absorbing meta-environment (see :class:`MetaEnv`) T is the number of steps until no task is alive
+    (at most ``trial_length``), and ``mask`` (T, n_tasks) float is 1 where the step was taken while alive.
     """
     T, od, nA = env.trial_length, policy.obs_dim, policy.n_actions
     w_ih, w_hh, b_ih, b_hh = (w.detach() for w in policy._gru_weights())
@@ -299,7 +323,11 @@ def rollout(policy: RL2Policy, env: MetaEnv, n_tasks: int, rng: np.random.Genera
         regret = torch.zeros(T)
         h = torch.zeros(n_tasks, policy.hidden)
         L = X.shape[0]
+        absorbing = getattr(env, "alive", None) is not None
+        M = torch.empty(T, n_tasks) if absorbing else None
         for t in range(T):
+            if absorbing:
+                M[t] = env.alive
             h = gru_cell(X[t % L], h, w_ih_t, w_hh_t, b_ih, b_hh)
             logits = blas.mm(h, w_pi).add_(b_pi)
             gumbel = torch.empty_like(logits).exponential_(generator=gen).log_()   # -Gumbel noise
@@ -317,8 +345,16 @@ def rollout(policy: RL2Policy, env: MetaEnv, n_tasks: int, rng: np.random.Genera
                 nx[:, :od] = obs
                 nx[:, od : od + nA].scatter_(1, a[:, None], 1.0)
                 nx[:, od + nA] = r
-                nx[:, od + nA + 1] = float(done)
+                nx[:, od + nA + 1] = done if isinstance(done, torch.Tensor) else float(done)
+            if absorbing and not bool(env.alive.any()):
+                break
+        if absorbing and t + 1 < T:  # every task ended before the trial's last step: keep the steps taken
+            T = t + 1
+            X, A, Rw, regret, M = X[:T] if record else X, A[:T], Rw[:T], regret[:T], M[:T]
+            HS = HS[:T] if record else None
         out = {"rewards": Rw, "regret_per_step": regret, "A": A}
+        if absorbing:
+            out["mask"] = M
         if record:
             logits, values = policy.heads(HS)
             out["logp"] = log_softmax(logits).gather(2, A[:, :, None]).squeeze(2)
@@ -361,15 +397,29 @@ class RunningStats:
 
 
 def ppo_update(policy: RL2Policy, opt: torch.optim.Optimizer, ro: dict, stats: RunningStats,
-               cfg: PPOConfig, ent_coef: float, gen: torch.Generator) -> float:
+               cfg: PPOConfig, ent_coef: float, gen: torch.Generator, clip: float | None = None) -> float:
     """``cfg.epochs`` passes of clipped-PPO minibatch steps on one batch of recorded trials.
-    Returns the policy entropy of the last minibatch."""
+    Returns the policy entropy of the last minibatch. ``clip``: the clip range (default ``cfg.clip``).
+
+    With a ``mask`` in ``ro`` (an absorbing meta-environment, see :class:`MetaEnv`), the absorbed steps have
+    value 0 (the episode's end is terminal) and are left out of the return statistics, the advantage
+    normalisation and every loss average; without one, every step counts (the same operations as before
+    masks existed)."""
+    mask = ro.get("mask")
+    clip = cfg.clip if clip is None else clip
     values = ro["values"] * stats.std + stats.mean
+    if mask is not None:
+        values = values * mask
     adv = gae(ro["rewards"], values, cfg.gamma, cfg.gae_lambda)
     ret = adv + values
-    stats.update(ret)
+    if mask is None:
+        stats.update(ret)
+        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+    else:
+        live = mask.bool()
+        stats.update(ret[live])
+        adv = (adv - adv[live].mean()) / (adv[live].std() + 1e-8)
     target = (ret - stats.mean) / stats.std
-    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
     X, A, old_logp = ro["X"], ro["A"], ro["logp"]
     B = X.shape[1]
     mb = max(B // cfg.minibatches, 1)
@@ -378,14 +428,22 @@ def ppo_update(policy: RL2Policy, opt: torch.optim.Optimizer, ro: dict, stats: R
         perm = torch.randperm(B, generator=gen)
         for start in range(0, B, mb):
             idx = perm[start : start + mb]
+            if mask is None:
+                avg = torch.mean
+            else:
+                m = mask[:, idx]
+                n_live = m.sum().clamp(min=1.0)
+
+                def avg(x, m=m, n_live=n_live):
+                    return (x * m).sum() / n_live
             logits, v = policy.forward_seq(X[:, idx])
             logp_all = log_softmax(logits)
             logp = logp_all.gather(2, A[:, idx, None]).squeeze(2)
             ratio = torch.exp(logp - old_logp[:, idx])
             a = adv[:, idx]
-            pg = -torch.min(ratio * a, torch.clamp(ratio, 1 - cfg.clip, 1 + cfg.clip) * a).mean()
-            vloss = 0.5 * ((v - target[:, idx]) ** 2).mean()
-            entropy = -(logp_all.exp() * logp_all).sum(-1).mean()
+            pg = -avg(torch.min(ratio * a, torch.clamp(ratio, 1 - clip, 1 + clip) * a))
+            vloss = 0.5 * avg((v - target[:, idx]) ** 2)
+            entropy = avg(-(logp_all.exp() * logp_all).sum(-1))
             loss = pg + cfg.value_coef * vloss - ent_coef * entropy
             opt.zero_grad()
             loss.backward()
@@ -394,8 +452,12 @@ def ppo_update(policy: RL2Policy, opt: torch.optim.Optimizer, ro: dict, stats: R
     return float(entropy.detach())
 
 
-def train(env: MetaEnv, cfg: PPOConfig, seed: int, log=None) -> tuple[RL2Policy, list[dict]]:
-    """Train an RL^2 policy on tasks from ``env``. Returns (policy, per-iteration log rows)."""
+def train(env: MetaEnv, cfg: PPOConfig, seed: int, log=None, callback=None) -> tuple[RL2Policy, list[dict]]:
+    """Train an RL^2 policy on tasks from ``env``. Returns (policy, per-iteration log rows).
+
+    ``log(row)`` sees each iteration's row; ``callback(policy, row)``, called after it, may evaluate the
+    policy and stops training (before ``cfg.iterations``) by returning True. ``row["env_steps"]`` is the
+    number of environment steps the iteration's trials took (the unmasked steps; see :class:`MetaEnv`)."""
     configure_torch(cfg.torch_threads)
     gen = torch.Generator().manual_seed(seed + 1)
     with torch.random.fork_rng(devices=[]):
@@ -405,21 +467,30 @@ def train(env: MetaEnv, cfg: PPOConfig, seed: int, log=None) -> tuple[RL2Policy,
     opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, eps=1e-5, foreach=True)
     stats = RunningStats()
     rows = []
+    steps = 0
     for it in progress(range(cfg.iterations), desc=f"RL2 seed {seed}", unit="iter", leave=False):
         t0 = time.perf_counter()
-        frac = it / max(cfg.iterations - 1, 1)
+        frac = it / max(cfg.iterations - 1, 1) if cfg.anneal_steps is None else min(steps / cfg.anneal_steps, 1.0)
         ent_coef = cfg.entropy_coef + frac * (cfg.entropy_coef_final - cfg.entropy_coef)
+        if cfg.lr_final is not None:
+            for group in opt.param_groups:
+                group["lr"] = cfg.lr + frac * (cfg.lr_final - cfg.lr)
+        clip = cfg.clip if cfg.clip_final is None else cfg.clip + frac * (cfg.clip_final - cfg.clip)
         ro = rollout(policy, env, cfg.batch_tasks, rng, gen)
-        entropy = ppo_update(policy, opt, ro, stats, cfg, ent_coef, gen)
+        entropy = ppo_update(policy, opt, ro, stats, cfg, ent_coef, gen, clip)
         row = {
             "iteration": it,
             "return": float(ro["rewards"].sum(0).mean()),
             "wall_s": time.perf_counter() - t0,
             "entropy": entropy,
+            "env_steps": int(ro["mask"].sum()) if "mask" in ro else int(ro["rewards"].numel()),
         }
         rows.append(row)
+        steps += row["env_steps"]
         if log is not None:
             log(row)
+        if callback is not None and callback(policy, row):
+            break
     return policy, rows
 
 
@@ -434,8 +505,9 @@ def evaluate(policy: RL2Policy, env: MetaEnv, n_tasks: int, seed: int, chunk: in
         b = min(chunk, n_tasks - done)
         ro = rollout(policy, env, b, rng, gen, record=False)
         totals.append(ro["rewards"].sum(0))
-        rew += ro["rewards"].mean(1) * b
-        reg += ro["regret_per_step"] * b
+        T = ro["rewards"].shape[0]  # < trial_length where every task of an absorbing env ended early
+        rew[:T] += ro["rewards"].mean(1) * b
+        reg[:T] += ro["regret_per_step"] * b
         done += b
     return {"totals": torch.cat(totals).double().numpy(), "reward_per_step": (rew / n_tasks).double().numpy(),
             "regret_per_step": (reg / n_tasks).double().numpy()}
@@ -505,3 +577,87 @@ class TabularMDPMetaEnv(MetaEnv):
         done = self.t % self.horizon == 0
         self.state = torch.zeros_like(nxt) if done else nxt
         return self._eye[self.state], r, done, None
+
+
+class CartPoleMetaEnv(MetaEnv):
+    """CartPole-v1 as an absorbing meta-environment with a fixed task: the dense-input case of the learner
+    (its check, experiment ``learner_checks``). The dynamics are :class:`hrlmeta.envs.cartpole.CartPoleFamily`'s
+    batched copy of gymnasium's ``CartPole-v1`` (checked against gymnasium transition by transition) with
+    gymnasium's own cart, pole and length. A trial is one episode: start state uniform on [-0.05, 0.05]^4
+    (drawn from the trial's torch Generator), reward 1 for every step taken, the terminating one included,
+    at most ``horizon`` steps (CartPole-v1's time limit, 500; the trial's end is terminal, as every RL^2
+    trial's is). A task whose pole has fallen is absorbed (``alive`` False: reward 0, observation frozen,
+    done flag 1) until every task of the batch has ended or the horizon is reached.
+
+    The GRU reads, as for every meta-environment, (observation, one-hot previous action, previous reward,
+    previous done flag). ``mask_velocity``: observation entries 1 and 3 (cart velocity, pole angular
+    velocity) are multiplied by 0, rl-baselines3-zoo's ``CartPoleNoVel-v1`` (``MaskVelocityWrapper``), so
+    only the recurrent state can recover them. ``normalize``: the observation is standardised by running
+    statistics, as stable-baselines3's ``VecNormalize`` does it (mean and variance of every observation
+    the training trials produce, from count 1e-4, mean 0, variance 1; (obs - mean) / sqrt(var + 1e-8)
+    clipped to [-10, 10]); ``training`` False freezes the statistics (evaluation shares the training
+    environment's ``obs_rms`` and leaves it unchanged).
+    """
+
+    def __init__(self, horizon: int = 500, mask_velocity: bool = False, normalize: bool = False):
+        from ..envs.cartpole import CartPoleFamily
+
+        self.family = CartPoleFamily(masscart=(1.0, 1.0), masspole=(0.1, 0.1), length=(0.5, 0.5),
+                                     horizon=int(horizon))
+        self.task = torch.tensor([1.0, 0.1, 0.5], dtype=torch.float64)   # gymnasium's CartPoleEnv constants
+        self.obs_dim, self.n_actions, self.trial_length = 4, 2, int(horizon)
+        self.mask_velocity = bool(mask_velocity)
+        self._keep = torch.tensor([1.0, 0.0, 1.0, 0.0]) if self.mask_velocity else None
+        self.obs_rms = RunningMeanStd(4) if normalize else None
+        self.training = True
+        self.alive = None
+
+    def observe(self, state: torch.Tensor, update: torch.Tensor | None = None) -> torch.Tensor:
+        """What the policy sees of states (n, 4) float64: gymnasium's float32 observation, velocities zeroed
+        (``mask_velocity``), standardised (``normalize``; the rows ``update`` selects update the running
+        statistics first, in training)."""
+        o = state.float()
+        if self._keep is not None:
+            o = o * self._keep
+        if self.obs_rms is None:
+            return o
+        if self.training and update is not None and bool(update.any()):
+            self.obs_rms.update(o[update].double())
+        return self.obs_rms.normalize(o)
+
+    def reset_trial(self, n_tasks, rng, gen):
+        self.state = self.family.reset((n_tasks,), gen)
+        self.alive = torch.ones(n_tasks, dtype=torch.bool)
+        return self.observe(self.state, self.alive)
+
+    def step(self, actions):
+        new, terminated = self.family.step(self.state, actions, self.task)
+        r = self.alive.float()
+        self.state = torch.where(self.alive[:, None], new, self.state)
+        self.alive = self.alive & ~terminated
+        return self.observe(self.state, self.alive), r, ~self.alive, None
+
+
+class RunningMeanStd:
+    """Running mean and variance of vectors (stable-baselines3's ``RunningMeanStd``: parallel update, count
+    starting at 1e-4), float64; :meth:`normalize` as ``VecNormalize`` normalises observations."""
+
+    def __init__(self, dim: int, epsilon: float = 1e-4, clip: float = 10.0):
+        self.mean = torch.zeros(dim, dtype=torch.float64)
+        self.var = torch.ones(dim, dtype=torch.float64)
+        self.count = float(epsilon)
+        self.clip = float(clip)
+
+    def update(self, x: torch.Tensor) -> None:
+        n = x.shape[0]
+        bmean, bvar = x.mean(0), x.var(0, correction=0)
+        delta = bmean - self.mean
+        tot = self.count + n
+        m2 = self.var * self.count + bvar * n + delta.square() * self.count * n / tot
+        self.mean = self.mean + delta * n / tot
+        self.var = m2 / tot
+        self.count = tot
+
+    def normalize(self, obs: torch.Tensor) -> torch.Tensor:
+        z = (obs.double() - self.mean) / torch.sqrt(self.var + 1e-8)
+        return z.clamp(-self.clip, self.clip).to(obs.dtype)

@@ -6,11 +6,14 @@ functions over explicit parameter lists.
 - Critics: two Q-networks stored as *stacked* weights (``(2, in, out)``), so both are evaluated in one
   :func:`hrlmeta.blas.baddbmm` call per layer (numpy's OpenBLAS); target critics are Polyak averages (``tau``).
 - Soft Bellman target (clipped double Q): ``y = r + gamma * (min_i Qbar_i(s', a') - alpha log pi(a'|s'))``
-  with ``a' ~ pi(.|s')``; no termination (fixed-horizon episodes are time limits, so the target always
-  bootstraps). Critic loss ``sum_i 0.5 E[(Q_i(s, a) - y)^2]``; actor loss
+  with ``a' ~ pi(.|s')``. Without a done mask (DIAYN: fixed-horizon episodes are time limits) the target
+  always bootstraps; with one (``done`` = 1 where ``s'`` is terminal, never at a mere time limit) it is
+  ``y = r + gamma * (1 - done) * (...)``. Critic loss ``sum_i 0.5 E[(Q_i(s, a) - y)^2]``; actor loss
   ``E[alpha log pi(a|s) - min_i Q_i(s, a)]`` with ``a ~ pi(.|s)`` reparameterised and the critics held fixed.
 - One update = every loss on the same minibatch, gradients taken at the current parameters, one Adam step
-  (like the TF implementation, which runs all training ops in one session call), then the Polyak step.
+  (like the TF implementation, which runs all training ops in one session call), then the Polyak step:
+  :meth:`SACSeeds.update`, the one update of DIAYN's agents (with the discriminator's loss added to the
+  same step) and of the learner check on Pendulum (hrlmeta.experiments.learner_checks.check_sac).
 
 Randomness only ever comes from an explicit ``torch.Generator``.
 """
@@ -83,10 +86,12 @@ def q_values(critic: list[torch.Tensor], obs: torch.Tensor, act: torch.Tensor) -
 
 
 def soft_target(reward: torch.Tensor, q_next: torch.Tensor, logp_next: torch.Tensor, gamma: float,
-                alpha: float) -> torch.Tensor:
+                alpha: float, done: torch.Tensor | None = None) -> torch.Tensor:
     """Clipped double-Q soft Bellman target ``r + gamma (min_i q_next_i - alpha logp_next)``;
-    ``q_next`` is ``(2, B)``."""
-    return reward + gamma * (q_next.min(dim=0).values - alpha * logp_next)
+    ``q_next`` is ``(2, B)``. With ``done`` (1.0 where ``s'`` is terminal) the bootstrap is masked:
+    ``r + gamma (1 - done) (...)``; without, it always bootstraps."""
+    v_next = q_next.min(dim=0).values - alpha * logp_next
+    return reward + gamma * v_next if done is None else reward + gamma * (1.0 - done) * v_next
 
 
 @dataclass
@@ -125,16 +130,17 @@ class SAC:
     def parameters(self) -> list[torch.Tensor]:
         return self.actor + self.critic
 
-    def losses(self, obs, act, reward, next_obs, eps: torch.Tensor):
+    def losses(self, obs, act, reward, next_obs, eps: torch.Tensor, done: torch.Tensor | None = None):
         """Critic and actor losses on one minibatch. ``eps``: standard normal noise ``(2B, A)`` (first half
-        for ``a' ~ pi(.|s')`` in the target, second half for the actor's reparameterised sample)."""
+        for ``a' ~ pi(.|s')`` in the target, second half for the actor's reparameterised sample); ``done``
+        (optional, ``(B,)``): 1.0 where ``next_obs`` is terminal (see :func:`soft_target`)."""
         c = self.cfg
         b = obs.shape[0]
         a_all, logp_all = policy_sample(self.actor, torch.cat([next_obs, obs]), eps)
         a_next, logp_next = a_all[:b].detach(), logp_all[:b].detach()
         a_pi, logp_pi = a_all[b:], logp_all[b:]
         with torch.no_grad():
-            y = soft_target(reward, q_values(self.target, next_obs, a_next), logp_next, c.gamma, c.alpha)
+            y = soft_target(reward, q_values(self.target, next_obs, a_next), logp_next, c.gamma, c.alpha, done)
         q = q_values(self.critic, obs, act)
         critic_loss = 0.5 * (q - y).pow(2).mean(dim=1).sum()
         q_pi = q_values([p.detach() for p in self.critic], obs, a_pi).min(dim=0).values
@@ -300,9 +306,10 @@ class SACSeeds:
         """Seed ``k``'s actor as an unstacked parameter list (weights (in, out), biases (1, out))."""
         return [p[k].detach() for p in self.actor]
 
-    def losses(self, obs, act, reward, next_obs, eps: torch.Tensor):
+    def losses(self, obs, act, reward, next_obs, eps: torch.Tensor, done: torch.Tensor | None = None):
         """Per-seed critic and actor losses ``(S,)`` on one minibatch per seed: ``obs`` ``(S, B, o)``,
-        ``act`` ``(S, B, a)``, ``reward`` ``(S, B)``, ``eps`` ``(S, 2B, a)`` (as :meth:`SAC.losses`)."""
+        ``act`` ``(S, B, a)``, ``reward`` ``(S, B)``, ``eps`` ``(S, 2B, a)``, ``done`` (optional) ``(S, B)``
+        (as :meth:`SAC.losses`)."""
         c = self.cfg
         b = obs.shape[1]
         a_all, logp_all = policy_sample_seeds(self.actor, torch.cat([next_obs, obs], dim=1), eps)
@@ -310,12 +317,28 @@ class SACSeeds:
         a_pi, logp_pi = a_all[:, b:], logp_all[:, b:]
         with torch.no_grad():
             q_next = q_values_seeds(self.target, next_obs, a_next)
-            y = reward + c.gamma * (q_next.min(dim=1).values - c.alpha * logp_next)
+            v_next = q_next.min(dim=1).values - c.alpha * logp_next
+            y = reward + c.gamma * v_next if done is None else reward + c.gamma * (1.0 - done) * v_next
         q = q_values_seeds(self.critic, obs, act)
         critic_loss = 0.5 * (q - y.unsqueeze(1)).pow(2).mean(dim=2).sum(dim=1)
         q_pi = q_values_seeds([p.detach() for p in self.critic], obs, a_pi).min(dim=1).values
         actor_loss = (c.alpha * logp_pi - q_pi).mean(dim=1)
         return critic_loss, actor_loss
+
+    def update(self, opt: "SeedAdam", obs, act, reward, next_obs, eps: torch.Tensor,
+               done: torch.Tensor | None = None, extra_loss: torch.Tensor | None = None) -> None:
+        """One SAC update of every seed: the per-seed losses (:meth:`losses`) on one minibatch per seed, plus
+        ``extra_loss`` ``(S,)`` where given (DIAYN's discriminator, whose parameters ``opt`` also holds),
+        summed over seeds, one backward pass, one step of ``opt`` (a :class:`SeedAdam` over every parameter
+        of every seed), then the Polyak step of the target critics."""
+        critic_loss, actor_loss = self.losses(obs, act, reward, next_obs, eps, done)
+        total = critic_loss + actor_loss
+        if extra_loss is not None:
+            total = total + extra_loss
+        opt.zero_grad()
+        total.sum().backward()
+        opt.step()
+        self.update_target()
 
     @torch.no_grad()
     def update_target(self) -> None:

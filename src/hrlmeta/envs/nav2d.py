@@ -59,8 +59,10 @@ class Nav2D:
         u = torch.rand((n, 2), generator=generator, dtype=dtype, device=device)
         return self.goal_low + (self.goal_high - self.goal_low) * u
 
-    def reset(self, batch_shape: tuple[int, ...], dtype=torch.float32, device="cpu") -> torch.Tensor:
-        """Start positions (the origin), shaped ``(*batch_shape, 2)``."""
+    def reset(self, batch_shape: tuple[int, ...], dtype=torch.float32, device="cpu",
+              generator: torch.Generator | None = None) -> torch.Tensor:
+        """Start positions (the origin), shaped ``(*batch_shape, 2)``. ``generator`` is not used (the start
+        is fixed); it is part of the batched-family interface of :func:`hrlmeta.algos.maml.rollout`."""
         return torch.zeros((*batch_shape, 2), dtype=dtype, device=device)
 
     def step(self, pos: torch.Tensor, action: torch.Tensor, goals: torch.Tensor):

@@ -35,11 +35,12 @@ from ...algos.feudal import Feudal
 from ...algos.flat_td3 import FlatConfig, FlatTD3
 from ...algos.hiro import Hiro, HiroConfig
 from ...algos.td3 import TD3Config
-from ...envs.pointmaze import ACT_DIM, OBS_DIM, PointMaze
+from ...envs.pointmaze import ACT_DIM, OBS_DIM, PointMaze, task_reward
 from ...progress import progress
 from ...tidy import present
 from ...shared.torch_runs import device as _device  # the device check and seeded generators of the torch experiments
 from ...shared.torch_runs import generator as _generator
+from ...shared.td3_rollout import MazeTask, rollout, td3_config  # noqa: F401 (this experiment's loop)
 from .. import declared
 
 KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
@@ -70,13 +71,6 @@ def make_env(params: dict) -> PointMaze:
     e = params.get("env", {})
     return PointMaze(scaling=e.get("scaling", 4.0), forward_scale=e.get("forward_scale", 0.2),
                      max_turn=e.get("max_turn", 0.25), init_noise=e.get("init_noise", 0.1))
-
-
-def td3_config(params: dict) -> TD3Config:
-    t = dict(params.get("td3", {}))
-    if "hidden" in t:
-        t["hidden"] = tuple(t["hidden"])
-    return TD3Config(**t)
 
 
 def make_agent(algo: str, params: dict, gens: list[torch.Generator], device: str):
@@ -133,50 +127,6 @@ def schedule(params: dict) -> dict:
 
 
 # ----------------------------------------------------------------------------- running
-
-
-def _env_reset(env: PointMaze, n: int, rngs) -> np.ndarray:
-    return np.stack([env.reset(n, r) for r in rngs])
-
-
-def _env_step(env: PointMaze, state: np.ndarray, action: np.ndarray) -> np.ndarray:
-    S, n = state.shape[:2]
-    return env.step(state.reshape(S * n, 3), action.reshape(S * n, -1)).reshape(S, n, 3)
-
-
-def rollout(agent, env: PointMaze, goals: np.ndarray, horizon: int, rngs, *, train: bool,
-            uniform_until: int = 0, steps_done: int = 0, trace_every: int = 0, trace_envs=(0,)):
-    """One batch of synchronous episodes for every seed (``goals`` (S, n, 2), ``rngs`` one per seed).
-    Training: explores, records, updates. Returns (final xy (S, n, 2), undiscounted task returns (S, n),
-    env steps per seed so far, trace list of (t, xy (S, k, 2), subgoal (S, k, 2) or None) for ``trace_envs``)."""
-    S, n = goals.shape[:2]
-    state = _env_reset(env, n, rngs)
-    ctx = agent.reset(n, explore=train)
-    ret = np.zeros((S, n))
-    trace = []
-    tr = list(trace_envs)
-    for t in range(horizon):
-        obs = env.observe(state.reshape(S * n, 3)).reshape(S, n, -1)
-        uniform = train and steps_done < uniform_until
-        n_sub = len(ctx.get("subgoals", []))
-        a = agent.act(ctx, t, obs, goals, rngs, uniform=uniform)
-        if trace_every and t % trace_every == 0:
-            sub = ctx["subgoals"][-1][:, tr].copy() if len(ctx.get("subgoals", [])) > n_sub else None
-            trace.append((t, obs[:, tr, :2].copy(), sub))
-        state2 = _env_step(env, state, a)
-        obs2 = env.observe(state2.reshape(S * n, 3)).reshape(S, n, -1)
-        ret -= np.linalg.norm(obs2[..., :2] - goals, axis=-1)
-        if train:
-            agent.record(ctx, t, obs, a, obs2, goals, last=t == horizon - 1)
-            steps_done += n
-            if steps_done > uniform_until:
-                agent.train_step(rngs)
-        else:
-            agent.advance(ctx, obs, obs2)
-        state = state2
-    if trace_every:
-        trace.append((horizon, state[:, tr, :2].copy(), None))
-    return state[..., :2], ret, steps_done, trace
 
 
 def train_batch(algo: str, seeds, params: dict) -> list[pd.DataFrame]:
