@@ -103,7 +103,7 @@ def test_train_measure_and_decide_without_snakemake(coin):
     row = df.set_index("claim_id").loc["coin_bandit_uniform_mean"]
     assert row.verdict == "holds" and row.kind == "analytic" and row.n_seeds == block["n_seeds"]
     assert row.ci_low <= 0.5 <= row.ci_high
-    assert pd.read_csv(tsv, sep="\t").columns[-1] == "kind"
+    assert list(pd.read_csv(tsv, sep="\t").columns[-2:]) == ["kind", "learner_check"]
     # the other experiments have no table: their claims are left out (or, where the config disables the
     # experiment, listed as not run: no seeds, inconclusive)
     others = df[df["experiment"] != NAME]

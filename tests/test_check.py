@@ -66,6 +66,26 @@ def test_measure_name_typo(tmp_path):
     _one_line(found, str(p), "maxq_reaches_recursive_optimum", "measure", "'gapp'", "did you mean gap")
 
 
+def test_measure_typo_found_from_source_without_importing(tmp_path):
+    """What the workflow runs when it builds the DAG: measures read from their source, torch not imported."""
+    folder = _copy(tmp_path)
+    p = folder / "claims.yaml"
+    p.write_text(p.read_text().replace("measure: gap\n", "measure: gapp\n", 1))
+    found = check.experiment_problems(_Swapped("taxi_maxq", folder), posings=False, imports=False)
+    _one_line(found, str(p), "'gapp'", "did you mean gap")
+
+
+def test_measures_read_from_source_equal_the_imported_ones():
+    for name in REGISTRY.available():
+        f = Path(REGISTRY.schema_path(name)).parent / "measures.py"
+        if not f.exists():
+            continue
+        static, real = check.static_measures(f), REGISTRY.measures(name)
+        assert set(static) == set(real), name
+        for k, m in real.items():
+            assert static[k].schema == m.schema, (name, k)
+
+
 def test_measure_parameter_typo(tmp_path):
     folder = _copy(tmp_path)
     p = folder / "claims.yaml"

@@ -140,7 +140,81 @@ def load_merged(base, overlays) -> tuple[dict | None, list[str]]:
     return (None if out else cfg), out
 
 
-def experiment_problems(registry, posings: bool = True) -> list[str]:
+def _module_file(path: Path, module: str | None, level: int) -> Path | None:
+    """The file of ``from <level dots><module> import ...`` written in ``path`` (package-relative)."""
+    base = path.parent
+    for _ in range(max(level - 1, 0)):
+        base = base.parent
+    if level == 0:
+        if not (module or "").startswith("hrlmeta."):
+            return None
+        base, module = Path(__file__).resolve().parent, module.split(".", 1)[1]
+    rel = Path(*(module or "").split(".")) if module else Path()
+    for cand in (base / rel.with_suffix(".py"), base / rel / "__init__.py"):
+        if cand.exists():
+            return cand
+    return None
+
+
+def static_measures(path) -> dict:
+    """An experiment's measures read from the source of its ``measures.py`` without importing it (building
+    the DAG must not import torch): each ``@MEASURES.register(name, properties, required=...)``, its
+    parameter schema evaluated from literals and the module's constant assignments (None where it cannot be,
+    so that only the name is checked). Follows ``from ... import MEASURES``."""
+    import ast
+
+    from .claims import Measure
+
+    path = Path(path)
+    tree = ast.parse(path.read_text())
+    consts: dict = {}
+    out: dict = {}
+
+    def value(node):
+        return eval(compile(ast.Expression(node), str(path), "eval"), {"__builtins__": {}}, dict(consts))  # noqa: S307
+
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and any(a.name == "MEASURES" for a in node.names):
+            src = _module_file(path, node.module, node.level)
+            if src is not None:
+                out.update(static_measures(src))
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                consts[node.targets[0].id] = value(node.value)
+            except Exception:  # noqa: BLE001 -- not a constant
+                pass
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for dec in node.decorator_list:
+                if not (isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute)
+                        and dec.func.attr == "register" and dec.args and isinstance(dec.args[0], ast.Constant)):
+                    continue
+                name = dec.args[0].value
+                try:
+                    props = value(dec.args[1]) if len(dec.args) > 1 else {}
+                    kw = {k.arg: value(k.value) for k in dec.keywords if k.arg in ("required", "properties")}
+                    props = kw.get("properties", props)
+                    required = kw.get("required", value(dec.args[2]) if len(dec.args) > 2 else ())
+                    schema = {"type": "object", "additionalProperties": False, "properties": dict(props or {}),
+                              "required": list(required)}
+                except Exception:  # noqa: BLE001 -- a schema built at run time: check the name only
+                    schema = None
+                out[name] = Measure(name, None, schema)
+    return out
+
+
+def _check_static(c: dict, measures: dict, where: str) -> None:
+    from .claims import ClaimError, check_measure
+
+    m = measures.get(c["measure"])
+    if m is not None and m.schema is None:
+        return  # the name is known; its parameters are checked by `hrlmeta check` (which imports it)
+    try:
+        check_measure(c, measures, where)
+    except ClaimError:
+        raise
+
+
+def experiment_problems(registry, posings: bool = True, imports: bool = True) -> list[str]:
     """experiment.yaml, schema.yaml and claims.yaml of every experiment: parse, duplicates, schemas, claims
     (measure names and parameters) and frozen posings."""
     from . import posing
@@ -169,13 +243,18 @@ def experiment_problems(registry, posings: bool = True) -> list[str]:
             out.append(str(e).splitlines()[0])
             continue
         try:
-            measures = registry.measures(name)
+            if imports:
+                measures = registry.measures(name)
+            else:
+                mfile = folder / "measures.py"
+                measures = static_measures(mfile) if mfile.exists() else {}
         except Exception as e:  # noqa: BLE001
-            out.append(f"{folder / 'measures.py'}: cannot be imported: {type(e).__name__}: {e}")
+            out.append(f"{folder / 'measures.py'}: cannot be {'imported' if imports else 'read'}: "
+                       f"{type(e).__name__}: {e}")
             continue
         for c in claims:
             try:
-                check_measure(c, measures, str(path))
+                (check_measure if imports else _check_static)(c, measures, str(path))
             except ClaimError as e:
                 msg = str(e)
                 if "unknown measure" in msg:
@@ -208,10 +287,11 @@ def cost_problems(cfg: dict, registry, costs_path=None) -> list[str]:
 
 def workflow_problems(cfg: dict, registry) -> list[str]:
     """The checks of :func:`problems` on a config Snakemake has already merged (its files were parsed by
-    Snakemake; duplicate keys in them are checked by ``hrlmeta check``). Posings that are not frozen do
-    not stop a run (``hrlmeta check`` and the test suite report them)."""
+    Snakemake; duplicate keys in them are checked by ``hrlmeta check``). The measures are read from their
+    source, not imported (the DAG is built without torch). Posings that are not frozen do not stop a run
+    (``hrlmeta check`` and the test suite report them)."""
     out = config_problems(cfg, registry, "config (config/config.yaml + --configfile overlays + --config)")
-    out += experiment_problems(registry, posings=False)
+    out += experiment_problems(registry, posings=False, imports=False)
     if not out:
         out += cost_problems(cfg, registry)
     return out
