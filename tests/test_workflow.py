@@ -20,6 +20,7 @@ def test_smoke_produces_every_output(smoke):
     assert list(claims.columns) == [
         "claim_id", "experiment", "source", "statement", "metric", "expected",
         "estimate", "ci_low", "ci_high", "n_seeds", "verdict", "robust", "scale", "budget_fraction", "kind",
+        "learner_check",
     ]
     assert set(claims["verdict"]) <= {"holds", "fails", "inconclusive"}
     assert set(claims["scale"]) == {"smoke"}

@@ -1,9 +1,11 @@
 import json
 import os
+import sys
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
+from hrlmeta.check import cost_problems
 from hrlmeta.check import workflow_problems as input_problems
 from hrlmeta.experiments import default as default_registry
 from hrlmeta.config import enabled_experiments, seeds, validate_config
@@ -28,6 +30,8 @@ if workflow.is_main_process:
             f"{len(_problems)} problem(s) in the inputs (hrlmeta check prints the same):\n  "
             + "\n  ".join(_problems)
         )
+    for _line in cost_problems(config, registry):
+        print(f"warning: {_line}", file=sys.stderr)
 # Then Snakemake's own validation of the top level (it fills in the schema's defaults).
 validate(config, "../schemas/config.schema.yaml")
 validate_config(config, registry)
