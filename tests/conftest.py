@@ -41,3 +41,16 @@ def smoke_local(tmp_path_factory):
     work = copy_workflow(tmp_path_factory.mktemp("smoke"))
     run_snakemake(work)
     return work
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One torch thread, as every training job of the workflow (small ops are slow with a pool); a test module
+    opts in with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+

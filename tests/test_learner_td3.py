@@ -31,12 +31,7 @@ CLAIM = "learner_td3_pendulum"
 DECLARED = {c["id"]: c for c in K.declared_claims(REGISTRY, check_measures=False) if c["id"] == CLAIM}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # ------------------------------------------------------------------------------------- the environment

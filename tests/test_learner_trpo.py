@@ -29,12 +29,7 @@ IDS = ("learner_trpo_pendulum", "learner_trpo_pendulum_kl", "learner_trpo_pendul
 DECLARED = {c["id"]: c for c in K.declared_claims(REGISTRY, check_measures=False) if c["id"] in IDS}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # ------------------------------------------------------------------------------------- the environment

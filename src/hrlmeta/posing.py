@@ -93,62 +93,76 @@ def _entry(claim: dict) -> dict:
     return {"fingerprint": fingerprint(claim), "revisions": len(claim.get("revisions") or [])}
 
 
+def _state(was: dict | None, now: dict) -> str:
+    """``new`` (not in the lock), ``unexplained`` (the posing moved and no revision entry was added),
+    ``removed`` (a revision entry was taken away), ``revised`` (moved with a new entry, or an entry recording
+    an earlier change was added), or ``frozen`` (as locked)."""
+    if was is None:
+        return "new"
+    if was.get("fingerprint") != now["fingerprint"] and now["revisions"] <= was.get("revisions", 0):
+        return "unexplained"
+    if now["revisions"] < was.get("revisions", 0):
+        return "removed"
+    return "revised" if was != now else "frozen"
+
+
+def _walk(registry):
+    """(claims file, its lock, [(claim id, lock entry or None, entry now, state)]) per experiment."""
+    for path, claims in _by_file(registry).items():
+        lock = read_lock(lock_path(path))
+        rows = []
+        for c in claims:
+            was, now = lock.get(c["id"]), _entry(c)
+            rows.append((c["id"], was, now, _state(was, now)))
+        yield path, lock, rows
+
+
 def problems(registry) -> list[str]:
     """One line per claim whose posing differs from its frozen fingerprint (or that is not frozen, or whose
     revisions count differs from the lock's): file, claim id, what, and what to do. Empty when every posing
     is frozen as declared."""
+    say = {
+        "new": "posing not frozen (new claim): run `hrlmeta freeze`",
+        "unexplained": "posing changed since it was frozen (fingerprint {was} -> {now}) and no revision entry says "
+                       "why: add {{date, changed, why, result_known}} to its revisions:, then run `hrlmeta freeze`",
+        "removed": "a revision entry was removed (the lock has {n_was}, the claim {n_now})",
+        "revised": "revisions recorded but not frozen (fingerprint {was} -> {now}): run `hrlmeta freeze`",
+    }
     out = []
-    for path, claims in _by_file(registry).items():
-        lock = read_lock(lock_path(path))
-        for c in claims:
-            cid, now = c["id"], _entry(c)
-            was = lock.get(cid)
-            if was is None:
-                out.append(f"{path}: claim {cid!r}: posing not frozen (new claim): run `hrlmeta freeze`")
-            elif was.get("fingerprint") != now["fingerprint"] and now["revisions"] <= was.get("revisions", 0):
-                out.append(f"{path}: claim {cid!r}: posing changed since it was frozen (fingerprint "
-                           f"{was.get('fingerprint')} -> {now['fingerprint']}) and no revision entry says why: "
-                           "add {date, changed, why, result_known} to its revisions:, then run `hrlmeta freeze`")
-            elif now["revisions"] < was.get("revisions", 0):
-                out.append(f"{path}: claim {cid!r}: a revision entry was removed (the lock has "
-                           f"{was['revisions']}, the claim {now['revisions']})")
-            elif was != now:
-                out.append(f"{path}: claim {cid!r}: revisions recorded but not frozen (lock {was}, now {now}): "
-                           "run `hrlmeta freeze`")
-        for cid in sorted(set(lock) - {c["id"] for c in claims}):
+    for path, lock, rows in _walk(registry):
+        for cid, was, now, state in rows:
+            if state != "frozen":
+                out.append(f"{path}: claim {cid!r}: " + say[state].format(
+                    was=(was or {}).get("fingerprint"), now=now["fingerprint"],
+                    n_was=(was or {}).get("revisions"), n_now=now["revisions"]))
+        for cid in sorted(set(lock) - {r[0] for r in rows}):
             out.append(f"{lock_path(path)}: claim {cid!r}: frozen but no longer declared: run `hrlmeta freeze`")
     return out
 
 
 def freeze(registry) -> tuple[list[str], list[str]]:
     """Write each folder's ``claims.lock`` from its declared claims, refusing (per claim) a posing change that
-    no new revision entry explains. Returns (what was written, what was refused); a refused claim keeps its
-    old lock entry."""
+    no new revision entry explains, and the removal of an entry. Returns (what was written, what was refused);
+    a refused claim keeps its old lock entry."""
     done, refused = [], []
-    for path, claims in _by_file(registry).items():
-        lpath = lock_path(path)
-        lock = read_lock(lpath)
+    for path, lock, rows in _walk(registry):
         new: dict[str, dict] = {}
-        for c in claims:
-            cid, now = c["id"], _entry(c)
-            was = lock.get(cid)
-            if was is None:
+        for cid, was, now, state in rows:
+            if state in ("unexplained", "removed"):
+                refused.append(f"{path}: claim {cid!r}: " + (
+                    f"posing changed (fingerprint {was.get('fingerprint')} -> {now['fingerprint']}) without a new "
+                    "revision entry: not frozen" if state == "unexplained" else
+                    "a revision entry was removed: not frozen"))
+                new[cid] = was
+                continue
+            if state == "new":
                 done.append(f"{path}: claim {cid!r}: frozen ({now['fingerprint']})")
-            elif was.get("fingerprint") != now["fingerprint"] and now["revisions"] <= was.get("revisions", 0):
-                refused.append(f"{path}: claim {cid!r}: posing changed (fingerprint {was.get('fingerprint')} -> "
-                               f"{now['fingerprint']}) without a new revision entry: not frozen")
-                new[cid] = was
-                continue
-            elif now["revisions"] < was.get("revisions", 0):
-                refused.append(f"{path}: claim {cid!r}: a revision entry was removed: not frozen")
-                new[cid] = was
-                continue
-            elif was != now:
+            elif state == "revised":
                 done.append(f"{path}: claim {cid!r}: re-frozen after revision {now['revisions']} "
                             f"({was.get('fingerprint')} -> {now['fingerprint']})")
             new[cid] = now
-        dropped = sorted(set(lock) - set(new))
-        done += [f"{lpath}: claim {cid!r}: dropped (no longer declared)" for cid in dropped]
+        lpath = lock_path(path)
+        done += [f"{lpath}: claim {cid!r}: dropped (no longer declared)" for cid in sorted(set(lock) - set(new))]
         if new != lock or list(new) != list(lock):
             write_lock(lpath, new)
     return done, refused
