@@ -60,10 +60,7 @@ def read_yaml(path, want_mapping: bool = True):
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
-        what = getattr(e, "problem", None) or str(e).splitlines()[0]
-        if "duplicate key" in str(e):
-            what = str(e).splitlines()[-2] if "duplicate key" not in what else what
-            what = next((ln.strip() for ln in str(e).splitlines() if "duplicate key" in ln), what)
+        what = getattr(e, "problem", None) or str(e).splitlines()[0]  # a duplicate key's own message too
         return None, f"{path}: {where}{what}"
     if doc is None:
         doc = {}
@@ -75,6 +72,11 @@ def read_yaml(path, want_mapping: bool = True):
 def _alternatives(name: str, known) -> str:
     close = difflib.get_close_matches(str(name), list(known), n=3, cutoff=0.6)
     return f"did you mean {', '.join(close)}? known: {', '.join(known)}" if close else f"known: {', '.join(known)}"
+
+
+def _at(where: str) -> str:
+    """A problem line's opening: the file(s) it is about, if any."""
+    return f"{where}: " if where else ""
 
 
 def _schema_lines(instance, schema: dict, prefix: str, where: str) -> list[str]:
@@ -89,25 +91,25 @@ def _schema_lines(instance, schema: dict, prefix: str, where: str) -> list[str]:
             extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
             known = sorted(e.schema.get("properties", {}))
             for k in extra:
-                out.append(f"{where}: {key + '.' if key != '<top level>' else ''}{k}: unknown key ({_alternatives(k, known)})")
+                out.append(f"{_at(where)}{key + '.' if key != '<top level>' else ''}{k}: unknown key ({_alternatives(k, known)})")
         elif e.validator == "enum":
-            out.append(f"{where}: {key}: {e.instance!r} is not one of {e.validator_value!r}")
+            out.append(f"{_at(where)}{key}: {e.instance!r} is not one of {e.validator_value!r}")
         else:
-            out.append(f"{where}: {key}: {e.message}")
+            out.append(f"{_at(where)}{key}: {e.message}")
     return out
 
 
 def config_problems(cfg: dict, registry, where: str = "config") -> list[str]:
     """Problems of a merged config (the top-level schema, each experiment's params, algorithms)."""
     if not isinstance(cfg, dict):
-        return [f"{where}: the top level must be a mapping of keys, got a {type(cfg).__name__}"]
+        return [f"{_at(where)}the top level must be a mapping of keys, got a {type(cfg).__name__}"]
     out = []
     known = list(registry.available())
     exps = cfg.get("experiments")
     if isinstance(exps, dict):
         for name in exps:
             if name not in known:
-                out.append(f"{where}: experiments.{name}: unknown experiment ({_alternatives(name, known)})")
+                out.append(f"{_at(where)}experiments.{name}: unknown experiment ({_alternatives(name, known)})")
     unknown = {n for n in (exps or {}) if n not in known}
     # the schema's messages about an unknown experiment's block would only repeat it
     top = [ln for ln in _schema_lines(cfg, load_schema("config"), "", where)
@@ -123,7 +125,7 @@ def config_problems(cfg: dict, registry, where: str = "config") -> list[str]:
         algos = registry.describe(name)["algos"]
         for algo in (block or {}).get("algos", []) or []:
             if algo not in algos:
-                out.append(f"{where}: experiments.{name}.algos: unknown algorithm {algo!r} "
+                out.append(f"{_at(where)}experiments.{name}.algos: unknown algorithm {algo!r} "
                            f"({_alternatives(algo, algos)})")
     return out
 
@@ -203,15 +205,12 @@ def static_measures(path) -> dict:
 
 
 def _check_static(c: dict, measures: dict, where: str) -> None:
-    from .claims import ClaimError, check_measure
+    from .claims import check_measure
 
     m = measures.get(c["measure"])
     if m is not None and m.schema is None:
         return  # the name is known; its parameters are checked by `hrlmeta check` (which imports it)
-    try:
-        check_measure(c, measures, where)
-    except ClaimError:
-        raise
+    check_measure(c, measures, where)
 
 
 def experiment_problems(registry, posings: bool = True, imports: bool = True) -> list[str]:

@@ -85,48 +85,25 @@ def load_schema(name: str = "config", registry=None) -> dict:
     return load_yaml(path)
 
 
-def _path(err) -> str:
-    parts = [str(p) for p in err.absolute_path]
-    return ".".join(parts) if parts else "<top level>"
-
-
 def _check(instance: Any, schema: dict, prefix: str) -> None:
-    import jsonschema
+    """Validate ``instance`` against ``schema``; a :class:`ConfigError` with one line per problem, keys under
+    ``prefix`` (the lines of ``hrlmeta check``)."""
+    from .check import _schema_lines
 
-    validator_cls = jsonschema.validators.validator_for(schema)
-    validator = validator_cls(schema)
-    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = []
-        for e in errors[:10]:
-            where = _path(e)
-            where = f"{prefix}.{where}" if prefix and where != "<top level>" else (prefix or where)
-            if e.validator == "additionalProperties":
-                lines.append(f"{where}: {e.message} (unknown key; check the spelling)")
-            else:
-                lines.append(f"{where}: {e.message}")
-        raise ConfigError("invalid config:\n  " + "\n  ".join(lines))
+    lines = _schema_lines(instance, schema, prefix, "")
+    if lines:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(lines[:10]))
 
 
 def validate_config(cfg: dict, registry) -> dict:
-    """Validate the whole config; raise :class:`ConfigError` naming the offending key and value.
-    ``registry`` (:class:`hrlmeta.experiments.Registry`) knows the experiments; none is imported."""
-    _check(cfg, load_schema("config"), "")
-    known = registry.available()
-    for name, block in cfg.get("experiments", {}).items():
-        if name not in known:
-            raise ConfigError(
-                f"invalid config:\n  experiments.{name}: unknown experiment; known: "
-                f"{', '.join(known)}"
-            )
-        _check(block.get("params", {}), load_schema(name, registry), f"experiments.{name}.params")
-        algos = registry.describe(name)["algos"]
-        for algo in block.get("algos", []):
-            if algo not in algos:
-                raise ConfigError(
-                    f"invalid config:\n  experiments.{name}.algos: unknown algorithm {algo!r}; "
-                    f"known: {', '.join(algos)}"
-                )
+    """Validate the whole config; raise :class:`ConfigError` naming each offending key and value (the config
+    checks of ``hrlmeta check``, :func:`hrlmeta.check.config_problems`). ``registry``
+    (:class:`hrlmeta.experiments.Registry`) knows the experiments; none is imported."""
+    from .check import config_problems
+
+    found = config_problems(cfg, registry, where="")
+    if found:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(found[:10]))
     return cfg
 
 

@@ -8,7 +8,7 @@ from snakemake.utils import min_version, validate
 from hrlmeta.check import cost_problems
 from hrlmeta.check import workflow_problems as input_problems
 from hrlmeta.experiments import default as default_registry
-from hrlmeta.config import enabled_experiments, seeds, validate_config
+from hrlmeta.config import enabled_experiments, seeds
 from hrlmeta.plan import cpu_seconds, job_minutes, load_costs
 from hrlmeta.plan import seed_chunks as plan_seed_chunks
 
@@ -21,8 +21,8 @@ registry = default_registry()
 
 # Before anything else, the checks of `hrlmeta check` on this config: the top level and each
 # experiment's `params` block against their schemas, the experiments' descriptions, every claim's
-# measure and parameters and its frozen posing, the cost rates. One line per problem, naming the file
-# and key, instead of a schema dump; only the main process checks (cluster jobs re-read this file).
+# measure and parameters (missing cost rates warn). One line per problem, naming the file and key,
+# instead of a schema dump; only the main process checks (cluster jobs re-read this file).
 if workflow.is_main_process:
     _problems = input_problems(config, registry)
     if _problems:
@@ -32,9 +32,9 @@ if workflow.is_main_process:
         )
     for _line in cost_problems(config, registry):
         print(f"warning: {_line}", file=sys.stderr)
-# Then Snakemake's own validation of the top level (it fills in the schema's defaults).
+# Then Snakemake's own validation of the top level, which fills in the schema's defaults (the checks above
+# already cover everything it would reject, each experiment's params included).
 validate(config, "../schemas/config.schema.yaml")
-validate_config(config, registry)
 
 EXPERIMENTS = enabled_experiments(config, registry)
 

@@ -267,11 +267,17 @@ def crossed_passage(table: pd.DataFrame, params: dict) -> pd.Series:
     f = f[f["layout"] == "passage"]
     if f.empty:
         return pd.Series(dtype=float)
-    env = make_env(params, "passage")
-    left = env.start[0] < env.wall_x  # the crossing rule counts x >= wall_x as the right side
-    far = f["traj_x"].map(lambda x: bool(np.any((np.asarray(x) >= env.wall_x) if left
-                                                 else (np.asarray(x) < env.wall_x))))
+    far = _reached_far_side(f, params)
     return far.groupby([f["algo"], f["seed"], f["eval_mode"]]).mean()
+
+
+def _reached_far_side(f: pd.DataFrame, params: dict) -> pd.Series:
+    """Per episode (rows of a passage-layout evaluation): whether its trajectory ever reaches the far side of
+    the wall, seen from the start (the crossing rule counts x >= wall_x as the right side)."""
+    env = make_env(params, "passage")
+    left = env.start[0] < env.wall_x
+    return f["traj_x"].map(lambda x: bool(np.any((np.asarray(x) >= env.wall_x) if left
+                                                 else (np.asarray(x) < env.wall_x))))
 
 
 def end_positions(f: pd.DataFrame) -> np.ndarray:
@@ -331,11 +337,7 @@ def passage_skills(table: pd.DataFrame, params: dict, eval_mode: str, min_episod
     f = f[(f["layout"] == "passage") & (f["eval_mode"] == eval_mode)]
     if f.empty:
         return pd.Series(dtype=float)
-    env = make_env(params, "passage")
-    left = env.start[0] < env.wall_x  # the crossing rule counts x >= wall_x as the right side
-    far = f["traj_x"].map(lambda x: bool(np.any((np.asarray(x) >= env.wall_x) if left
-                                                 else (np.asarray(x) < env.wall_x))))
-    share = far.groupby([f["algo"], f["seed"], f["skill"]]).mean()
+    share = _reached_far_side(f, params).groupby([f["algo"], f["seed"], f["skill"]]).mean()
     return (share >= float(min_episode_share) - 1e-12).groupby(level=["algo", "seed"]).sum().astype(float)
 
 
