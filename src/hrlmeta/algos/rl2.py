@@ -94,9 +94,14 @@ class MetaEnv:
 
 
 class RL2Policy(nn.Module):
-    """GRU policy + value heads over inputs (obs, one-hot a_{t-1}, r_{t-1}, d_{t-1})."""
+    """GRU policy + value heads over inputs (obs, one-hot a_{t-1}, r_{t-1}, d_{t-1}).
 
-    def __init__(self, obs_dim: int, n_actions: int, hidden: int = 64):
+    ``separate_value``: the value head reads a second GRU of its own (``vgru``, same inputs and size) instead
+    of the policy's, so the value loss never moves the policy's recurrent state (the RL^2 paper's separate
+    policy and baseline networks; stable-baselines3's ``enable_critic_lstm``). Its hidden states are then
+    (..., 2 * hidden): the policy's, then the value GRU's."""
+
+    def __init__(self, obs_dim: int, n_actions: int, hidden: int = 64, separate_value: bool = False):
         super().__init__()
         self.obs_dim, self.n_actions, self.hidden = obs_dim, n_actions, hidden
         self.in_dim = obs_dim + n_actions + 2
@@ -105,6 +110,12 @@ class RL2Policy(nn.Module):
         self.v = nn.Linear(hidden, 1)
         nn.init.orthogonal_(self.pi.weight, gain=0.01)
         nn.init.zeros_(self.pi.bias)
+        self.separate_value = bool(separate_value)
+        self.vgru = nn.GRU(self.in_dim, hidden) if self.separate_value else None
+
+    def _vgru_weights(self):
+        g = self.vgru
+        return g.weight_ih_l0, g.weight_hh_l0, g.bias_ih_l0, g.bias_hh_l0
 
     def initial_state(self, batch: int) -> torch.Tensor:
         """Hidden state at the start of a trial (a new task): zeros, (1, batch, hidden) as for nn.GRU."""
@@ -122,16 +133,28 @@ class RL2Policy(nn.Module):
         return logits, v, h[None]
 
     def heads(self, hs: torch.Tensor):
-        """Logits (..., A) and values (...) of hidden states hs (..., hidden)."""
-        return blas.linear(hs, self.pi.weight, self.pi.bias), blas.linear(hs, self.v.weight, self.v.bias).squeeze(-1)
+        """Logits (..., A) and values (...) of hidden states hs (..., hidden), or (..., 2 * hidden) with
+        ``separate_value`` (the policy's state, then the value GRU's)."""
+        H = self.hidden
+        hp, hv = (hs[..., :H], hs[..., H:]) if self.separate_value else (hs, hs)
+        return blas.linear(hp, self.pi.weight, self.pi.bias), blas.linear(hv, self.v.weight, self.v.bias).squeeze(-1)
 
     def forward_seq(self, X: torch.Tensor, h0: torch.Tensor | None = None):
         """Whole trials: X (T, batch, in_dim) -> logits (T, batch, A), values (T, batch).
-        ``h0`` (1, batch, hidden), zeros (a trial's start) if None. Differentiable (:class:`GRUSequence`)."""
+        ``h0`` (1, batch, hidden) (``separate_value``: (1, batch, 2 * hidden)), zeros (a trial's start) if None.
+        Differentiable (:class:`GRUSequence`)."""
+        H = self.hidden
         if h0 is None:
-            h0 = self.initial_state(X.shape[1])
-        out = GRUSequence.apply(X, h0[0], *self._gru_weights())
+            h0 = torch.zeros(1, X.shape[1], 2 * H if self.separate_value else H)
+        out = GRUSequence.apply(X, h0[0, :, :H], *self._gru_weights())
+        if self.separate_value:
+            out = torch.cat([out, GRUSequence.apply(X, h0[0, :, H:], *self._vgru_weights())], dim=-1)
         return self.heads(out)
+
+    def value_states(self, X: torch.Tensor) -> torch.Tensor:
+        """The value GRU's hidden states (T, batch, hidden) over whole trials X from zeros, without a graph."""
+        with torch.no_grad():
+            return GRUSequence.apply(X, torch.zeros(X.shape[1], self.hidden), *(w.detach() for w in self._vgru_weights()))
 
 
 def gru_cell(x: torch.Tensor, h: torch.Tensor, w_ih_t: torch.Tensor, w_hh_t: torch.Tensor,
@@ -282,6 +305,23 @@ class PPOConfig:
     lr_final: float | None = None
     clip_final: float | None = None
     anneal_steps: int | None = None
+    # truncated BPTT in the update (None: every minibatch is whole trials, backpropagated from their start):
+    # the recorded trials are cut into segments of ``bptt_len`` steps, each starting from the hidden state the
+    # rollout had there (detached), and each epoch's minibatches hold ``minibatch_segments`` segments (the
+    # last one fewer); segments with no live step (absorbed, or padding past the trial's end) are left out
+    bptt_len: int | None = None
+    minibatch_segments: int | None = None
+    # a value network of its own (a second GRU, see RL2Policy): False = one GRU shared by the two heads
+    separate_value: bool = False
+
+    def __post_init__(self):
+        if self.bptt_len is None and self.minibatch_segments is not None:
+            raise ValueError("rl2: minibatch_segments is set but bptt_len is not (segments need a length)")
+        if self.bptt_len is not None:
+            if int(self.bptt_len) < 1:
+                raise ValueError(f"rl2: bptt_len must be >= 1 or null, got {self.bptt_len}")
+            if self.minibatch_segments is None or int(self.minibatch_segments) < 1:
+                raise ValueError(f"rl2: bptt_len needs minibatch_segments >= 1, got {self.minibatch_segments}")
 
     @classmethod
     def from_params(cls, p: dict) -> "PPOConfig":
@@ -289,6 +329,9 @@ class PPOConfig:
         bad = [k for k in p if k not in known]
         if bad:
             raise KeyError(f"rl2: unknown training parameter(s) {bad}; known: {sorted(known)}")
+        if p.get("bptt_len") is not None and "minibatches" in p:
+            raise ValueError("rl2: minibatches (of whole trials) and bptt_len (segments) are exclusive: with bptt_len, "
+                             "set minibatch_segments")
         return cls(**p)
 
 
@@ -356,9 +399,11 @@ def rollout(policy: RL2Policy, env: MetaEnv, n_tasks: int, rng: np.random.Genera
         if absorbing:
             out["mask"] = M
         if record:
+            if policy.separate_value:   # the value GRU does not act: its states are computed after the trial
+                HS = torch.cat([HS, policy.value_states(X)], dim=-1)
             logits, values = policy.heads(HS)
             out["logp"] = log_softmax(logits).gather(2, A[:, :, None]).squeeze(2)
-            out.update(X=X, values=values)
+            out.update(X=X, values=values, HS=HS)
     return out
 
 
@@ -420,9 +465,11 @@ def ppo_update(policy: RL2Policy, opt: torch.optim.Optimizer, ro: dict, stats: R
         stats.update(ret[live])
         adv = (adv - adv[live].mean()) / (adv[live].std() + 1e-8)
     target = (ret - stats.mean) / stats.std
-    X, A, old_logp = ro["X"], ro["A"], ro["logp"]
+    X, A, old_logp, h0 = ro["X"], ro["A"], ro["logp"], None
+    if cfg.bptt_len is not None:
+        X, A, old_logp, adv, target, mask, h0 = _segments(ro, X, A, old_logp, adv, target, mask, int(cfg.bptt_len))
     B = X.shape[1]
-    mb = max(B // cfg.minibatches, 1)
+    mb = max(B // cfg.minibatches, 1) if cfg.bptt_len is None else int(cfg.minibatch_segments)
     params = list(policy.parameters())
     for _ in range(cfg.epochs):
         perm = torch.randperm(B, generator=gen)
@@ -436,7 +483,7 @@ def ppo_update(policy: RL2Policy, opt: torch.optim.Optimizer, ro: dict, stats: R
 
                 def avg(x, m=m, n_live=n_live):
                     return (x * m).sum() / n_live
-            logits, v = policy.forward_seq(X[:, idx])
+            logits, v = policy.forward_seq(X[:, idx], None if h0 is None else h0[:, idx])
             logp_all = log_softmax(logits)
             logp = logp_all.gather(2, A[:, idx, None]).squeeze(2)
             ratio = torch.exp(logp - old_logp[:, idx])
@@ -452,6 +499,32 @@ def ppo_update(policy: RL2Policy, opt: torch.optim.Optimizer, ro: dict, stats: R
     return float(entropy.detach())
 
 
+def _segments(ro: dict, X, A, old_logp, adv, target, mask, L: int):
+    """Recorded trials (T, B, ...) cut into segments of ``L`` steps for truncated BPTT (``PPOConfig.bptt_len``):
+    (L, n, ...) arrays of the n segments that hold a live step, in order (trial-major within each segment
+    start), with ``h0`` (1, n, hidden), the rollout's hidden state before each segment's first step (zeros at
+    a trial's start) and the mask (L, n) of live steps (steps past the trial's end are padding, mask 0)."""
+    T, B = A.shape
+    n_seg = -(-T // L)
+    pad = n_seg * L - T
+    live = torch.ones(T, B) if mask is None else mask
+
+    def cut(x):
+        if pad:
+            x = torch.cat([x, x.new_zeros((pad, *x.shape[1:]))])
+        # (n_seg * L, B, ...) -> (L, n_seg * B, ...): segment k of trial b is column k * B + b
+        x = x.reshape(n_seg, L, *x.shape[1:]).transpose(0, 1)
+        return x.reshape(L, n_seg * B, *x.shape[3:])
+
+    HS = ro["HS"]
+    starts = torch.cat([torch.zeros(1, B, HS.shape[2]), HS[L - 1 : T - 1 : L]])   # (n_seg, B, H or 2H)
+    h0 = starts.reshape(1, n_seg * B, HS.shape[2])
+    out = [cut(x) for x in (X, A, old_logp, adv, target, live)]
+    keep = out[-1].sum(0) > 0
+    out = [x[:, keep] for x in out]
+    return (*out, h0[:, keep].contiguous())
+
+
 def train(env: MetaEnv, cfg: PPOConfig, seed: int, log=None, callback=None) -> tuple[RL2Policy, list[dict]]:
     """Train an RL^2 policy on tasks from ``env``. Returns (policy, per-iteration log rows).
 
@@ -462,7 +535,7 @@ def train(env: MetaEnv, cfg: PPOConfig, seed: int, log=None, callback=None) -> t
     gen = torch.Generator().manual_seed(seed + 1)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)  # parameter initialisation (nn.Module init uses the default generator)
-        policy = RL2Policy(env.obs_dim, env.n_actions, cfg.hidden)
+        policy = RL2Policy(env.obs_dim, env.n_actions, cfg.hidden, cfg.separate_value)
     rng = np.random.default_rng([seed, 2])
     opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, eps=1e-5, foreach=True)
     stats = RunningStats()

@@ -46,6 +46,10 @@ class TD3Config:
     noise_clip: float = 0.5
     batch_size: int = 100
     huber_delta: float | None = 1.0  # None: squared TD error
+    # the output layers' weights (actor and critics) ~ U(-out_init, out_init) (None: nn.Linear's default bound
+    # 1/sqrt(fan_in), as the TD3 paper's code); HIRO's released networks (efficient-hrl agents/ddpg_networks.py,
+    # after DDPG) and MushroomRL's TD3 benchmark networks use 0.003
+    out_init: float | None = None
 
     def __post_init__(self):
         for key in ("actor_lr", "critic_lr"):
@@ -60,11 +64,13 @@ class TD3Config:
             raise ValueError(f"td3.policy_delay: must be >= 1, got {self.policy_delay}")
         if self.batch_size < 1:
             raise ValueError(f"td3.batch_size: must be >= 1, got {self.batch_size}")
+        if self.out_init is not None and not self.out_init > 0:
+            raise ValueError(f"td3.out_init: must be > 0 or null, got {self.out_init}")
 
 
-def _uniform(shape, fan_in: int, gen: torch.Generator) -> torch.Tensor:
-    """U(-1/sqrt(fan_in), 1/sqrt(fan_in)): torch.nn.Linear's default weight/bias bound."""
-    bound = 1.0 / math.sqrt(fan_in)
+def _uniform(shape, fan_in: int, gen: torch.Generator, bound: float | None = None) -> torch.Tensor:
+    """U(-bound, bound), by default 1/sqrt(fan_in): torch.nn.Linear's default weight/bias bound."""
+    bound = 1.0 / math.sqrt(fan_in) if bound is None else float(bound)
     return torch.empty(shape).uniform_(-bound, bound, generator=gen)
 
 
@@ -72,14 +78,17 @@ class BatchedMLP(nn.Module):
     """``n`` independent MLPs (ReLU hidden layers) evaluated together: input (n, B, in) -> (n, B, out).
 
     Weights (n, in, out) and biases (n, 1, out); network ``k`` is initialised from ``gens[k]`` (one
-    generator per network, layer by layer, weight then bias, as ``nn.Linear`` bounds them)."""
+    generator per network, layer by layer, weight then bias, as ``nn.Linear`` bounds them; ``out_init``: the
+    last layer's weight bound instead)."""
 
-    def __init__(self, sizes, gens: list[torch.Generator], out_act=None):
+    def __init__(self, sizes, gens: list[torch.Generator], out_act=None, out_init: float | None = None):
         super().__init__()
         self.out_act = out_act
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
-        per = [[(_uniform((a, b), a, g), _uniform((1, b), a, g)) for a, b in zip(sizes[:-1], sizes[1:])] for g in gens]
+        last = len(sizes) - 2
+        per = [[(_uniform((a, b), a, g, out_init if k == last else None), _uniform((1, b), a, g))
+                for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]))] for g in gens]
         for k in range(len(sizes) - 1):
             self.weights.append(nn.Parameter(torch.stack([p[k][0] for p in per])))
             self.biases.append(nn.Parameter(torch.stack([p[k][1] for p in per])))
@@ -96,15 +105,15 @@ class BatchedMLP(nn.Module):
 class Actors(BatchedMLP):
     """Deterministic policies of S seeds: (S, B, obs) -> (S, B, act) in [-1, 1] (tanh output)."""
 
-    def __init__(self, in_dim: int, act_dim: int, hidden, gens):
-        super().__init__([in_dim, *hidden, act_dim], gens, out_act="tanh")
+    def __init__(self, in_dim: int, act_dim: int, hidden, gens, out_init: float | None = None):
+        super().__init__([in_dim, *hidden, act_dim], gens, out_act="tanh", out_init=out_init)
 
 
 class TwinCritics(BatchedMLP):
     """Two Q-networks per seed, ``Q_{s,j}(x) = MLP_{2s+j}(x)``: (S, B, in) -> (S, 2, B)."""
 
-    def __init__(self, in_dim: int, hidden, gens):
-        super().__init__([in_dim, *hidden, 1], [g for g in gens for _ in range(2)])
+    def __init__(self, in_dim: int, hidden, gens, out_init: float | None = None):
+        super().__init__([in_dim, *hidden, 1], [g for g in gens for _ in range(2)], out_init=out_init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         S, B, d = x.shape
@@ -162,10 +171,10 @@ class TD3:
         for g in self.gens:
             seed = int(torch.randint(0, 2**62, (1,), generator=g, device=g.device).item())
             init.append(torch.Generator().manual_seed(seed))
-        self.actor = Actors(obs_dim, act_dim, cfg.hidden, init).to(device)
-        self.critic = TwinCritics(obs_dim + act_dim, cfg.hidden, init).to(device)
-        self.actor_t = Actors(obs_dim, act_dim, cfg.hidden, init).to(device)
-        self.critic_t = TwinCritics(obs_dim + act_dim, cfg.hidden, init).to(device)
+        self.actor = Actors(obs_dim, act_dim, cfg.hidden, init, cfg.out_init).to(device)
+        self.critic = TwinCritics(obs_dim + act_dim, cfg.hidden, init, cfg.out_init).to(device)
+        self.actor_t = Actors(obs_dim, act_dim, cfg.hidden, init, cfg.out_init).to(device)
+        self.critic_t = TwinCritics(obs_dim + act_dim, cfg.hidden, init, cfg.out_init).to(device)
         self.actor_t.load_state_dict(self.actor.state_dict())
         self.critic_t.load_state_dict(self.critic.state_dict())
         for p in (*self.actor_t.parameters(), *self.critic_t.parameters()):

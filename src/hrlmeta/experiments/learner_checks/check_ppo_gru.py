@@ -106,7 +106,7 @@ def _initial_policy(env, cfg, seed: int):
     configure_torch(cfg.torch_threads)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return rl2.RL2Policy(env.obs_dim, env.n_actions, cfg.hidden)
+        return rl2.RL2Policy(env.obs_dim, env.n_actions, cfg.hidden, cfg.separate_value)
 
 
 def train_batch(algo: str, seeds: list[int], params: dict) -> list[pd.DataFrame]:
