@@ -8,6 +8,12 @@
 #   scripts/slurm-local.sh status    # sinfo of the local cluster
 #   scripts/slurm-local.sh stop      # stop exactly the daemons `start` started (by their PID files)
 #
+# `start` first stops what an earlier run in the same $DIR left behind (a killed test, a CI timeout): its
+# daemons, found by their PID files, and an unfinished `start`; so a second `start` restarts the cluster.
+# `stop` is idempotent; it never kills a process that is not this $DIR's (a PID file's process counts
+# only if its name is the daemon's and its command line, or for slurmdbd its SLURM_CONF, names $DIR), and
+# it also stops this $DIR's daemons whose PID file was never written (a `start` killed half-way).
+#
 # Everything (configs, keys, spool, state, logs, database, PID files) lives under one directory:
 # $SLURM_LOCAL_DIR, default .slurm-local/ in the repository (git-ignored). Nothing under /etc is written.
 #
@@ -22,6 +28,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DIR="${SLURM_LOCAL_DIR:-$ROOT/.slurm-local}"
+case "$DIR" in /*) ;; *) DIR="$PWD/$DIR" ;; esac # absolute: processes are recognised by it
 CTLD_PORT="${SLURM_LOCAL_CTLD_PORT:-16817}"
 SLURMD_PORT="${SLURM_LOCAL_SLURMD_PORT:-16818}"
 DBD_PORT="${SLURM_LOCAL_DBD_PORT:-16819}"
@@ -59,8 +66,48 @@ cmd_install() {
 
 export PATH="$PATH:/usr/sbin:/sbin"
 
-# The process of a PID file, if it is still running.
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+DAEMONS="munged mariadbd slurmdbd slurmctld slurmd slurmstepd"
+
+# Is process $1 one of this $DIR's daemons? Its name is a daemon's, and an argument of its command line is
+# (or ends in `=`) a path under $DIR, or (slurmdbd has no arguments) its environment has this SLURM_CONF.
+# A recycled PID (another process, another cluster's daemon) is not.
+ours() {
+    local pid=$1 comm a
+    case "$pid" in '' | *[!0-9]*) return 1 ;; esac
+    comm="$(cat "/proc/$pid/comm" 2>/dev/null)" || return 1
+    case " $DAEMONS " in *" $comm "*) ;; *) return 1 ;; esac
+    while IFS= read -r -d '' a; do
+        case "$a" in "$DIR/"* | *"=$DIR/"*) return 0 ;; esac
+    done 2>/dev/null <"/proc/$pid/cmdline"
+    while IFS= read -r -d '' a; do
+        [ "$a" = "SLURM_CONF=$DIR/etc/slurm.conf" ] && return 0
+    done 2>/dev/null <"/proc/$pid/environ"
+    return 1
+}
+
+# The process of a PID file, if it is still running and is this $DIR's daemon.
+alive() { [ -s "$1" ] && ours "$(cat "$1")"; }
+
+# This $DIR's daemons found by scanning /proc (whatever their PID files say).
+cluster_pids() {
+    local p
+    for p in /proc/[0-9]*; do
+        ours "${p#/proc/}" && echo "${p#/proc/}"
+    done
+    return 0
+}
+
+# kill_wait PID WHAT: SIGTERM, up to 10 s to exit, then SIGKILL.
+kill_wait() {
+    local pid=$1
+    kill "$pid" 2>/dev/null || return 0
+    for _ in $(seq 1 40); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.25
+    done
+    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
+    log "stopped $2 ($pid)"
+}
 
 wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
     local t=$1 what=$2
@@ -183,6 +230,11 @@ EOF
 
 cmd_start() {
     have_binaries || die "Slurm/munge/MariaDB not installed: run '$0 install' (root) first"
+    # an earlier run in this $DIR that was killed (or never stopped): stop its daemons and its `start`
+    STOP_WHAT="stale" cmd_stop
+    mkdir -p "$DIR/run"
+    echo $$ >"$DIR/run/start.pid"
+    trap 'if [ "$(cat "$DIR/run/start.pid" 2>/dev/null)" = $$ ]; then rm -f "$DIR/run/start.pid"; fi' EXIT
     write_configs
     export SLURM_CONF="$DIR/etc/slurm.conf"
     start_munge
@@ -201,22 +253,39 @@ cmd_start() {
     log "use it with:  source $DIR/env.sh"
 }
 
+# Is process $1 a `slurm-local.sh start` (by its PID file in this $DIR: the start of this cluster)?
+is_start() {
+    local a script=0 start=0
+    while IFS= read -r -d '' a; do
+        case "$a" in */slurm-local.sh | slurm-local.sh) script=1 ;; start) start=1 ;; esac
+    done 2>/dev/null <"/proc/$1/cmdline"
+    [ $script = 1 ] && [ $start = 1 ]
+}
+
 cmd_stop() {
-    local d pid
-    # reverse start order; only processes whose PID files this script's daemons wrote
+    local what="${STOP_WHAT:-}${STOP_WHAT:+ }" d pid
+    # an unfinished `start` of this $DIR first, so that it starts nothing more
+    pid="$(cat "$DIR/run/start.pid" 2>/dev/null || true)"
+    if [ -n "$pid" ] && [ "$pid" != $$ ] && is_start "$pid"; then
+        kill_wait "$pid" "${what}slurm-local.sh start"
+    fi
+    [ "$pid" = $$ ] || rm -f "$DIR/run/start.pid"
+    # reverse start order; only processes whose PID files this script's daemons wrote (and that are ours)
     for d in slurmd slurmctld slurmdbd mariadb munged; do
         if alive "$DIR/run/$d.pid"; then
-            pid="$(cat "$DIR/run/$d.pid")"
-            kill "$pid" 2>/dev/null || true
-            for _ in $(seq 1 40); do
-                kill -0 "$pid" 2>/dev/null || break
-                sleep 0.25
-            done
-            kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
-            log "stopped $d ($pid)"
+            kill_wait "$(cat "$DIR/run/$d.pid")" "$what$d"
         fi
         rm -f "$DIR/run/$d.pid"
     done
+    # this $DIR's daemons without a PID file (started by a `start` killed before they wrote it, or
+    # daemonizing while it was stopped): a few rounds, until none is left
+    for _ in 1 2 3 4 5; do
+        pid="$(cluster_pids)"
+        [ -n "$pid" ] || return 0
+        for d in $pid; do kill_wait "$d" "$what$(cat "/proc/$d/comm" 2>/dev/null || echo process)"; done
+        sleep 0.2
+    done
+    [ -z "$(cluster_pids)" ] || die "could not stop: $(cluster_pids | tr '\n' ' ')"
 }
 
 case "${1:-}" in

@@ -2,11 +2,16 @@
 the smoke workflow runs through `--profile profiles/slurm`, every job must have been a Slurm job, and
 the claims must equal those of a local run. Skips, with the reason, where Slurm cannot be had."""
 
+import atexit
+import contextlib
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
+import sys
+import threading
 
 import pandas as pd
 import pytest
@@ -32,31 +37,95 @@ def _script(cmd, env):
                           capture_output=True, text=True)
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def _require_slurm(env):
+    """Skip, saying why, where the cluster cannot be had (Slurm not installable, no executor plugin)."""
     if shutil.which("apt-get") is None and shutil.which("slurmctld") is None:
         pytest.skip("Slurm is not installed and there is no apt-get to install it")
     try:
         import snakemake_executor_plugin_slurm  # noqa: F401
     except ImportError:
         pytest.skip("snakemake-executor-plugin-slurm is not installed (pip install -e '.[test]')")
-    d = tmp_path_factory.mktemp("slurm")
-    ctld, slurmd, dbd, db = _free_ports(4)
-    env = {**os.environ, "SLURM_LOCAL_DIR": str(d / "cluster"), "SLURM_LOCAL_CTLD_PORT": str(ctld),
-           "SLURM_LOCAL_SLURMD_PORT": str(slurmd), "SLURM_LOCAL_DBD_PORT": str(dbd),
-           "SLURM_LOCAL_DB_PORT": str(db)}
     r = _script("install", env)
     if r.returncode != 0:
         pytest.skip(f"Slurm cannot be installed here: {r.stderr.strip().splitlines()[-1:]}")
-    r = _script("start", env)
+
+
+# The watchdog: a process of its own session (a Ctrl-C or a kill of pytest's process group spares it)
+# that waits for the test process to end, however it ends, SIGKILL included, and then stops the
+# cluster. It notices the end by being re-parented (to init or a subreaper), which no recycled PID can
+# fake. It gives SIGKILL the same cleanup as the other exits; `slurm-local.sh start` stopping an
+# earlier run's leftovers is the last resort (the watchdog killed too, the machine rebooted).
+_WATCHDOG = """
+import os, subprocess, sys, time
+parent, script, log = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+while os.getppid() == parent:
+    time.sleep(0.5)
+with open(log, "a") as f:
+    subprocess.run(["timeout", "-k", "10", "120", script, "stop"], stdout=f, stderr=f)
+"""
+
+
+@contextlib.contextmanager
+def local_cluster(base):
+    """A throwaway cluster under ``base``/cluster (free ports), yielding the environment that points
+    Slurm's commands at it. It never outlives the test process: stopped on leaving the block; on
+    SIGTERM or SIGINT by handlers that stop it and then hand the signal on (the previous handlers are
+    restored afterwards); on any other exit of the interpreter by an atexit hook; and, when the process
+    is killed outright (SIGKILL), by the watchdog above."""
+    cdir = base / "cluster"
+    ctld, slurmd, dbd, db = _free_ports(4)
+    env = {**os.environ, "SLURM_LOCAL_DIR": str(cdir), "SLURM_LOCAL_CTLD_PORT": str(ctld),
+           "SLURM_LOCAL_SLURMD_PORT": str(slurmd), "SLURM_LOCAL_DBD_PORT": str(dbd),
+           "SLURM_LOCAL_DB_PORT": str(db)}
+    # started before the cluster: a kill during `start` is covered as well
+    watchdog = subprocess.Popen(
+        [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(SCRIPT), str(base / "watchdog.log"),
+         str(cdir)], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
+    done = False
+
+    def teardown():
+        nonlocal done
+        if not done:
+            done = True
+            _script("stop", env)  # also stops a `start` still under way
+            watchdog.kill()
+            watchdog.wait()
+
+    def on_signal(signum, frame):
+        teardown()
+        previous = handlers.pop(signum, signal.SIG_DFL)
+        signal.signal(signum, previous)
+        if callable(previous):  # SIGINT: KeyboardInterrupt, pytest's own teardown runs
+            previous(signum, frame)
+        elif previous != signal.SIG_IGN:  # SIGTERM: die of it, as without the handler
+            os.kill(os.getpid(), signum)
+
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous = signal.signal(sig, on_signal)
+            handlers[sig] = signal.SIG_DFL if previous is None else previous  # None: not set from Python
+    atexit.register(teardown)
     try:
+        r = _script("start", env)
         assert r.returncode == 0, f"slurm-local.sh start failed:\n{r.stdout}\n{r.stderr}"
-        cdir = d / "cluster"
         env["SLURM_CONF"] = str(cdir / "etc" / "slurm.conf")
         env["PATH"] = f"{cdir / 'bin'}:{env['PATH']}"
         yield env
     finally:
-        _script("stop", env)
+        teardown()
+        atexit.unregister(teardown)
+        for sig, previous in handlers.items():
+            signal.signal(sig, previous)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    env = dict(os.environ)
+    _require_slurm(env)
+    with local_cluster(tmp_path_factory.mktemp("slurm")) as env:
+        yield env
 
 
 def _claims(work):

@@ -9,6 +9,7 @@ from hrlmeta.check import cost_problems
 from hrlmeta.check import workflow_problems as input_problems
 from hrlmeta.experiments import default as default_registry
 from hrlmeta.config import enabled_experiments, seeds
+from hrlmeta.fingerprint import training_fingerprint
 from hrlmeta.plan import cpu_seconds, job_minutes, load_costs
 from hrlmeta.plan import seed_chunks as plan_seed_chunks
 

@@ -8,7 +8,9 @@
 #
 # `seed_run` makes one run on demand: a run file that is asked for (or that is missing while its
 # chunk's timing file exists, e.g. deleted after an interrupted run) is trained alone, with the same
-# result (a run is a pure function of experiment, algorithm, seed and params).
+# result (a run is a pure function of experiment, algorithm, seed and params). Both rules carry the
+# fingerprint of the code the job runs (hrlmeta.fingerprint) as a parameter: a change to that code reruns
+# the job; a change to figures, report, claims or measures reruns none.
 
 
 rule train:
@@ -30,6 +32,8 @@ rule train:
     params:
         seeds=lambda wildcards: " ".join(map(str, chunk_seeds(wildcards))),
         cfg=lambda wildcards: params_json(wildcards.experiment),
+        # the code the job runs (hrlmeta.fingerprint): a change to it reruns the job, a change elsewhere not
+        code=lambda wildcards: training_fingerprint(wildcards.experiment, wildcards.algo),
     shell:
         "hrlmeta train --experiment {wildcards.experiment} --algo {wildcards.algo}"
         " --seed {params.seeds} --threads {threads} --params-json {params.cfg:q}"
@@ -54,6 +58,7 @@ rule seed_run:
         ),
     params:
         cfg=lambda wildcards: params_json(wildcards.experiment),
+        code=lambda wildcards: training_fingerprint(wildcards.experiment, wildcards.algo),
     shell:
         "hrlmeta train --experiment {wildcards.experiment} --algo {wildcards.algo}"
         " --seed {wildcards.seed} --threads {threads} --params-json {params.cfg:q}"

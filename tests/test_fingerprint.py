@@ -1,0 +1,98 @@
+"""Code fingerprints of training (hrlmeta.fingerprint): a change to the code a training job runs changes
+its fingerprint (the workflow then reruns it), a change to figures, report prose, claims, measures,
+comments or docstrings does not, and a change to one learner reaches only the jobs that run it."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hrlmeta import fingerprint as F
+
+SRC = Path(F.__file__).resolve().parent
+
+JOBS = [("pointmaze_hiro", "hiro"), ("pointmaze_hiro", "td3"), ("learner_checks", "td3_pendulum"),
+        ("learner_checks", "sac_pendulum"), ("fourrooms_sutton", "flat_q"), ("bandits_duan", "rl2")]
+
+
+@pytest.fixture()
+def tree(tmp_path):
+    root = tmp_path / "hrlmeta"
+    shutil.copytree(SRC, root, ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+def _prints(root):
+    pkg = F._Package(root)      # one parse of the tree for every job
+    return {job: F.digest(pkg.closure(F._roots(*job, root))) for job in JOBS}
+
+
+def _edit(root, rel, old, new):
+    p = root / rel
+    s = p.read_text()
+    assert old in s, (rel, old)
+    p.write_text(s.replace(old, new, 1))
+
+
+def test_copy_has_the_package_fingerprints(tree):
+    F.training_fingerprint.cache_clear()
+    got = _prints(tree)
+    assert got == {job: F.training_fingerprint(*job) for job in JOBS}
+    # the algorithms of one module share its fingerprint; a check of its own module has its own
+    assert got[("pointmaze_hiro", "hiro")] == got[("pointmaze_hiro", "td3")]
+    assert len(set(got.values())) == len(JOBS) - 1
+
+
+@pytest.mark.parametrize("rel, old, new", [
+    # report prose and figures in the same file as the training code
+    ("experiments/pointmaze_hiro/__init__.py", "def report_section(", "def _unused_helper():\n    return 1\n\n\ndef report_section("),
+    ("experiments/pointmaze_hiro/__init__.py", "def figures(table: pd.DataFrame, params: dict, outdir) -> None:\n",
+     "def figures(table: pd.DataFrame, params: dict, outdir) -> None:\n    outdir = outdir\n"),
+    ("claims.py", "from __future__ import annotations\n", "from __future__ import annotations\nX_UNUSED = 1\n"),
+    ("experiments/pointmaze_hiro/measures.py", "from __future__ import annotations\n", "from __future__ import annotations\nX_UNUSED = 1\n"),
+    # comments and docstrings
+    ("algos/td3.py", "def soft_update(target: nn.Module, source: nn.Module, tau: float) -> None:\n",
+     "def soft_update(target: nn.Module, source: nn.Module, tau: float) -> None:  # a comment\n"),
+    ("algos/td3.py", '"""theta\' <- tau theta + (1 - tau) theta\' for every parameter."""', '"""Another docstring."""'),
+])
+def test_changes_outside_training_rerun_nothing(tree, rel, old, new):
+    before = _prints(tree)
+    _edit(tree, rel, old, new)
+    assert _prints(tree) == before
+
+
+def test_a_learner_change_reaches_exactly_its_jobs(tree):
+    before = _prints(tree)
+    _edit(tree, "algos/td3.py", "torch._foreach_mul_(t, 1.0 - tau)", "torch._foreach_mul_(t, 1.0 - tau * 1.0)")
+    after = _prints(tree)
+    moved = {job for job in JOBS if after[job] != before[job]}
+    assert moved == {("pointmaze_hiro", "hiro"), ("pointmaze_hiro", "td3"), ("learner_checks", "td3_pendulum")}
+
+
+def test_a_check_module_change_reaches_only_its_check(tree):
+    before = _prints(tree)
+    _edit(tree, "experiments/learner_checks/check_sac.py", "def train_batch(", "def _x():\n    return 0\n\n\ndef train_batch(")
+    assert _prints(tree) == before                      # an unreferenced new function changes nothing
+    _edit(tree, "experiments/learner_checks/check_sac.py", "seeds = [int(s) for s in seeds]", "seeds = [int(s) + 0 for s in seeds]")
+    after = _prints(tree)
+    assert {job for job in JOBS if after[job] != before[job]} == {("learner_checks", "sac_pendulum")}
+
+
+def test_training_code_of_the_experiment_itself(tree):
+    before = _prints(tree)
+    _edit(tree, "experiments/pointmaze_hiro/__init__.py", "def make_agent(algo: str, params: dict, gens: list[torch.Generator], device: str):\n",
+          "def make_agent(algo: str, params: dict, gens: list[torch.Generator], device: str):\n    device = device\n")
+    after = _prints(tree)
+    assert {job for job in JOBS if after[job] != before[job]} == {("pointmaze_hiro", "hiro"), ("pointmaze_hiro", "td3")}
+
+
+def test_run_tables_writer_reaches_every_job(tree):
+    before = _prints(tree)
+    _edit(tree, "pipeline.py", 'front = ["experiment", "env", "algo", "seed"]', 'front = ["experiment", "env", "algo", "seed"][:]')
+    after = _prints(tree)
+    assert all(after[job] != before[job] for job in JOBS)
+
+
+def test_the_workflow_passes_the_fingerprint_to_training_jobs():
+    text = (SRC.parents[1] / "workflow" / "rules" / "train.smk").read_text()
+    assert text.count("code=lambda wildcards: training_fingerprint(wildcards.experiment, wildcards.algo)") == 2
