@@ -139,7 +139,7 @@ def test_missing_configfile_is_one_line(tmp_path):
 def test_missing_cost_rate_is_named(tmp_path):
     costs = tmp_path / "costs.yaml"
     text = (ROOT / "config/costs.yaml").read_text()
-    costs.write_text(text.replace("      maxq_q_abs_greedy:", "      maxq_q_abs_greedyy:", 1))
+    costs.write_text(text.replace("      maxq_q_abs_greedy:", "      maxq_q_abs_greedyy:"))
     cfg, _ = check.load_merged(ROOT / "config/config.yaml", [])
     found = check.cost_problems(cfg, REGISTRY, costs)
     assert any("experiments.taxi_maxq.cpu_s_per_unit.maxq_q_abs_greedy" in f for f in found), found

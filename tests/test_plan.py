@@ -57,6 +57,49 @@ def test_calibrate_divides_measured_cpu_by_units(tmp_path, smoke_cfg):
     assert plan.job_minutes(smoke_cfg, "fourrooms_sutton", "intra_option_q", 3, costs, registry=REGISTRY) == plan.UNMEASURED_MINUTES
 
 
+def test_memory_requests_come_from_measured_peaks(tmp_path, smoke_cfg):
+    """A job's mem_mb is its algorithm's largest measured peak RSS x MEM_SAFETY: from the timing file's
+    peak_rss_mb, else from max_rss of Snakemake's benchmark file of the same job; unmeasured: the fallback."""
+    from hrlmeta.pipeline import read_timing, write_timing
+
+    base = tmp_path / "benchmarks" / "train" / "fourrooms_sutton"
+    runs = [{"seed": 0, "rows": 1, "wall_s": 1.0, "cpu_s": 1.0}]
+    write_timing(base / "flat_q" / "seed0.json", "fourrooms_sutton", "flat_q", runs, peak_rss_mb=812.34)
+    write_timing(base / "flat_q" / "seed1.json", "fourrooms_sutton", "flat_q", runs, peak_rss_mb=640.0)
+    assert read_timing(base / "flat_q" / "seed0.json")["peak_rss_mb"] == 812.3
+    write_timing(base / "intra_option_q" / "seed0.json", "fourrooms_sutton", "intra_option_q", runs)   # older file
+    (base / "intra_option_q" / "seed0.tsv").write_text("s\th:m:s\tmax_rss\tmax_vms\n3.1\t0:00:03\t1450.5\t2000\n")
+    write_timing(base / "smdp_q_mixed" / "seed0.json", "fourrooms_sutton", "smdp_q_mixed", runs)      # no peak at all
+    costs = plan.calibrate(tmp_path, smoke_cfg, registry=REGISTRY)
+    peaks = costs["experiments"]["fourrooms_sutton"]["peak_rss_mb"]
+    assert peaks == {"flat_q": 812.3, "intra_option_q": 1450.5}
+    assert plan.job_mem_mb("fourrooms_sutton", "flat_q", costs) == 1300           # 1.5 x 812.3 = 1218.5 -> 1300
+    assert plan.job_mem_mb("fourrooms_sutton", "intra_option_q", costs) == 2200   # 1.5 x 1450.5 -> 2200
+    assert plan.job_mem_mb("fourrooms_sutton", "smdp_q_mixed", costs) == plan.UNMEASURED_MEM_MB
+    costs["experiments"]["fourrooms_sutton"]["peak_rss_mb"]["flat_q"] = 10.0
+    assert plan.job_mem_mb("fourrooms_sutton", "flat_q", costs) == plan.MIN_MEM_MB
+    merged = plan.merge_costs({"experiments": {"fourrooms_sutton": {"cpu_s_per_unit": {"x": 1.0}, "peak_rss_mb": {"x": 5.0}}}},
+                              costs)
+    assert merged["experiments"]["fourrooms_sutton"]["peak_rss_mb"] == {"x": 5.0, **peaks, "flat_q": 10.0}
+
+
+def test_every_default_job_has_a_measured_peak_and_the_profile_respects_threads():
+    import yaml
+
+    from hrlmeta.config import ROOT, load_config
+
+    cfg = load_config(REGISTRY)
+    costs = plan.load_costs()
+    for exp in cfg["experiments"]:
+        if not cfg["experiments"][exp].get("enabled", True):
+            continue
+        for algo in cfg["experiments"][exp]["algos"]:
+            assert algo in costs["experiments"][exp]["peak_rss_mb"], (exp, algo)
+            assert plan.MIN_MEM_MB <= plan.job_mem_mb(exp, algo, costs) < plan.UNMEASURED_MEM_MB
+    profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
+    assert "cpus_per_task" not in profile.get("default-resources", {})   # it would override every rule's threads
+
+
 def test_cli_prints_json_plan_for_the_paper_scale():
     r = subprocess.run([sys.executable, "-m", "hrlmeta", "plan", "--configfile", "config/paper.yaml"],
                        cwd=ROOT, capture_output=True, text=True)

@@ -120,10 +120,15 @@ def local_cluster(base):
             signal.signal(sig, previous)
 
 
+@pytest.fixture(scope="session")
+def slurm_ok():
+    """Skips where Slurm cannot be had; a session fixture, so that a test asking for it first skips before
+    the session fixtures it also asks for (the smoke run) are set up."""
+    _require_slurm(dict(os.environ))
+
+
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    env = dict(os.environ)
-    _require_slurm(env)
+def cluster(slurm_ok, tmp_path_factory):
     with local_cluster(tmp_path_factory.mktemp("slurm")) as env:
         yield env
 
@@ -132,7 +137,7 @@ def _claims(work):
     return pd.read_csv(work / "results" / "claims" / "claims.tsv", sep="\t")
 
 
-def test_smoke_workflow_runs_as_slurm_jobs(cluster, smoke_local, tmp_path):
+def test_smoke_workflow_runs_as_slurm_jobs(slurm_ok, cluster, smoke_local, tmp_path):
     work = copy_workflow(tmp_path / "wf")
     r = subprocess.run(
         ["timeout", "-k", "10", "1500", *SNAKEMAKE, "--profile", "profiles/slurm",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from test_slurm import SCRIPT, _free_ports, _require_slurm
+from test_slurm import SCRIPT, _free_ports, slurm_ok  # noqa: F401  (slurm_ok: the fixture)
 
 pytestmark = pytest.mark.slurm
 TESTS = SCRIPT.parents[1] / "tests"
@@ -24,18 +24,13 @@ TESTS = SCRIPT.parents[1] / "tests"
 CHILD = '''
 import time
 
-from test_slurm import cluster  # noqa: F401  (the fixture, as test_slurm's tests get it)
+from test_slurm import cluster, slurm_ok  # noqa: F401  (the fixtures, as test_slurm's tests get them)
 
 
 def test_hold(cluster):
     print("CLUSTER-UP", cluster["SLURM_LOCAL_DIR"], flush=True)
     time.sleep(600)
 '''
-
-
-@pytest.fixture(scope="module")
-def slurm_ok():
-    _require_slurm(dict(os.environ))
 
 
 def _cluster_procs(cdir):

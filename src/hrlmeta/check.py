@@ -281,6 +281,7 @@ def cost_problems(cfg: dict, registry, costs_path=None) -> list[str]:
                 out.append(f"{path}: experiments.{name}.cpu_s_per_unit.{algo}: no measured rate (the plan and the "
                            "cluster requests cannot price this job: measure it with `hrlmeta plan --calibrate` or "
                            "`python -m hrlmeta.bench marginal_rate ... --write`)")
+
     return out
 
 

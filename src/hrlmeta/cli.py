@@ -72,7 +72,10 @@ def cmd_train(args) -> int:
     timings: list[dict] = []
     pipeline.train_seeds(args.experiment, args.algo, seeds, params, str(args.out), _registry(), timings)
     if args.timing:
-        pipeline.write_timing(args.timing, args.experiment, args.algo, timings)
+        import resource
+
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # Linux: KiB
+        pipeline.write_timing(args.timing, args.experiment, args.algo, timings, peak_rss_mb=peak_mb)
     return 0
 
 

@@ -80,16 +80,20 @@ def train_seeds(experiment: str, algo: str, seeds: list[int], params: dict, out_
 TIMING_FORMAT = 1
 
 
-def write_timing(path: str | os.PathLike, experiment: str, algo: str, runs: list[dict]) -> None:
+def write_timing(path: str | os.PathLike, experiment: str, algo: str, runs: list[dict],
+                 peak_rss_mb: float | None = None) -> None:
     """A training job's timing file (JSON, written atomically): per seed the rows written, wall and
-    CPU seconds of training (process start-up excluded). ``hrlmeta plan --calibrate`` and the report's
-    budget section read it, next to Snakemake's ``benchmark:`` file of the same job."""
+    CPU seconds of training (process start-up excluded), and the process's peak resident memory
+    (``peak_rss_mb``, MiB, where measured). ``hrlmeta plan --calibrate`` and the report's budget section
+    read it, next to Snakemake's ``benchmark:`` file of the same job."""
     import json
 
     from .tidy import atomic_write_text
 
     doc = {"format": TIMING_FORMAT, "experiment": experiment, "algo": algo,
            "seeds": [r["seed"] for r in runs], "runs": runs}
+    if peak_rss_mb is not None:
+        doc["peak_rss_mb"] = round(float(peak_rss_mb), 1)
     atomic_write_text(path, json.dumps(doc, indent=1) + "\n")
 
 

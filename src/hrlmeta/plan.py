@@ -11,7 +11,11 @@ and applied at another, so start-up costs measured at a small scale are spread o
 one (the estimate errs on the high side).
 
 The same numbers size the Slurm requests: each training rule asks for ``runtime`` minutes from
-:func:`job_minutes` (estimate x safety factor).
+:func:`job_minutes` (estimate x safety factor) and ``mem_mb`` from :func:`job_mem_mb`: the largest peak
+resident memory measured for that experiment and algorithm (the timing file's ``peak_rss_mb``, else the
+``max_rss`` of Snakemake's benchmark file of the same job) x :data:`MEM_SAFETY`. Memory is measured at the
+calibrating run's scale; a scale with larger buffers or batches needs its own calibration (``hrlmeta plan
+--calibrate`` on a run of it), and where none exists the request is :data:`UNMEASURED_MEM_MB`.
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ COSTS = ROOT / "config" / "costs.yaml"
 SAFETY = 3.0
 #: requested minutes for a job whose experiment/algorithm has never been measured
 UNMEASURED_MINUTES = 120
+#: a training job asks for this many times its measured peak resident memory, at least MIN_MEM_MB
+MEM_SAFETY = 1.5
+MIN_MEM_MB = 1000
+#: requested memory (MiB) for a job whose experiment/algorithm has no measured peak
+UNMEASURED_MEM_MB = 4000
 #: CPU seconds of one training job's process start-up (Python, numpy/numba/torch imports, JIT cache
 #: loads): `python -c "import hrlmeta.cli, torch, numba, pandas"` took 1.8 CPU-s on 2-core x86-64; 3 with JIT cache loads
 STARTUP_CPU_S = 3.0
@@ -87,6 +96,26 @@ def job_minutes(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict
     return max(5, math.ceil(SAFETY * (cpu + STARTUP_CPU_S) / threads / 60))
 
 
+def job_mem_mb(experiment: str, algo: str, costs: dict | None = None) -> int:
+    """Slurm ``mem_mb`` for one training job: measured peak RSS x MEM_SAFETY (at least MIN_MEM_MB, rounded
+    up to 100 MiB), or UNMEASURED_MEM_MB where never measured."""
+    costs = load_costs() if costs is None else costs
+    peak = costs["experiments"].get(experiment, {}).get("peak_rss_mb", {}).get(algo)
+    if peak is None:
+        return UNMEASURED_MEM_MB
+    return max(MIN_MEM_MB, 100 * math.ceil(MEM_SAFETY * float(peak) / 100))
+
+
+def _benchmark_rss(timing_file: Path) -> float | None:
+    """max_rss (MB) of Snakemake's benchmark file beside a timing file (same job), None if absent."""
+    tsv = timing_file.with_suffix(".tsv")
+    try:
+        head, row = tsv.read_text().splitlines()[:2]
+        return float(dict(zip(head.split("\t"), row.split("\t")))["max_rss"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def figure_names(experiment: str, registry) -> tuple[str, ...]:
     """The experiment's figures, from its description (no experiment code is imported)."""
     return tuple(registry.describe(experiment)["figures"])
@@ -101,7 +130,8 @@ def experiment_jobs(cfg: dict, experiment: str, registry) -> int:
 
 
 def plan(cfg: dict, costs: dict | None = None, *, registry) -> dict:
-    """{"plan": {EXPERIMENT: {"jobs", "cpu_hours", "unmeasured", "per_algo"}}, "total_cpu_hours", "total_jobs"}"""
+    """{"plan": {EXPERIMENT: {"jobs", "cpu_hours", "unmeasured", "per_algo", "mem_mb" (the largest training
+    job's request), "mem_unmeasured"}}, "total_cpu_hours", "total_jobs"}"""
     costs = load_costs() if costs is None else costs
     out, total_h, total_jobs = {}, 0.0, EXTRA_JOBS
     for exp in enabled_experiments(cfg, registry):
@@ -115,7 +145,11 @@ def plan(cfg: dict, costs: dict | None = None, *, registry) -> dict:
                 per_algo[algo] = round(cpu / 3600, 4)
         jobs = experiment_jobs(cfg, exp, registry)
         hours = sum(per_algo.values())
-        out[exp] = {"jobs": jobs, "cpu_hours": round(hours, 3), "unmeasured": unmeasured, "per_algo": per_algo}
+        mem = {a: job_mem_mb(exp, a, costs) for a in block["algos"]}
+        out[exp] = {"jobs": jobs, "cpu_hours": round(hours, 3), "unmeasured": unmeasured, "per_algo": per_algo,
+                    "mem_mb": max(mem.values()) if mem else None,
+                    "mem_unmeasured": [a for a in block["algos"]
+                                       if a not in costs["experiments"].get(exp, {}).get("peak_rss_mb", {})]}
         total_h += hours
         total_jobs += jobs
     return {"plan": out, "total_cpu_hours": round(total_h, 3), "total_jobs": total_jobs}
@@ -129,12 +163,16 @@ def calibrate(results_dir: str | os.PathLike, cfg: dict, measured_on: str = "", 
     from .pipeline import read_timing
 
     found: dict = {}
+    peaks: dict = {}
     for f in sorted(Path(results_dir, "benchmarks", "train").glob("*/*/*.json")):
         doc = read_timing(f)
         exp, algo = doc["experiment"], doc["algo"]
         block = cfg.get("experiments", {}).get(exp)
         if block is None or algo not in block.get("algos", []):
             continue
+        peak = doc.get("peak_rss_mb", _benchmark_rss(f))
+        if peak is not None:
+            peaks.setdefault(exp, {})[algo] = max(float(peak), peaks.get(exp, {}).get(algo, 0.0))
         for run in doc["runs"]:
             acc = found.setdefault(exp, {}).setdefault(algo, [0.0, 0.0, 0])
             acc[0] += float(run["cpu_s"])
@@ -146,6 +184,8 @@ def calibrate(results_dir: str | os.PathLike, cfg: dict, measured_on: str = "", 
             "cpu_s_per_unit": {a: float(f"{c / u:.6g}") for a, (c, u, _) in sorted(algos.items()) if u > 0},
             "seeds_measured": {a: n for a, (_, _, n) in sorted(algos.items())},
         }
+        if peaks.get(exp):
+            exps[exp]["peak_rss_mb"] = {a: round(v, 1) for a, v in sorted(peaks[exp].items())}
     return {"measured_on": measured_on, "experiments": exps}
 
 
@@ -155,7 +195,8 @@ def merge_costs(old: dict, new: dict) -> dict:
     for exp in sorted(set(old["experiments"]) | set(new["experiments"])):
         o, n = old["experiments"].get(exp, {}), new["experiments"].get(exp, {})
         out["experiments"][exp] = {
-            k: {**o.get(k, {}), **n.get(k, {})} for k in ("cpu_s_per_unit", "seeds_measured")
+            k: {**o.get(k, {}), **n.get(k, {})} for k in ("cpu_s_per_unit", "seeds_measured", "peak_rss_mb")
+            if k in o or k in n
         }
         if "marginal_rate" in o and not n:   # rates measured by `bench marginal_rate` stay with their note
             out["experiments"][exp]["marginal_rate"] = o["marginal_rate"]

@@ -10,7 +10,7 @@ from hrlmeta.check import workflow_problems as input_problems
 from hrlmeta.experiments import default as default_registry
 from hrlmeta.config import enabled_experiments, seeds
 from hrlmeta.fingerprint import training_fingerprint
-from hrlmeta.plan import cpu_seconds, job_minutes, load_costs
+from hrlmeta.plan import cpu_seconds, job_mem_mb, job_minutes, load_costs
 from hrlmeta.plan import seed_chunks as plan_seed_chunks
 
 min_version("9.0")

@@ -26,7 +26,7 @@ rule train:
         "../envs/hrlmeta.yaml"
     threads: lambda wildcards: exp_block(wildcards.experiment).get("threads", 1)
     resources:
-        mem_mb=2000,
+        mem_mb=lambda wildcards: job_mem_mb(wildcards.experiment, wildcards.algo, COSTS),
         runtime=lambda wildcards: train_runtime(wildcards),
         cpu_slots=lambda wildcards, threads: threads,
     params:
@@ -51,7 +51,7 @@ rule seed_run:
         "../envs/hrlmeta.yaml"
     threads: lambda wildcards: exp_block(wildcards.experiment).get("threads", 1)
     resources:
-        mem_mb=2000,
+        mem_mb=lambda wildcards: job_mem_mb(wildcards.experiment, wildcards.algo, COSTS),
         cpu_slots=lambda wildcards, threads: threads,
         runtime=lambda wildcards: job_minutes(
             config, wildcards.experiment, wildcards.algo, 1, COSTS, registry=registry
