@@ -70,7 +70,8 @@ def cmd_train(args) -> int:
         raise ConfigError(f"--out {args.out}: several seeds need a '{{seed}}' placeholder in the path")
     # an experiment with train_batch trains the seeds as one batch, else in turn
     timings: list[dict] = []
-    pipeline.train_seeds(args.experiment, args.algo, seeds, params, str(args.out), _registry(), timings)
+    pipeline.train_seeds(args.experiment, args.algo, seeds, params, str(args.out), _registry(), timings,
+                         code=args.code)
     if args.timing:
         import resource
 
@@ -259,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--params-json", default=None, help="the experiment's params block as JSON (workflow)")
     p.add_argument("--timing", default=None, metavar="JSON",
                    help="also write the job's timing file: rows, wall and CPU seconds per seed")
+    p.add_argument("--code", default=None, metavar="FINGERPRINT",
+                   help="the job's code fingerprint (workflow): stamp each finished run, and keep runs already "
+                        "done with the same params and code instead of training them again")
     _add_config(p)
     p.set_defaults(fn=cmd_train)
 

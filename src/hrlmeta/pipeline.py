@@ -33,24 +33,72 @@ def _finish(mod, experiment: str, algo: str, seed: int, df, out, elapsed: float,
 
 
 def train(experiment: str, algo: str, seed: int, params: dict, out: str | os.PathLike, registry,
-          timings: list | None = None) -> pd.DataFrame:
+          timings: list | None = None, code: str | None = None) -> pd.DataFrame:
     """One training run -> validated tidy table written atomically to ``out``. With ``timings``, the
-    run's measured cost is appended to it (see :func:`write_timing`)."""
+    run's measured cost is appended to it (see :func:`write_timing`). With ``code`` (the job's code
+    fingerprint, :mod:`hrlmeta.fingerprint`), the run is stamped as done (see :func:`done_stamp`)."""
     registry.check_algo(experiment, algo)
     mod = registry.get(experiment)
     t0, c0 = time.perf_counter(), time.process_time()
     df = mod.train(algo, int(seed), params)
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return _finish(mod, experiment, algo, seed, df, out, elapsed, cpu, timings)
+    df = _finish(mod, experiment, algo, seed, df, out, elapsed, cpu, timings)
+    if code is not None:
+        _write_stamp(out, experiment, algo, seed, params, code, len(df), elapsed, cpu)
+    return df
+
+
+def _stamp_path(out) -> Path:
+    return Path(str(out) + ".done.json")
+
+
+def _run_key(experiment: str, algo: str, seed: int, params: dict, code: str) -> dict:
+    import hashlib
+    import json
+
+    blob = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return {"experiment": experiment, "algo": algo, "seed": int(seed), "code": code,
+            "params_sha256": hashlib.sha256(blob).hexdigest()}
+
+
+def _write_stamp(out, experiment, algo, seed, params, code, rows, wall, cpu) -> None:
+    import json
+
+    from .tidy import atomic_write_text
+
+    doc = {**_run_key(experiment, algo, seed, params, code), "rows": int(rows), "wall_s": round(wall, 6),
+           "cpu_s": round(cpu, 6)}
+    atomic_write_text(_stamp_path(out), json.dumps(doc, indent=1) + "\n")
+
+
+def done_stamp(out, experiment: str, algo: str, seed: int, params: dict, code: str) -> dict | None:
+    """The stamp of a finished run at ``out`` made by the same (experiment, algorithm, seed, params, code),
+    or None. A training job that was killed part-way keeps the runs it finished (each table and its
+    stamp are written atomically as the run ends); the job's rerun reuses them and trains only the rest."""
+    import json
+
+    path = _stamp_path(out)
+    if not (Path(out).exists() and path.exists()):
+        return None
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    key = _run_key(experiment, algo, seed, params, code)
+    return doc if all(doc.get(k) == v for k, v in key.items()) else None
 
 
 def train_seeds(experiment: str, algo: str, seeds: list[int], params: dict, out_pattern: str, registry,
-                timings: list | None = None) -> list[pd.DataFrame]:
+                timings: list | None = None, code: str | None = None) -> list[pd.DataFrame]:
     """Several seeds -> one table each, written to ``out_pattern`` with ``{seed}`` replaced.
 
     An experiment with ``train_batch(algo, seeds, params) -> list[DataFrame]`` trains the seeds as one batch
     (a seed's table does not depend on which seeds share the batch); otherwise they are trained in turn.
-    The cost recorded per seed is then the batch's share (total / number of seeds)."""
+    The cost recorded per seed is then the batch's share (total / number of seeds).
+
+    With ``code`` (the job's code fingerprint), every finished run is stamped, and seeds whose run is
+    already done with the same params and code are not trained again (their table is read back, their
+    recorded cost kept): a rerun of a killed job trains only what is missing."""
     registry.check_algo(experiment, algo)
     mod = registry.get(experiment)
     seeds = [int(s) for s in seeds]
@@ -59,21 +107,37 @@ def train_seeds(experiment: str, algo: str, seeds: list[int], params: dict, out_
     paths = [str(out_pattern).replace("{seed}", str(s)) for s in seeds]
     if len(seeds) > 1 and len(set(paths)) != len(paths):
         raise ValueError(f"--out {out_pattern}: several seeds need a '{{seed}}' placeholder in the path")
+    done: dict[int, pd.DataFrame] = {}
+    if code is not None:
+        for s, p in zip(seeds, paths):
+            stamp = done_stamp(p, experiment, algo, s, params, code)
+            if stamp is not None:
+                done[s] = pd.read_parquet(p)
+                if timings is not None:
+                    timings.append({"seed": s, "rows": int(stamp["rows"]), "wall_s": stamp["wall_s"],
+                                    "cpu_s": stamp["cpu_s"], "reused": True})
+                print(f"{experiment}/{algo}/seed{s}: done before with the same params and code -> {p} (kept)")
+    todo = [(s, p) for s, p in zip(seeds, paths) if s not in done]
     batch = getattr(mod, "train_batch", None)
-    if batch is None or len(seeds) == 1:
+    if batch is None or len(todo) <= 1:
         from .progress import progress
 
-        return [train(experiment, algo, s, params, p, registry, timings)
-                for s, p in zip(progress(seeds, desc=f"{experiment}/{algo}", unit="seed", disable=len(seeds) < 2),
-                                paths)]
-    t0, c0 = time.perf_counter(), time.process_time()
-    dfs = batch(algo, seeds, params)
-    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
-    if len(dfs) != len(seeds):
-        raise RuntimeError(f"{experiment}/{algo}: train_batch returned {len(dfs)} tables for {len(seeds)} seeds")
-    n = len(seeds)
-    return [_finish(mod, experiment, algo, s, df, p, elapsed / n, cpu / n, timings)
-            for s, df, p in zip(seeds, dfs, paths)]
+        for s, p in progress(todo, desc=f"{experiment}/{algo}", unit="seed", disable=len(todo) < 2):
+            done[s] = train(experiment, algo, s, params, p, registry, timings, code)
+    else:
+        t0, c0 = time.perf_counter(), time.process_time()
+        dfs = batch(algo, [s for s, _ in todo], params)
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        if len(dfs) != len(todo):
+            raise RuntimeError(f"{experiment}/{algo}: train_batch returned {len(dfs)} tables for {len(todo)} seeds")
+        n = len(todo)
+        for (s, p), df in zip(todo, dfs):
+            done[s] = _finish(mod, experiment, algo, s, df, p, elapsed / n, cpu / n, timings)
+            if code is not None:
+                _write_stamp(p, experiment, algo, s, params, code, len(done[s]), elapsed / n, cpu / n)
+    if timings is not None:
+        timings.sort(key=lambda r: seeds.index(r["seed"]) if r["seed"] in seeds else -1)
+    return [done[s] for s in seeds]
 
 
 #: version of the timing file a training job writes (`hrlmeta train --timing`)

@@ -10,7 +10,9 @@
 # chunk's timing file exists, e.g. deleted after an interrupted run) is trained alone, with the same
 # result (a run is a pure function of experiment, algorithm, seed and params). Both rules carry the
 # fingerprint of the code the job runs (hrlmeta.fingerprint) as a parameter: a change to that code reruns
-# the job; a change to figures, report, claims or measures reruns none.
+# the job; a change to figures, report, claims or measures reruns none. Each finished run is stamped
+# (seed{seed}.parquet.done.json: params, code, its cost), so a job killed part-way keeps the seeds it
+# finished and its rerun trains only the rest (hrlmeta.pipeline.train_seeds).
 
 
 rule train:
@@ -36,7 +38,7 @@ rule train:
         code=lambda wildcards: training_fingerprint(wildcards.experiment, wildcards.algo),
     shell:
         "hrlmeta train --experiment {wildcards.experiment} --algo {wildcards.algo}"
-        " --seed {params.seeds} --threads {threads} --params-json {params.cfg:q}"
+        " --seed {params.seeds} --threads {threads} --params-json {params.cfg:q} --code {params.code}"
         " --out results/runs/{wildcards.experiment}/{wildcards.algo}/seed{{seed}}.parquet"
         " --timing {output.timing} > {log} 2>&1"
 
@@ -61,5 +63,5 @@ rule seed_run:
         code=lambda wildcards: training_fingerprint(wildcards.experiment, wildcards.algo),
     shell:
         "hrlmeta train --experiment {wildcards.experiment} --algo {wildcards.algo}"
-        " --seed {wildcards.seed} --threads {threads} --params-json {params.cfg:q}"
+        " --seed {wildcards.seed} --threads {threads} --params-json {params.cfg:q} --code {params.code}"
         " --out {output} > {log} 2>&1"
