@@ -70,8 +70,11 @@ def cmd_train(args) -> int:
         raise ConfigError(f"--out {args.out}: several seeds need a '{{seed}}' placeholder in the path")
     # an experiment with train_batch trains the seeds as one batch, else in turn
     timings: list[dict] = []
-    pipeline.train_seeds(args.experiment, args.algo, seeds, params, str(args.out), _registry(), timings,
-                         code=args.code)
+    from . import checkpoint
+
+    with checkpoint.job(args.checkpoint_dir, args.checkpoint_minutes, args.checkpoint_every, args.code):
+        pipeline.train_seeds(args.experiment, args.algo, seeds, params, str(args.out), _registry(), timings,
+                             code=args.code)
     if args.timing:
         import resource
 
@@ -263,6 +266,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--code", default=None, metavar="FINGERPRINT",
                    help="the job's code fingerprint (workflow): stamp each finished run, and keep runs already "
                         "done with the same params and code instead of training them again")
+    p.add_argument("--checkpoint-dir", default=None, metavar="DIR",
+                   help="save the whole training state here while training (experiments whose loop resumes, "
+                        "hrlmeta.checkpoint) and resume from it on the next run of the same job")
+    p.add_argument("--checkpoint-minutes", type=float, default=None, metavar="M",
+                   help="CPU-minutes of training between checkpoints (with --checkpoint-dir)")
+    p.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
+                   help="progress units of the training loop (e.g. environment steps) between checkpoints")
     _add_config(p)
     p.set_defaults(fn=cmd_train)
 

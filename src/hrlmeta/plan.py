@@ -85,15 +85,57 @@ def experiment_cpu_seconds(cfg: dict, experiment: str, algo: str, costs: dict, r
     return sum(per_job) + STARTUP_CPU_S * len(chunks)
 
 
-def job_minutes(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict | None = None, *,
-                registry) -> int:
-    """Slurm ``runtime`` (minutes) for one training job: estimate x SAFETY, at least 5 minutes."""
+def needed_minutes(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict | None = None, *,
+                   registry) -> int:
+    """Minutes one training job needs in all: estimate x SAFETY, at least 5 (UNMEASURED_MINUTES if never
+    measured)."""
     costs = load_costs() if costs is None else costs
     cpu = cpu_seconds(cfg, experiment, algo, n_seeds, costs, registry)
     if cpu is None:
         return UNMEASURED_MINUTES
     threads = int(cfg["experiments"][experiment].get("threads", 1))
     return max(5, math.ceil(SAFETY * (cpu + STARTUP_CPU_S) / threads / 60))
+
+
+def max_job_minutes(cfg: dict) -> int | None:
+    """The config's bound on any job's requested run time (``training.max_job_hours``), in minutes."""
+    h = (cfg.get("training") or {}).get("max_job_hours")
+    return None if h is None else max(1, int(60 * float(h)))
+
+
+def job_minutes(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict | None = None, *,
+                registry) -> int:
+    """Slurm ``runtime`` (minutes) for one training job (one segment of it): what it needs, bounded by
+    ``training.max_job_hours``."""
+    need = needed_minutes(cfg, experiment, algo, n_seeds, costs, registry=registry)
+    cap = max_job_minutes(cfg)
+    return need if cap is None else min(need, cap)
+
+
+def job_segments(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict | None = None, *,
+                 registry) -> int:
+    """Segments one training job runs in: 1, or ceil(needed / max_job_hours) for a job that needs longer
+    (each segment resumes from the previous one's checkpoint; only ``resumable`` experiments can)."""
+    cap = max_job_minutes(cfg)
+    if cap is None:
+        return 1
+    return max(1, math.ceil(needed_minutes(cfg, experiment, algo, n_seeds, costs, registry=registry) / cap))
+
+
+def train_retries(cfg: dict, costs: dict | None = None, *, registry) -> int | None:
+    """Retries the training rule allows under ``training.max_job_hours``: one for a failed node or
+    pre-emption, plus one per further segment of the longest resumable job. None without a bound (Snakemake
+    then applies its own ``--retries``, e.g. the Slurm profile's)."""
+    if max_job_minutes(cfg) is None:
+        return None
+    extra = 0
+    for exp in enabled_experiments(cfg, registry):
+        if not registry.describe(exp).get("resumable"):
+            continue
+        for algo in cfg["experiments"][exp]["algos"]:
+            for chunk in seed_chunks(cfg, exp):
+                extra = max(extra, job_segments(cfg, exp, algo, len(chunk), costs, registry=registry) - 1)
+    return 1 + extra
 
 
 def job_mem_mb(experiment: str, algo: str, costs: dict | None = None) -> int:
@@ -146,10 +188,15 @@ def plan(cfg: dict, costs: dict | None = None, *, registry) -> dict:
         jobs = experiment_jobs(cfg, exp, registry)
         hours = sum(per_algo.values())
         mem = {a: job_mem_mb(exp, a, costs) for a in block["algos"]}
+        segs = [job_segments(cfg, exp, a, len(c), costs, registry=registry)
+                for a in block["algos"] for c in seed_chunks(cfg, exp)]
+        resumable = bool(registry.describe(exp).get("resumable"))
         out[exp] = {"jobs": jobs, "cpu_hours": round(hours, 3), "unmeasured": unmeasured, "per_algo": per_algo,
                     "mem_mb": max(mem.values()) if mem else None,
                     "mem_unmeasured": [a for a in block["algos"]
-                                       if a not in costs["experiments"].get(exp, {}).get("peak_rss_mb", {})]}
+                                       if a not in costs["experiments"].get(exp, {}).get("peak_rss_mb", {})],
+                    "resumable": resumable, "segments": sum(segs), "max_segments": max(segs) if segs else 1,
+                    "over_max_job_hours": (not resumable) and any(n > 1 for n in segs)}
         total_h += hours
         total_jobs += jobs
     return {"plan": out, "total_cpu_hours": round(total_h, 3), "total_jobs": total_jobs}
@@ -204,8 +251,14 @@ def merge_costs(old: dict, new: dict) -> dict:
 
 
 def format_plan(result: dict) -> str:
-    lines = [f"{'experiment':<24} {'jobs':>6} {'CPU-hours':>10}  unmeasured algorithms"]
+    lines = [f"{'experiment':<24} {'jobs':>6} {'CPU-hours':>10} {'segments':>9} {'mem MiB':>8}  unmeasured algorithms"]
     for exp, r in result["plan"].items():
-        lines.append(f"{exp:<24} {r['jobs']:>6} {r['cpu_hours']:>10.3f}  {', '.join(r['unmeasured']) or '-'}")
+        seg = f"{r['segments']}" + ("!" if r["over_max_job_hours"] else "")
+        lines.append(f"{exp:<24} {r['jobs']:>6} {r['cpu_hours']:>10.3f} {seg:>9} {r['mem_mb'] or '-':>8}  "
+                     f"{', '.join(r['unmeasured']) or '-'}")
     lines.append(f"{'total':<24} {result['total_jobs']:>6} {result['total_cpu_hours']:>10.3f}")
+    over = [e for e, r in result["plan"].items() if r["over_max_job_hours"]]
+    if over:
+        lines.append("! jobs longer than training.max_job_hours in experiments whose training cannot resume "
+                     f"(they would restart, not resume): {', '.join(over)}")
     return "\n".join(lines)

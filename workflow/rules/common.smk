@@ -10,7 +10,7 @@ from hrlmeta.check import workflow_problems as input_problems
 from hrlmeta.experiments import default as default_registry
 from hrlmeta.config import enabled_experiments, seeds
 from hrlmeta.fingerprint import training_fingerprint
-from hrlmeta.plan import cpu_seconds, job_mem_mb, job_minutes, load_costs
+from hrlmeta.plan import cpu_seconds, job_mem_mb, job_minutes, load_costs, train_retries
 from hrlmeta.plan import seed_chunks as plan_seed_chunks
 
 min_version("9.0")
@@ -119,6 +119,7 @@ def missing_runs(experiment):
 
 
 COSTS = load_costs()
+TRAIN_RETRIES = train_retries(config, COSTS, registry=registry)
 
 # CPU slots: at most one single-threaded job per CPU of this machine at a time, whatever `--cores` says
 # (`snakemake --cores 8` on a 2-core laptop would otherwise run 8 processes on 2 CPUs: measured ~14% more
@@ -155,6 +156,17 @@ def train_runtime(wildcards):
         len(chunk_seeds(wildcards)),
         COSTS,
         registry=registry,
+    )
+
+
+def checkpoint_args(wildcards):
+    """`hrlmeta train` options that checkpoint a resumable experiment's training (config `training`)."""
+    minutes = config.get("training", {}).get("checkpoint_cpu_minutes")
+    if minutes is None or not registry.describe(wildcards.experiment).get("resumable"):
+        return ""
+    return (
+        f"--checkpoint-dir results/checkpoints/{wildcards.experiment}/{wildcards.algo}"
+        f" --checkpoint-minutes {minutes}"
     )
 
 

@@ -24,6 +24,10 @@ rule train:
     benchmark:
         "results/benchmarks/train/{experiment}/{algo}/{chunk}.tsv"
     priority: train_priority
+    # with training.max_job_hours: a failed node or pre-emption once, plus one retry per further segment of
+    # the longest resumable job (a job over its runtime is stopped and resumes from its checkpoint); without
+    # it, Snakemake's own --retries (the Slurm profile's 1)
+    retries: TRAIN_RETRIES
     conda:
         "../envs/hrlmeta.yaml"
     threads: lambda wildcards: exp_block(wildcards.experiment).get("threads", 1)
@@ -35,10 +39,13 @@ rule train:
         seeds=lambda wildcards: " ".join(map(str, chunk_seeds(wildcards))),
         cfg=lambda wildcards: params_json(wildcards.experiment),
         # the code the job runs (hrlmeta.fingerprint): a change to it reruns the job, a change elsewhere not
-        code=lambda wildcards: training_fingerprint(wildcards.experiment, wildcards.algo),
+        code=lambda wildcards: training_fingerprint(
+            wildcards.experiment, wildcards.algo
+        ),
+        ckpt=checkpoint_args,
     shell:
         "hrlmeta train --experiment {wildcards.experiment} --algo {wildcards.algo}"
-        " --seed {params.seeds} --threads {threads} --params-json {params.cfg:q} --code {params.code}"
+        " --seed {params.seeds} --threads {threads} --params-json {params.cfg:q} --code {params.code} {params.ckpt}"
         " --out results/runs/{wildcards.experiment}/{wildcards.algo}/seed{{seed}}.parquet"
         " --timing {output.timing} > {log} 2>&1"
 
@@ -60,8 +67,11 @@ rule seed_run:
         ),
     params:
         cfg=lambda wildcards: params_json(wildcards.experiment),
-        code=lambda wildcards: training_fingerprint(wildcards.experiment, wildcards.algo),
+        code=lambda wildcards: training_fingerprint(
+            wildcards.experiment, wildcards.algo
+        ),
+        ckpt=checkpoint_args,
     shell:
         "hrlmeta train --experiment {wildcards.experiment} --algo {wildcards.algo}"
-        " --seed {wildcards.seed} --threads {threads} --params-json {params.cfg:q} --code {params.code}"
+        " --seed {wildcards.seed} --threads {threads} --params-json {params.cfg:q} --code {params.code} {params.ckpt}"
         " --out {output} > {log} 2>&1"

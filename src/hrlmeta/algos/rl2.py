@@ -525,23 +525,35 @@ def _segments(ro: dict, X, A, old_logp, adv, target, mask, L: int):
     return (*out, h0[:, keep].contiguous())
 
 
-def train(env: MetaEnv, cfg: PPOConfig, seed: int, log=None, callback=None) -> tuple[RL2Policy, list[dict]]:
+def train(env: MetaEnv, cfg: PPOConfig, seed: int, log=None, callback=None,
+          checkpoint=None) -> tuple[RL2Policy, list[dict]]:
     """Train an RL^2 policy on tasks from ``env``. Returns (policy, per-iteration log rows).
 
     ``log(row)`` sees each iteration's row; ``callback(policy, row)``, called after it, may evaluate the
     policy and stops training (before ``cfg.iterations``) by returning True. ``row["env_steps"]`` is the
-    number of environment steps the iteration's trials took (the unmasked steps; see :class:`MetaEnv`)."""
+    number of environment steps the iteration's trials took (the unmasked steps; see :class:`MetaEnv`).
+
+    ``checkpoint`` (:class:`hrlmeta.checkpoint.Checkpoint` or an object with its ``load`` / ``due`` / ``save``):
+    the whole training state (policy, optimiser, return statistics, both random streams, rows, counters) is
+    saved between iterations when due, and training resumes from a saved state with the same numbers. Not
+    with ``log`` / ``callback``, whose own state it cannot save."""
+    if checkpoint is not None and (log is not None or callback is not None):
+        raise ValueError("rl2.train: a checkpoint cannot save the state of log / callback")
     configure_torch(cfg.torch_threads)
-    gen = torch.Generator().manual_seed(seed + 1)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)  # parameter initialisation (nn.Module init uses the default generator)
-        policy = RL2Policy(env.obs_dim, env.n_actions, cfg.hidden, cfg.separate_value)
-    rng = np.random.default_rng([seed, 2])
-    opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, eps=1e-5, foreach=True)
-    stats = RunningStats()
-    rows = []
-    steps = 0
-    for it in progress(range(cfg.iterations), desc=f"RL2 seed {seed}", unit="iter", leave=False):
+    state = checkpoint.load() if checkpoint is not None else None
+    if state is None:
+        gen = torch.Generator().manual_seed(seed + 1)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)  # parameter initialisation (nn.Module init uses the default generator)
+            policy = RL2Policy(env.obs_dim, env.n_actions, cfg.hidden, cfg.separate_value)
+        rng = np.random.default_rng([seed, 2])
+        opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, eps=1e-5, foreach=True)
+        stats = RunningStats()
+        rows, steps, start = [], 0, 0
+    else:
+        policy, opt, stats, rng, gen = state["policy"], state["opt"], state["stats"], state["rng"], state["gen"]
+        rows, steps, start = state["rows"], state["steps"], state["iteration"]
+    for it in progress(range(start, cfg.iterations), desc=f"RL2 seed {seed}", unit="iter", leave=False):
         t0 = time.perf_counter()
         frac = it / max(cfg.iterations - 1, 1) if cfg.anneal_steps is None else min(steps / cfg.anneal_steps, 1.0)
         ent_coef = cfg.entropy_coef + frac * (cfg.entropy_coef_final - cfg.entropy_coef)
@@ -564,6 +576,9 @@ def train(env: MetaEnv, cfg: PPOConfig, seed: int, log=None, callback=None) -> t
             log(row)
         if callback is not None and callback(policy, row):
             break
+        if checkpoint is not None and it + 1 < cfg.iterations and checkpoint.due(it + 1):
+            checkpoint.save({"policy": policy, "opt": opt, "stats": stats, "rng": rng, "gen": gen, "rows": rows,
+                             "steps": steps, "iteration": it + 1}, it + 1)
     return policy, rows
 
 

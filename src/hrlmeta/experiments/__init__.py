@@ -72,6 +72,8 @@ DESCRIPTION_SCHEMA: dict = {
         "algos": {"type": "array", "minItems": 1, "uniqueItems": True,
                   "items": {"type": "string", "pattern": r"^[A-Za-z0-9_]+$"}},
         "figures": {"type": "array", "uniqueItems": True, "items": {"type": "string", "pattern": r"^[A-Za-z0-9_]+$"}},
+        # the training loop saves and resumes its whole state (hrlmeta.checkpoint): a job may run in segments
+        "resumable": {"type": "boolean"},
         "cost": {
             "type": "object",
             "additionalProperties": False,

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ... import checkpoint
 from ... import claims as claims_mod
 from ...algos import bandit_baselines as bb
 from ...envs.bandits import sample_means
@@ -101,14 +102,20 @@ def _rl2(seed: int, params: dict) -> list[dict]:
     from ...algos import rl2 as rl2_mod  # torch loads only in RL² jobs (the baselines' jobs skip ~1 CPU-s)
 
     p = params["rl2"]
-    rows = []
-    for c in p["cells"]:
+    # the run is checkpointed between PPO iterations (hrlmeta.checkpoint: off unless the job enables it)
+    cells = checkpoint.Cells(checkpoint.for_run("bandits_duan", "rl2", [seed], params))
+    first, rows = cells.start()
+    base = sum(int(c["iterations"]) for c in p["cells"][:first])
+    for i, c in enumerate(p["cells"]):
+        if i < first:
+            continue
         n, k = int(c["n"]), int(c["k"])
         cfg = rl2_mod.PPOConfig.from_params({**p["ppo"], "iterations": int(c["iterations"]),
                                              **({"batch_tasks": c["batch_tasks"]} if "batch_tasks" in c else {})})
         env = rl2_mod.BanditMetaEnv(n, k)
         cell_seed = int(np.random.default_rng([seed, n, k, 7]).integers(2**31))
-        policy, log = rl2_mod.train(env, cfg, cell_seed)
+        policy, log = rl2_mod.train(env, cfg, cell_seed, checkpoint=cells.cell(i, rows, base))
+        base += cfg.iterations
         for r in log:
             rows.append({"phase": "meta_train", "iteration": r["iteration"], "return": r["return"],
                          "wall_s": r["wall_s"], "entropy": r["entropy"], "n": n, "k": k, "cell": _cell(n, k)})
@@ -118,6 +125,7 @@ def _rl2(seed: int, params: dict) -> list[dict]:
                               f"iterations={cfg.iterations},batch_tasks={cfg.batch_tasks}", "rl2_ppo",
                               time.perf_counter() - t0))
         rows += _curve_rows(n, k, ev["reward_per_step"], ev["regret_per_step"], params["curve_points"])
+    cells.done()
     return rows
 
 

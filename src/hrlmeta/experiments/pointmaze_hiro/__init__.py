@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ... import checkpoint
 from ...algos.feudal import Feudal
 from ...algos.flat_td3 import FlatConfig, FlatTD3
 from ...algos.hiro import Hiro, HiroConfig
@@ -140,13 +141,18 @@ def train_batch(algo: str, seeds, params: dict) -> list[pd.DataFrame]:
     device = _device(params)
     sc = schedule(params)
     env = make_env(params)
-    gens = [_generator(device, s, 0) for s in seeds]
-    agent = make_agent(algo, params, gens, device)
-    rngs = [np.random.default_rng([s, 1]) for s in seeds]
+    # the whole training state is checkpointed between training batches (hrlmeta.checkpoint: off unless
+    # the job enables it); a resumed run continues with the same numbers, its table byte-identical
+    ck = checkpoint.for_run("pointmaze_hiro", algo, seeds, params)
+    state = ck.load()
+    if state is None:
+        gens = [_generator(device, s, 0) for s in seeds]
+        state = {"agent": make_agent(algo, params, gens, device), "rngs": [np.random.default_rng([s, 1]) for s in seeds],
+                 "rows": [[] for _ in seeds], "steps": 0, "episode": 0, "round": 0}
+    agent, rngs, rows = state["agent"], state["rngs"], state["rows"]
     H, E, S = sc["horizon"], sc["n_envs"], len(seeds)
     decisions = agent.decisions_per_episode(H)
     c = getattr(agent.cfg, "c", 10)
-    rows: list[list[dict]] = [[] for _ in seeds]
     G, K = sc["goals"], sc["episodes"]
     eval_goals = np.repeat(G, K, axis=0)  # goal k's episodes are k*K .. k*K + K - 1
 
@@ -173,9 +179,11 @@ def train_batch(algo: str, seeds, params: dict) -> list[pd.DataFrame]:
                                     "sg_x": float(sub[j, k, 0]) if sub is not None else math.nan,
                                     "sg_y": float(sub[j, k, 1]) if sub is not None else math.nan})
 
-    steps, episode, round_ = 0, 0, 0
-    evaluate(round_, 0, sc["total"] == 0)
-    bar = progress(total=sc["total"], desc=f"{algo} seeds {seeds[0]}..{seeds[-1]}", unit="step", leave=False)
+    steps, episode, round_ = state["steps"], state["episode"], state["round"]
+    if steps == 0 and not any(rows):
+        evaluate(round_, 0, sc["total"] == 0)
+    bar = progress(total=sc["total"], initial=steps, desc=f"{algo} seeds {seeds[0]}..{seeds[-1]}", unit="step",
+                   leave=False)
     while steps < sc["total"]:
         goals = np.stack([r.uniform(sc["goal_low"], sc["goal_high"], size=(E, 2)) for r in rngs])
         xy, ret, steps, _ = rollout(agent, env, goals, H, rngs, train=True, uniform_until=sc["warmup"],
@@ -192,7 +200,11 @@ def train_batch(algo: str, seeds, params: dict) -> list[pd.DataFrame]:
         if steps % sc["every"] == 0:
             round_ += 1
             evaluate(round_, steps, steps >= sc["total"])
+        if steps < sc["total"] and ck.due(steps):
+            ck.save({"agent": agent, "rngs": rngs, "rows": rows, "steps": steps, "episode": episode, "round": round_},
+                    steps)
     bar.close()
+    ck.done()
     out = []
     for j, s in enumerate(seeds):
         df = pd.DataFrame(rows[j])

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ... import checkpoint
 from ... import claims as claims_mod
 from ...algos import mdp_baselines as mb
 from ...envs.tabular_mdp import sample_mdps
@@ -88,14 +89,20 @@ def _rl2(seed, params):
     from ...algos import rl2 as rl2_mod  # torch loads only in RL² jobs (the baselines' jobs skip ~1 CPU-s)
 
     p = params["rl2"]
-    rows = []
-    for c in p["cells"]:
+    # the run is checkpointed between PPO iterations (hrlmeta.checkpoint: off unless the job enables it)
+    cells = checkpoint.Cells(checkpoint.for_run("tabular_mdp_duan", "rl2", [seed], params))
+    first, rows = cells.start()
+    base = sum(int(c["iterations"]) for c in p["cells"][:first])
+    for i, c in enumerate(p["cells"]):
+        if i < first:
+            continue
         n = int(c["n"])
         cfg = rl2_mod.PPOConfig.from_params({**p["ppo"], "iterations": int(c["iterations"]),
                                              **({"batch_tasks": c["batch_tasks"]} if "batch_tasks" in c else {})})
         env = rl2_mod.TabularMDPMetaEnv(n, params["horizon"], params["n_states"], params["n_actions"])
         cell_seed = int(np.random.default_rng([seed, n, 7]).integers(2**31))
-        policy, log = rl2_mod.train(env, cfg, cell_seed)
+        policy, log = rl2_mod.train(env, cfg, cell_seed, checkpoint=cells.cell(i, rows, base))
+        base += cfg.iterations
         rows += [{"phase": "meta_train", "iteration": r["iteration"], "return": r["return"],
                   "wall_s": r["wall_s"], "entropy": r["entropy"], "n": n} for r in log]
         t0 = time.perf_counter()
@@ -104,6 +111,7 @@ def _rl2(seed, params):
         rows += _rows_for(n, ev["totals"], per_ep, cfg.iterations,
                           f"iterations={cfg.iterations},batch_tasks={cfg.batch_tasks}", np.nan,
                           time.perf_counter() - t0)
+    cells.done()
     return rows
 
 
