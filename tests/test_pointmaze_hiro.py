@@ -512,7 +512,7 @@ def test_far_goal_alone():
     """goal "0,8" selects that goal's rows only; the mean over goals averages the per-goal rates."""
     t = _synthetic({("hiro", 0): [(0, 0, 0), (1.0, 0.5, 0.0)], ("td3", 0): [(0, 0, 0), (1.0, 0.0, 0.0)]})
     params = {"train": {"total_steps": 1000, "n_envs": 1}, "env": {"horizon": 1000}, "eval": {"every_steps": 1000}}
-    s = _claim("hiro_vs_flat", t, params, measure="final", final_window=1)
+    s = _claim("hiro_vs_flat", t, params, measure="final", final_window=1, goal="mean")
     np.testing.assert_allclose(s.values, [0.5 / 3])
     s = _claim("hiro_vs_flat", t, params, measure="final", final_window=1, goal="0,8")
     np.testing.assert_allclose(s.values, [0.0])

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ...claims import Measures, Samples
-from . import _budget, _goal_label, _paired, _score, median_steps, schedule, steps_to_threshold
+from . import _budget, _goal_label, _paired, _score, median_steps, schedule, steps_to_threshold, success_auc
 
 MEASURES = Measures()
 
@@ -27,14 +27,32 @@ def _window(params: dict, cp: dict) -> int:
     return int(cp.get("final_window", params.get("analysis", {}).get("final_window", 3)))
 
 
+def _never(table: pd.DataFrame, algo: str, goal) -> bool:
+    """True where no run of ``algo`` succeeded in any evaluation on ``goal`` (success AUC 0 for every seed)."""
+    auc = success_auc(table, algo, None if goal in (None, "mean") else goal)
+    return bool(len(auc) == 0 or (auc <= 0).all())
+
+
 @MEASURES.register("success_difference", {**COMMON, "agent": {"enum": ["hiro", "hiro_no_correction", "feudal", "td3"]},
-                                          "baseline": {"enum": ["td3", "hiro_no_correction", "feudal", "hiro"]}},
+                                          "baseline": {"enum": ["td3", "hiro_no_correction", "feudal", "hiro"]},
+                                          "floor": {"enum": ["compare", "undefined"]}},
                    required=["baseline"])
 def success_difference(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
-    """Per seed: ``agent``'s (default HIRO) success AUC (or final success) minus ``baseline``'s, paired by seed."""
+    """Per seed: ``agent``'s (default HIRO) success AUC (or final success) minus ``baseline``'s, paired by seed.
+
+    ``floor``: ``compare`` (default) compares whatever the runs did, 0 with 0 where neither agent ever
+    succeeds (a claim of a difference then fails under the budget); ``undefined`` gives no samples
+    (inconclusive) when neither agent ever succeeded on the goal: a claim of *no large difference* cannot be
+    decided by two agents that both never arrive."""
     budget = _budget(table)
     window = _window(params, cp)
     algo, other = cp.get("agent", "hiro"), cp["baseline"]
+    goal = cp.get("goal", "mean")
+    if cp.get("floor", "compare") == "undefined" and _never(table, algo, goal) and _never(table, other, goal):
+        return Samples(np.empty(0), statistic="mean", budget=budget, n_seeds=0,
+                       note=f"undefined: neither {algo} nor {other} succeeded in any evaluation on "
+                            f"{_goal_label(goal)} within {budget:.0f} env steps (0 vs 0 says nothing of the "
+                            "difference the correction makes)")
     (h, what), (o, _) = _score(table, algo, cp, window), _score(table, other, cp, window)
     h, o = _paired(h, o)
     return Samples(
@@ -69,6 +87,10 @@ def sample_efficiency(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
         m = median_steps(x, c)
         return "censored" if m is None else f"{m:.0f}"
 
+    undecidable = ("; undecidable: no FeUdal-style run reaches the threshold within the budget (as in the paper's "
+                   "Table 1, where every FuN variant but one scores 0.0 on Ant Maze), so no ratio of steps exists"
+                   if len(fc) and bool(fc.all()) else "")
+
     return Samples(
         values, statistic="median_ratio", n_seeds=n, budget=budget,
         note=f"env steps until the success rate on {_goal_label(goal)} first reaches {thr}: FeUdal-style's median "
@@ -76,14 +98,26 @@ def sample_efficiency(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
              f"never reaches it within {budget:.0f} steps is censored (+inf; an agent's median is then exact while "
              f"fewer than half its runs are censored, a ratio of two censored medians is undefined); censored: "
              f"FeUdal {int(fc.sum())}/{len(fc)}, HIRO {int(hc.sum())}/{len(hc)}; medians: FeUdal {med(f, fc)}, "
-             f"HIRO {med(h, hc)}")
+             f"HIRO {med(h, hc)}{undecidable}")
 
 
-@MEASURES.register("stability", COMMON)
+@MEASURES.register("stability", {**COMMON, "require_success": {"type": "boolean"}})
 def stability(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
-    """Per seed: |FeUdal score - its median over seeds| minus the same for HIRO (across-seed spread)."""
+    """Per seed: |FeUdal score - its median over seeds| minus the same for HIRO (across-seed spread).
+
+    ``require_success``: no samples (inconclusive, the note says why) when either agent never succeeded in
+    any evaluation on the goal: an agent that never succeeds has spread 0, which would read as "stable"."""
     budget = _budget(table)
     window = _window(params, cp)
+    goal = cp.get("goal", "mean")
+    if cp.get("require_success", False):
+        never = [a for a in ("feudal", "hiro") if _never(table, a, goal)]
+        if never:
+            names = " and ".join({"feudal": "the FeUdal-style agent", "hiro": "HIRO"}[a] for a in never)
+            return Samples(np.empty(0), statistic="mean", budget=budget, n_seeds=0,
+                           note=f"undefined: {names} never succeeded in any evaluation on {_goal_label(goal)} within "
+                                f"{budget:.0f} env steps; the spread of an agent that never succeeds is 0, which is "
+                                "not stability")
     (f, what), (h, _) = _score(table, "feudal", cp, window), _score(table, "hiro", cp, window)
     f, h = _paired(f, h)
     dev = (f - f.median()).abs() - (h - h.median()).abs()
