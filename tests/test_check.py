@@ -164,3 +164,31 @@ def test_snakemake_dry_run_stops_on_the_same_line(tmp_path):
     text = r.stdout + r.stderr
     assert "bootstrapp: unknown key (did you mean bootstrap?" in text
     assert "Failed validating" not in text  # no schema dump
+
+
+def test_only_runs_a_subset_and_names_a_typo_in_one_line():
+    from hrlmeta.config import enabled_experiments, load_config, restrict
+
+    cfg = load_config(REGISTRY)
+    assert enabled_experiments(restrict(cfg, "taxi_maxq, fourrooms_sutton"), REGISTRY) == ["fourrooms_sutton", "taxi_maxq"]
+    assert enabled_experiments(restrict(cfg, ["taxi_maxq"]), REGISTRY) == ["taxi_maxq"]
+    assert enabled_experiments(restrict(cfg, None), REGISTRY) == enabled_experiments(cfg, REGISTRY)
+    found = check.problems(REGISTRY, only="taxi_maxq,fourrooms_sutoon")
+    assert len(found) == 1 and "only: 'fourrooms_sutoon' is not an experiment" in found[0]
+    assert "did you mean fourrooms_sutton" in found[0]
+    found = check.problems(REGISTRY, only="lunarlander_meta")
+    assert len(found) == 1 and "not enabled" in found[0]
+    assert check.problems(REGISTRY, overlays=[ROOT / "config/paper.yaml"], only="lunarlander_meta") == []
+
+
+def test_every_subcommand_spells_overlays_configfile():
+    from hrlmeta.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    for name, p in sub.choices.items():
+        flags = {f for a in p._actions for f in a.option_strings}
+        assert "--config" not in flags, name
+        for a in p._actions:
+            if a.option_strings and a.option_strings != ["-h", "--help"]:
+                assert a.help, (name, a.option_strings)

@@ -15,7 +15,7 @@ def _run(*args):
 def test_train_one_run_outside_snakemake(tmp_path):
     out = tmp_path / "run.parquet"
     r = _run("hrlmeta", "train", "--experiment", "fourrooms_sutton", "--algo", "intra_option_q",
-             "--seed", "3", "--out", str(out), "--config", "config/smoke.yaml")
+             "--seed", "3", "--out", str(out), "--configfile", "config/smoke.yaml")
     assert r.returncode == 0, r.stderr
     df = pd.read_parquet(out)
     assert set(df["seed"]) == {3} and set(df["algo"]) == {"intra_option_q"}
@@ -26,13 +26,13 @@ def test_train_one_run_outside_snakemake(tmp_path):
 
 def test_train_several_seeds_needs_a_placeholder(tmp_path):
     r = _run("hrlmeta", "train", "--experiment", "fourrooms_seedblog", "--algo", "flat_q",
-             "--seed", "0", "1", "--out", str(tmp_path / "x.parquet"), "--config", "config/smoke.yaml")
+             "--seed", "0", "1", "--out", str(tmp_path / "x.parquet"), "--configfile", "config/smoke.yaml")
     assert r.returncode == 2 and "{seed}" in r.stderr
 
 
 def test_unknown_algo_is_a_clear_error(tmp_path):
     r = _run("hrlmeta", "train", "--experiment", "fourrooms_sutton", "--algo", "sarsa",
-             "--seed", "0", "--out", str(tmp_path / "x.parquet"), "--config", "config/smoke.yaml")
+             "--seed", "0", "--out", str(tmp_path / "x.parquet"), "--configfile", "config/smoke.yaml")
     assert r.returncode == 2
     assert "no algorithm 'sarsa'" in r.stderr and "flat_q" in r.stderr
 

@@ -96,7 +96,7 @@ def test_cli_reports_config_error_cleanly(tmp_path):
     bad.write_text("bootstrap:\n  reps: -5\n")
     r = subprocess.run(
         [sys.executable, "-m", "hrlmeta", "train", "--experiment", "fourrooms_sutton", "--algo", "flat_q",
-         "--seed", "0", "--out", str(tmp_path / "x.parquet"), "--config", str(bad)],
+         "--seed", "0", "--out", str(tmp_path / "x.parquet"), "--configfile", str(bad)],
         capture_output=True, text=True,
     )
     assert r.returncode == 2

@@ -117,6 +117,14 @@ def config_problems(cfg: dict, registry, where: str = "config") -> list[str]:
     out += top
     if top:
         return out
+    from .config import only_names
+
+    for name in only_names(cfg) or []:
+        if name not in known:
+            out.append(f"{_at(where)}only: {name!r} is not an experiment ({_alternatives(name, known)})")
+        elif name not in (exps or {}) or not ((exps or {}).get(name) or {}).get("enabled", True):
+            out.append(f"{_at(where)}only: {name!r} is not enabled in this config (experiments.{name}.enabled: false "
+                       "or no block): enable it in an overlay (e.g. config/paper.yaml) to run it")
     for name, block in (exps or {}).items():
         if name in unknown:
             continue
@@ -296,9 +304,14 @@ def workflow_problems(cfg: dict, registry) -> list[str]:
     return out
 
 
-def problems(registry, overlays=(), base=DEFAULT_CONFIG, costs_path=None) -> list[str]:
-    """Every problem of the inputs of a run with these overlays, one line each (empty: all is well)."""
+def problems(registry, overlays=(), base=DEFAULT_CONFIG, costs_path=None, only=None) -> list[str]:
+    """Every problem of the inputs of a run with these overlays (and ``only``), one line each (empty: all is
+    well)."""
+    from .config import restrict
+
     cfg, out = load_merged(base, overlays)
+    if cfg is not None and isinstance(cfg, dict):
+        cfg = restrict(cfg, only)
     if cfg is not None:
         where = " + ".join(str(p) for p in [base, *overlays])
         out += config_problems(cfg, registry, where)

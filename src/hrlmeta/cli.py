@@ -4,7 +4,7 @@ Examples::
 
     hrlmeta list
     hrlmeta train --experiment fourrooms_sutton --algo intra_option_q --seed 3 --out run.parquet
-    hrlmeta train ... --config config/smoke.yaml          # an overlay on config/config.yaml
+    hrlmeta train ... --configfile config/smoke.yaml      # an overlay on config/config.yaml
     hrlmeta oracle --experiment fourrooms_sutton           # last line: JSON
 """
 
@@ -25,19 +25,22 @@ def _registry():
 
 
 def _config(args) -> dict:
-    from .config import load_config, validate_config
+    from .config import load_config, restrict, validate_config
 
     if getattr(args, "config_json", None):
         return validate_config(json.loads(args.config_json), _registry())
-    return load_config(_registry(), *(args.config or []))
+    cfg = load_config(_registry(), *(args.configfile or []))
+    return restrict(cfg, getattr(args, "only", None))
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--config", nargs="*", metavar="YAML",
+        "--configfile", nargs="*", metavar="YAML",
         help="overlay file(s) merged on top of config/config.yaml (e.g. config/smoke.yaml)",
     )
     p.add_argument("--config-json", help="the whole, already merged config as JSON (used by the workflow)")
+    p.add_argument("--only", default=None, metavar="EXP[,EXP...]",
+                   help="restrict the run to these experiments (as `snakemake --config only=...`)")
 
 
 def _tables(pairs: list[str]) -> dict[str, str]:
@@ -168,10 +171,10 @@ def cmd_report(args) -> int:
 
 def cmd_plan(args) -> int:
     from . import plan
-    from .config import load_config
+    from .config import load_config, restrict
     from .tidy import atomic_write_text
 
-    cfg = load_config(_registry(), *(args.configfile or []))
+    cfg = restrict(load_config(_registry(), *(args.configfile or [])), args.only)
     if args.calibrate:
         import platform
 
@@ -218,7 +221,7 @@ def cmd_readme_table(args) -> int:
 def cmd_check(args) -> int:
     from . import check
 
-    found = check.problems(_registry(), overlays=tuple(args.configfile or ()))
+    found = check.problems(_registry(), overlays=tuple(args.configfile or ()), only=args.only)
     for line in found:
         print(line)
     print(f"{len(found)} problem(s)" if found else "no problems: config, experiments, claims and costs are consistent")
@@ -254,8 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_list)
 
     p = sub.add_parser("train", help="one training run (or several seeds, as one batch or in turn) -> tidy parquet")
-    p.add_argument("--experiment", required=True)
-    p.add_argument("--algo", required=True)
+    p.add_argument("--experiment", required=True, help="experiment id (a folder of src/hrlmeta/experiments; `hrlmeta list`)")
+    p.add_argument("--algo", required=True, help="algorithm of the experiment (its experiment.yaml algos)")
     p.add_argument("--seed", type=int, nargs="+", required=True,
                    help="seed(s): one table per seed; trained as one batch where the experiment has train_batch")
     p.add_argument("--out", required=True, help="output path; with several seeds it must contain {seed}")
@@ -277,13 +280,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_train)
 
     p = sub.add_parser("oracle", help="exact optimum of an experiment's tabular task(s), JSON on the last line")
-    p.add_argument("--experiment", required=True)
+    p.add_argument("--experiment", required=True, help="experiment id with an oracle.py (`hrlmeta list`)")
     _add_config(p)
     p.set_defaults(fn=cmd_oracle)
 
     p = sub.add_parser("plan", help="jobs and estimated CPU-hours of a config, JSON on the last line")
     p.add_argument("--configfile", nargs="*", metavar="YAML",
                    help="overlay file(s) merged on top of config/config.yaml (e.g. config/paper.yaml)")
+    p.add_argument("--only", default=None, metavar="EXP[,EXP...]",
+                   help="plan a run restricted to these experiments (as `snakemake --config only=...`)")
     p.add_argument("--costs", default=None, help="measured costs file (default config/costs.yaml)")
     p.add_argument("--calibrate", metavar="RESULTS_DIR", default=None,
                    help="first measure CPU s per unit from the training timing files under RESULTS_DIR/benchmarks/train "
@@ -292,23 +297,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_plan)
 
     p = sub.add_parser("table", help="concatenate run tables into the experiment's tidy table")
-    p.add_argument("--experiment", required=True)
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--experiment", required=True, help="experiment id whose run tables are merged")
+    p.add_argument("--out", required=True, type=Path, help="output parquet path of the experiment's tidy table")
     p.add_argument("runs", nargs="+")
     p.set_defaults(fn=cmd_table)
 
     p = sub.add_parser("figures", help="draw an experiment's figures from its tidy table")
-    p.add_argument("--experiment", required=True)
-    p.add_argument("--table", required=True)
-    p.add_argument("--outdir", required=True, type=Path)
+    p.add_argument("--experiment", required=True, help="experiment id whose figures are drawn")
+    p.add_argument("--table", required=True, help="the experiment's tidy table (parquet)")
+    p.add_argument("--outdir", required=True, type=Path, help="directory the figures are written to")
     p.add_argument("--params-json", default=None, help="the experiment's params block as JSON (workflow)")
     _add_config(p)
     p.set_defaults(fn=cmd_figures)
 
     p = sub.add_parser("claims", help="decide every declared claim -> claims.tsv")
-    p.add_argument("--table", action="append", metavar="EXPERIMENT=PATH", default=[])
-    p.add_argument("--out", required=True, type=Path)
-    p.add_argument("--notes", type=Path, default=None)
+    p.add_argument("--table", action="append", metavar="EXPERIMENT=PATH", default=[], help="an experiment's tidy table, EXPERIMENT=PATH (repeatable)")
+    p.add_argument("--out", required=True, type=Path, help="output claims.tsv path")
+    p.add_argument("--notes", type=Path, default=None, help="output notes.json path (each claim's measure note)")
     p.add_argument("--robustness", type=Path, default=None, help="robustness.tsv: one row per specification")
     p.add_argument("--budget", type=Path, default=None, help="budget.json: training budget vs the paper's")
     p.add_argument("--samples", type=Path, default=None,
@@ -317,21 +322,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_claims)
 
     p = sub.add_parser("claims-figures", help="specification-curve figures from robustness.tsv")
-    p.add_argument("--robustness", required=True)
-    p.add_argument("--claims", required=True)
-    p.add_argument("--outdir", required=True, type=Path)
+    p.add_argument("--robustness", required=True, help="robustness.tsv of the claims job")
+    p.add_argument("--claims", required=True, help="claims.tsv of the claims job")
+    p.add_argument("--outdir", required=True, type=Path, help="directory the specification-curve figures are written to")
     p.add_argument("--ids", nargs="*", default=None, help="claim ids to draw (default: every claim with robustness)")
     _add_config(p)
     p.set_defaults(fn=cmd_claims_figures)
 
     p = sub.add_parser("report", help="write REPORT.md")
-    p.add_argument("--table", action="append", metavar="EXPERIMENT=PATH", default=[])
-    p.add_argument("--claims", required=True)
-    p.add_argument("--notes", default=None)
-    p.add_argument("--robustness", default=None)
-    p.add_argument("--budget", default=None)
-    p.add_argument("--figures-dir", required=True)
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--table", action="append", metavar="EXPERIMENT=PATH", default=[], help="an experiment's tidy table, EXPERIMENT=PATH (repeatable)")
+    p.add_argument("--claims", required=True, help="claims.tsv of the claims job")
+    p.add_argument("--notes", default=None, help="notes.json of the claims job")
+    p.add_argument("--robustness", default=None, help="robustness.tsv of the claims job")
+    p.add_argument("--budget", default=None, help="budget.json of the claims job")
+    p.add_argument("--figures-dir", required=True, help="directory holding the figures the report links")
+    p.add_argument("--out", required=True, type=Path, help="output REPORT.md path")
     p.add_argument("--config-files", nargs="*", default=None, help="config files named in the report")
     p.add_argument("--landing", type=Path, default=None,
                    help="also write the HTML report's front page (reStructuredText: claims, tables)")
@@ -344,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("readme-table", help="rewrite README.md's claims table from a claims.tsv "
                                             "(the claims listed in docs/readme_claims.yaml)")
     p.add_argument("--claims", default="results/claims/claims.tsv", help="claims.tsv of a default-scale run")
-    p.add_argument("--readme", type=Path, default=README)
+    p.add_argument("--readme", type=Path, default=README, help="README.md whose claims table is rewritten")
     p.add_argument("--listing", type=Path, default=LISTING, help="which claims, in which order, with labels")
     p.add_argument("--snapshot", type=Path, default=None,
                    help="where the listed rows are saved (the tests compare the README with it); default "
@@ -361,6 +366,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "line per problem, exit 1 on any")
     p.add_argument("--configfile", nargs="*", metavar="YAML",
                    help="overlay file(s) merged on top of config/config.yaml (e.g. config/smoke.yaml)")
+    p.add_argument("--only", default=None, metavar="EXP[,EXP...]",
+                   help="check a run restricted to these experiments (as `snakemake --config only=...`)")
     p.set_defaults(fn=cmd_check)
 
     p = sub.add_parser("freeze", help="freeze every claim's posing in its folder's claims.lock (a changed posing "

@@ -117,10 +117,31 @@ def load_config(registry, *overlays: str | os.PathLike, base: str | os.PathLike 
     return validate_config(cfg, registry)
 
 
+def only_names(cfg: dict) -> list[str] | None:
+    """The experiments the config's ``only`` key restricts a run to (``--config only=a,b`` under Snakemake,
+    ``--only a,b`` in the CLI: a comma-separated string or a list); None: no restriction."""
+    o = cfg.get("only")
+    if o is None:
+        return None
+    items = o.split(",") if isinstance(o, str) else list(o)
+    names = [str(x).strip() for x in items if str(x).strip()]
+    return names or None
+
+
 def enabled_experiments(cfg: dict, registry) -> list[str]:
-    """The experiments of ``cfg`` that run (``enabled`` not false), in the registry's report order."""
+    """The experiments of ``cfg`` that run (``enabled`` not false, and named by ``only`` where it is set), in
+    the registry's report order."""
     exps = cfg.get("experiments", {})
-    return [e for e in registry.available() if e in exps and exps[e].get("enabled", True)]
+    only = only_names(cfg)
+    return [e for e in registry.available() if e in exps and exps[e].get("enabled", True)
+            and (only is None or e in only)]
+
+
+def restrict(cfg: dict, only, registry=None) -> dict:
+    """``cfg`` with ``only`` (a comma-separated string or list of experiment names, None: unchanged) set."""
+    if only is None:
+        return cfg
+    return {**cfg, "only": only}
 
 
 def seeds(cfg: dict, experiment: str) -> list[int]:
