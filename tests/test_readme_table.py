@@ -143,3 +143,30 @@ def test_report_labels_measured_timings_too():
     table = report.claims_markdown(pd.DataFrame([_row("fomaml_cost_ratio", 2.0, 1.9, 2.1, "fails")]), ranges,
                                    timing=readme.timing_claims(REGISTRY))
     assert report.TIMING_LABEL in table
+
+
+def test_what_runs_table_is_generated_from_the_experiment_folders():
+    """README's "What runs" table is rendered from each folder's experiment.yaml (its `readme` row text and
+    `algos`): a new folder appears in it by `hrlmeta readme-table`, without editing README.md by hand."""
+    text = readme.README.read_text()
+    assert readme.what_runs_block(text) == readme.render_what_runs(REGISTRY), (
+        "README.md's \"What runs\" table differs from the experiment folders; regenerate it with "
+        "`hrlmeta readme-table --claims ...` (never edit it by hand)")
+    for name in REGISTRY.available():
+        assert f"| `{name}` |" in text
+
+
+def test_a_new_folder_appears_in_the_what_runs_table(tmp_path, monkeypatch):
+    from hrlmeta.experiments import ENV_VAR, Registry
+
+    sys.path.insert(0, str(readme.ROOT / "tests"))
+    from test_adding_an_experiment import NAME, write_experiment
+
+    exps, _ = write_experiment(tmp_path)
+    monkeypatch.setenv(ENV_VAR, str(exps))
+    reg = Registry()
+    table = readme.render_what_runs(reg)
+    assert f"| `{NAME}` |" in table and all(f"| `{n}` |" in table for n in REGISTRY.available())
+    copy = tmp_path / "README.md"
+    shutil.copy(readme.README, copy)
+    assert readme.write_what_runs(reg, copy) and f"| `{NAME}` |" in readme.what_runs_block(copy.read_text())

@@ -215,6 +215,8 @@ def cmd_readme_table(args) -> int:
                          block=args.block, registry=_registry())
     print(block)
     print(f"wrote the {args.block} claims table of {args.readme}" + ("" if args.no_snapshot else f" and {snapshot}"))
+    if readme.write_what_runs(_registry(), Path(args.readme)):
+        print(f"rewrote the \"What runs\" table of {args.readme} from the experiment folders")
     return 0
 
 

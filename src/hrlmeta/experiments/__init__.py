@@ -69,6 +69,8 @@ DESCRIPTION_SCHEMA: dict = {
         "kind": {"enum": list(KINDS)},
         "title": {"type": "string", "minLength": 1},
         "description": {"type": "string"},
+        # the experiment's row in README.md's "What runs" table (hrlmeta.readme.render_what_runs)
+        "readme": {"type": "string", "minLength": 1},
         "algos": {"type": "array", "minItems": 1, "uniqueItems": True,
                   "items": {"type": "string", "pattern": r"^[A-Za-z0-9_]+$"}},
         "figures": {"type": "array", "uniqueItems": True, "items": {"type": "string", "pattern": r"^[A-Za-z0-9_]+$"}},
