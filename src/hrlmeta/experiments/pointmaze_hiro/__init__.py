@@ -27,22 +27,30 @@ from __future__ import annotations
 
 import math
 
+import importlib
+
 import numpy as np
 import pandas as pd
-import torch
 
 from ... import checkpoint
-from ...algos.feudal import Feudal
-from ...algos.flat_td3 import FlatConfig, FlatTD3
-from ...algos.hiro import Hiro, HiroConfig
-from ...algos.td3 import TD3Config
-from ...envs.pointmaze import ACT_DIM, OBS_DIM, PointMaze, task_reward
+from ...envs.pointmaze import ACT_DIM, OBS_DIM, PointMaze, task_reward  # noqa: F401 (numpy only)
 from ...progress import progress
 from ...tidy import present
-from ...shared.torch_runs import device as _device  # the device check and seeded generators of the torch experiments
-from ...shared.torch_runs import generator as _generator
-from ...shared.td3_rollout import MazeTask, rollout, td3_config  # noqa: F401 (this experiment's loop)
 from .. import declared
+
+# torch loads only where training needs it (make_agent, train_batch): deciding claims, drawing figures and
+# writing the report import this module without torch. The training loop's helpers stay reachable as
+# attributes of the module (E.rollout, E._generator, ...), imported on first use.
+_LAZY = {"rollout": ("...shared.td3_rollout", "rollout"), "MazeTask": ("...shared.td3_rollout", "MazeTask"),
+         "td3_config": ("...shared.td3_rollout", "td3_config"), "_device": ("...shared.torch_runs", "device"),
+         "_generator": ("...shared.torch_runs", "generator")}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        mod, attr = _LAZY[name]
+        return getattr(importlib.import_module(mod, __name__), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
 ENV_NAME = "pointmaze_hiro2018"
@@ -76,6 +84,11 @@ def make_env(params: dict) -> PointMaze:
 
 def make_agent(algo: str, params: dict, gens: list[torch.Generator], device: str):
     """The agent of ``algo`` for the seeds whose generators are ``gens`` (one batch)."""
+    from ...algos.feudal import Feudal
+    from ...algos.flat_td3 import FlatConfig, FlatTD3
+    from ...algos.hiro import Hiro, HiroConfig
+    from ...shared.td3_rollout import td3_config
+
     td3 = td3_config(params)
     a = params.get("agent", {})
     buf = int(params.get("replay_size", 200_000))
@@ -138,6 +151,10 @@ def train_batch(algo: str, seeds, params: dict) -> list[pd.DataFrame]:
     seeds = [int(s) for s in seeds]
     if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds: expected distinct seeds, got {seeds}")
+    from ...shared.td3_rollout import rollout
+    from ...shared.torch_runs import device as _device
+    from ...shared.torch_runs import generator as _generator
+
     device = _device(params)
     sc = schedule(params)
     env = make_env(params)
