@@ -39,14 +39,7 @@ import torch
 from . import maml as M
 from .maml import Batch, Params
 
-#: algo id -> (inner steps during meta-training, second-order meta-gradient, directed pre-step)
-VARIANTS: dict[str, tuple[int, bool, bool]] = {
-    "maml": (1, True, False),
-    "fomaml": (1, False, False),
-    "directed_maml": (1, True, True),
-    "directed_fomaml": (1, False, True),
-    "pretrained": (0, False, False),
-}
+from .meta_variants import VARIANTS  # noqa: E402,F401 (algo id -> (inner steps, second order, directed pre-step))
 
 
 @dataclass(frozen=True)

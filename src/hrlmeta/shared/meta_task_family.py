@@ -35,9 +35,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from ..algos import directed_maml as D
-from ..algos import maml as M
-from ..envs.cartpole import CartPoleFamily
+from ..algos.meta_variants import VARIANTS
 from ..progress import progress
 from ..claims import Measures, Samples
 from ..tidy import present
@@ -46,9 +44,12 @@ from .torch_runs import adapt_rows
 from .torch_runs import device as _device
 from .torch_runs import generator as _generator
 
+# torch (the learners, the batched CartPole) is imported inside the training functions: the analysis
+# (measures, figures, report) of the three task-family experiments loads without it.
+
 #: the agents of the harness (experiment.yaml of each task family lists the same)
 ALGOS = ("maml", "fomaml", "directed_maml", "directed_fomaml", "pretrained", "random_init")
-TRAINED = tuple(D.VARIANTS)
+TRAINED = tuple(VARIANTS)
 ENV_NAME = "cartpole_task_family"
 LABELS = {"maml": "MAML", "fomaml": "FOMAML", "directed_maml": "Directed-MAML",
           "directed_fomaml": "Directed-FOMAML", "pretrained": "pretrained (transfer)",
@@ -56,6 +57,8 @@ LABELS = {"maml": "MAML", "fomaml": "FOMAML", "directed_maml": "Directed-MAML",
 
 
 def make_env(params: dict) -> CartPoleFamily:
+    from ..envs.cartpole import CartPoleFamily
+
     e = dict(params.get("env", {}))
     for k in ("masscart", "masspole", "length"):
         if k in e:
@@ -64,6 +67,9 @@ def make_env(params: dict) -> CartPoleFamily:
 
 
 def make_configs(params: dict) -> tuple[M.MamlConfig, D.DirectedConfig]:
+    from ..algos import directed_maml as D
+    from ..algos import maml as M
+
     meta, pol, dr = params.get("meta", {}), params.get("policy", {}), params.get("directed", {})
     kw = {k: v for k, v in meta.items() if k not in ("n_iterations", "outer_lr")}
     cfg = M.MamlConfig(hidden=tuple(pol.get("hidden", (32, 32))), **kw)
@@ -77,6 +83,9 @@ def _row(iteration: int, phase: str, env_name: str, ret: float, wall: float, **e
 
 
 def _learner(algo: str, seed: int, params: dict, theta=None, stream: int = 1, env_factory=None) -> D.MetaLearner:
+    from ..algos import directed_maml as D
+    from ..algos import maml as M
+
     device = _device(params)
     env = (env_factory or make_env)(params)
     cfg, dcfg = make_configs(params)
@@ -106,6 +115,8 @@ def time_variants(theta, seed: int, params: dict, repeats: int, variants=TRAINED
 
 def run(algo: str, seed: int, params: dict, experiment: str, env_name: str, env_factory) -> pd.DataFrame:
     """One training run of any task family (``env_factory(params)``) through the same agents."""
+    from ..algos import maml as M
+
     if algo not in ALGOS:
         raise KeyError(f"{experiment} has no algorithm {algo!r}; its algorithms: {', '.join(ALGOS)}")
     device = _device(params)
@@ -393,7 +404,7 @@ def trajectories_per_iteration(algo: str, params: dict) -> float:
     """Trajectories one meta-iteration of ``algo`` samples: n_tasks x n_traj per batch, two batches for the
     adapted variants (before and after the inner step), one for ``pretrained``; plus the medium task's
     ``pre_n_traj`` for the directed ones."""
-    adapt, _, directed = D.VARIANTS[algo]
+    adapt, _, directed = VARIANTS[algo]
     meta, dr = params.get("meta", {}), params.get("directed", {})
     n_tasks, n_traj = int(meta.get("n_tasks", 10)), int(meta.get("n_traj", 10))
     return float(n_tasks * n_traj * (1 + adapt) + (int(dr.get("pre_n_traj", 2 * n_traj)) if directed else 0))

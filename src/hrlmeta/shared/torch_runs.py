@@ -1,14 +1,16 @@
 """What the torch experiments share: the device check, seeded torch generators (one independent stream per
-key), and the adaptation-evaluation rows of a meta-RL run table."""
+key), and the adaptation-evaluation rows of a meta-RL run table. torch is imported where a generator or a device
+is made, so the analysis (adapt_rows) loads without it."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import torch
 
 
 def device(params: dict) -> str:
+    import torch
+
     dev = params.get("device", "cpu")
     if dev == "cuda" and not torch.cuda.is_available():
         raise ValueError("params.device: 'cuda' requested but torch.cuda.is_available() is False")
@@ -17,7 +19,9 @@ def device(params: dict) -> str:
     return dev
 
 
-def generator(device: str, *key: int) -> torch.Generator:
+def generator(device: str, *key: int) -> torch.Generator:  # noqa: F821 (torch imported below)
+    import torch
+
     state = np.random.SeedSequence(list(key)).generate_state(2)
     return torch.Generator(device=device).manual_seed(int(state[0]) << 32 | int(state[1]))
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import pandas as pd
 
 from ...shared import meta_task_family as base
-from ...envs.lunarlander import LunarLanderFamily
 from .. import declared
 
 KIND, ALGOS, FIGURES = declared(__name__)  # from experiment.yaml
@@ -21,6 +20,8 @@ SOLVED = 200.0  # LunarLander's conventional "solved" return
 
 
 def make_env(params: dict) -> LunarLanderFamily:
+    from ...envs.lunarlander import LunarLanderFamily  # torch and Box2D load only to train
+
     e = dict(params.get("env", {}))
     for k in ("gravity", "wind_power"):
         if k in e:
