@@ -29,10 +29,9 @@ import time
 
 import pandas as pd
 
-from ...algos import maml as M
-from ...envs.nav2d import Nav2D
 from ...pipeline_env import configure_torch
 from ...progress import progress
+# torch (MAML's learner, the batched Nav2D) is imported inside the training functions: the analysis loads without it
 from ...tidy import present
 from .. import declared
 from ...shared.torch_runs import adapt_rows  # noqa: F401  (re-exported)
@@ -47,10 +46,14 @@ _TRAINED = {"maml": (1, True), "fomaml": (1, False), "pretrained": (0, False)}
 
 
 def make_env(params: dict) -> Nav2D:
+    from ...envs.nav2d import Nav2D
+
     return Nav2D(**params.get("env", {}))
 
 
 def make_config(params: dict, hidden=None) -> M.MamlConfig:
+    from ...algos import maml as M
+
     meta, trpo, pol = params.get("meta", {}), params.get("trpo", {}), params.get("policy", {})
     kw = {k: v for k, v in meta.items() if k != "n_iterations"}
     kw.update(trpo)
@@ -66,6 +69,8 @@ def _row(iteration: int, phase: str, ret: float, wall: float, **extra) -> dict:
 
 
 def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
+    from ...algos import maml as M
+
     if algo not in ALGOS:
         raise KeyError(f"nav2d_finn has no algorithm {algo!r}; its algorithms: {', '.join(ALGOS)}")
     device = _device(params)
