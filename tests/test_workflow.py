@@ -115,3 +115,36 @@ def test_interrupted_run_resumes_and_is_deterministic(smoke, kind):
         old = pd.read_parquet(io.BytesIO(before_table))
         new = pd.read_parquet(table)
         pd.testing.assert_frame_equal(without_measured(old), without_measured(new))
+
+
+#: experiments whose analysis still computes with torch (pointmass_diayn: the coverage grid and the random
+#: policy's end-state spread are torch computations); every other experiment decides its claims without it
+ANALYSIS_NEEDS_TORCH = {"pointmass_diayn"}
+
+
+def test_claims_are_decided_without_torch_or_gymnasium(smoke, tmp_path):
+    """The smoke run's saved tables decided again in a process where torch and gymnasium cannot be imported:
+    the same claims.tsv rows (deciding claims imports only the experiments' analysis)."""
+    import json
+    import subprocess
+    import sys
+
+    from hrlmeta.config import enabled_experiments, load_config
+    from hrlmeta.experiments import REGISTRY
+
+    cfg = load_config(REGISTRY, str(smoke / "config" / "smoke.yaml"))
+    exps = [e for e in enabled_experiments(cfg, REGISTRY) if e not in ANALYSIS_NEEDS_TORCH]
+    cfg = {**cfg, "only": exps}
+    tables = [f"{e}={smoke / 'results' / 'tables' / (e + '.parquet')}" for e in exps]
+    out = tmp_path / "claims.tsv"
+    args = ["claims", *[a for t in tables for a in ("--table", t)], "--out", str(out), "--notes", str(tmp_path / "n.json"),
+            "--robustness", str(tmp_path / "r.tsv"), "--budget", str(tmp_path / "b.json"),
+            "--samples", str(tmp_path / "s.json"), "--config-json", json.dumps(cfg)]
+    code = ("import sys\nfor m in ('torch', 'gymnasium'):\n    sys.modules[m] = None\n"
+            "from hrlmeta.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+    r = subprocess.run([sys.executable, "-c", code, *args], cwd=smoke, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = pd.read_csv(out, sep="\t").set_index("claim_id")
+    want = pd.read_csv(smoke / "results" / "claims" / "claims.tsv", sep="\t").set_index("claim_id")
+    assert set(got["experiment"]) == set(exps)
+    pd.testing.assert_frame_equal(got, want.loc[got.index, got.columns], check_dtype=False)
