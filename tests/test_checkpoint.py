@@ -65,6 +65,13 @@ def test_another_configuration_never_resumes(tmp_path, params, monkeypatch):
         assert checkpoint.for_run(EXP, "td3", [0], params).load() is None
     with checkpoint.job(tmp_path, every=400, code="c1"):                # changed code
         assert checkpoint.for_run(EXP, "td3", [0, 1], params).load() is None
+    with checkpoint.job(tmp_path, every=400, code="c0"):                # a file cut short: start afresh
+        ck = checkpoint.for_run(EXP, "td3", [0, 1], params)
+        ck.path.write_bytes(ck.path.read_bytes()[:40])
+        assert ck.load() is None
+        ck.done()
+        assert ck.path.exists()                                        # removed only when the job ends well
+    assert not ck.path.exists()
     assert not checkpoint.for_run(EXP, "td3", [0, 1], params).enabled  # outside a job: never saves
 
 

@@ -54,6 +54,10 @@ def test_copy_has_the_package_fingerprints(tree):
     ("algos/td3.py", "def soft_update(target: nn.Module, source: nn.Module, tau: float) -> None:\n",
      "def soft_update(target: nn.Module, source: nn.Module, tau: float) -> None:  # a comment\n"),
     ("algos/td3.py", '"""theta\' <- tau theta + (1 - tau) theta\' for every parameter."""', '"""Another docstring."""'),
+    # the registry's description schema, and a module's `if __name__ == "__main__":` block
+    ("experiments/__init__.py", '"title": {"type": "string", "minLength": 1},', '"title": {"type": "string", "minLength": 2},'),
+    ("experiments/fourrooms_sutton/__init__.py", 'if __name__ == "__main__":  # pragma: no cover\n',
+     'if __name__ == "__main__":  # pragma: no cover\n    print()\n'),
 ])
 def test_changes_outside_training_rerun_nothing(tree, rel, old, new):
     before = _prints(tree)
@@ -99,3 +103,27 @@ def test_the_workflow_passes_the_fingerprint_to_training_jobs():
     text = re.sub(r"\s+", "", (SRC.parents[1] / "workflow" / "rules" / "train.smk").read_text())
     assert text.count("code=lambdawildcards:training_fingerprint(wildcards.experiment,wildcards.algo") == 2
     assert text.count("--code{params.code}") == 2
+
+
+def test_an_experiment_outside_the_package_is_fingerprinted(tmp_path, monkeypatch):
+    """A folder added through $HRLMETA_EXPERIMENTS: its own training code is in its fingerprint."""
+    import sys
+
+    from hrlmeta.experiments import ENV_VAR
+
+    sys.path.insert(0, str(SRC.parents[1] / "tests"))
+    from test_adding_an_experiment import NAME, write_experiment
+
+    exps, _ = write_experiment(tmp_path)
+    monkeypatch.setenv(ENV_VAR, str(exps))
+    reached = F.reached(NAME, "uniform")
+    assert f"hrlmeta.experiments.{NAME}:train" in reached
+    before = F.fingerprint(F._roots(NAME, "uniform", F.ROOT))
+    init = exps / NAME / "__init__.py"
+    text = init.read_text()
+    assert "def train(" in text
+    init.write_text(text.replace("def train(", "def _extra():\n    return 1\n\n\ndef train(", 1))
+    assert F.fingerprint(F._roots(NAME, "uniform", F.ROOT)) == before      # unreferenced: unchanged
+    monkeypatch.delenv(ENV_VAR)
+    with pytest.raises(ValueError, match=NAME):
+        F.fingerprint(F._roots(NAME, "uniform", F.ROOT))

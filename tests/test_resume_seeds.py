@@ -66,6 +66,17 @@ def test_a_failed_job_keeps_its_finished_seeds(tmp_path, params, monkeypatch):
     _run({**params, "num_episodes": params["num_episodes"] + 1}, out, [0], code="other")
     assert calls == [0]
     calls.clear()
+    # a stamp vouches only for the very table it was written with; HRLMETA_NO_REUSE trains everything again
+    other = {**params, "num_episodes": params["num_episodes"] + 1}
+    pd.read_parquet(out / "seed0.parquet").head(3).to_parquet(out / "seed0.parquet")
+    _run(other, out, [0], code="other")
+    assert calls == [0]
+    calls.clear()
+    monkeypatch.setenv(pipeline.NO_REUSE_VAR, "1")
+    _run(other, out, [0], code="other")
+    assert calls == [0]
+    monkeypatch.delenv(pipeline.NO_REUSE_VAR)
+    calls.clear()
     (out / "seed0.parquet").unlink()
     _run({**params, "num_episodes": params["num_episodes"] + 1}, out, [0], code="other")
     assert calls == [0]
@@ -97,5 +108,7 @@ def test_sigkill_part_way_then_rerun(tmp_path, params):
     subprocess.run(cmd(out), check=True, env=env, capture_output=True)
     timing = json.loads((out / "timing.json").read_text())
     assert sum(bool(r.get("reused")) for r in timing["runs"]) == len(kept)
+    assert "peak_rss_mb" not in timing                                  # a job that trained fewer seeds: no peak
+    assert json.loads((tmp_path / "ref" / "timing.json").read_text())["peak_rss_mb"] > 50
     for s in seeds:
         assert (out / f"seed{s}.parquet").read_bytes() == (tmp_path / "ref" / f"seed{s}.parquet").read_bytes()

@@ -39,11 +39,18 @@ def job(directory: str | os.PathLike | None, every_cpu_minutes: float | None = N
     global _JOB
     prev = _JOB
     _JOB = None if directory is None else {"dir": Path(directory), "every_cpu_s": None if every_cpu_minutes is None
-                                           else 60.0 * float(every_cpu_minutes), "every": every, "code": code}
+                                           else 60.0 * float(every_cpu_minutes), "every": every, "code": code,
+                                           "finished": []}
+    ok = False
     try:
         yield
+        ok = True
     finally:
-        _JOB = prev
+        job_state, _JOB = _JOB, prev
+        # the checkpoints of finished runs go only once the job has written their tables (its normal end)
+        if ok and job_state is not None:
+            for path in job_state["finished"]:
+                _remove(path)
 
 
 def _key(experiment: str, algo: str, seeds, params: dict, code: str | None) -> dict:
@@ -73,8 +80,12 @@ class Checkpoint:
             return None
         import torch
 
-        doc = torch.load(self.path, weights_only=False)
-        if doc.get("key") != self.key:
+        try:
+            doc = torch.load(self.path, weights_only=False)
+        except Exception as e:  # a file cut short by a lost node: start afresh rather than fail every retry
+            print(f"ignoring unreadable checkpoint {self.path} ({type(e).__name__}: {e})", flush=True)
+            return None
+        if not isinstance(doc, dict) or doc.get("key") != self.key:
             return None
         self._last = doc.get("progress")
         print(f"resuming from {self.path} (progress {self._last})", flush=True)
@@ -95,16 +106,28 @@ class Checkpoint:
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + f".tmp{os.getpid()}")
-        torch.save({"key": self.key, "progress": int(progress), "state": state}, tmp)
+        with open(tmp, "wb") as f:
+            torch.save({"key": self.key, "progress": int(progress), "state": state}, f)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, self.path)
         self._cpu, self._last = time.process_time(), int(progress)
 
     def done(self) -> None:
-        """The run is complete: its checkpoint is removed, with any temporary file a killed save left."""
-        if self.path is not None:
-            self.path.unlink(missing_ok=True)
-            for tmp in self.path.parent.glob(self.path.name + ".tmp*"):
-                tmp.unlink(missing_ok=True)
+        """The run is complete: its checkpoint is removed, with any temporary file a killed save left -- inside
+        a job, once the job has written the run's table (the end of :func:`job`'s block)."""
+        if self.path is None:
+            return
+        if _JOB is not None:
+            _JOB["finished"].append(self.path)
+        else:
+            _remove(self.path)
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    for tmp in path.parent.glob(path.name + ".tmp*"):
+        tmp.unlink(missing_ok=True)
 
 
 def for_run(experiment: str, algo: str, seeds, params: dict) -> Checkpoint:

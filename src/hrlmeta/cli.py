@@ -75,13 +75,16 @@ def cmd_train(args) -> int:
     timings: list[dict] = []
     from . import checkpoint
 
-    with checkpoint.job(args.checkpoint_dir, args.checkpoint_minutes, args.checkpoint_every, args.code):
+    off = args.checkpoint_minutes == 0 and args.checkpoint_every is None
+    with checkpoint.job(None if off else args.checkpoint_dir, args.checkpoint_minutes, args.checkpoint_every, args.code):
         pipeline.train_seeds(args.experiment, args.algo, seeds, params, str(args.out), _registry(), timings,
                              code=args.code)
     if args.timing:
         import resource
 
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # Linux: KiB
+        # the peak of a job that trained every seed (one that kept finished seeds trained fewer: no peak)
+        reused = any(t.get("reused") for t in timings)
+        peak_mb = None if reused else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # Linux: KiB
         pipeline.write_timing(args.timing, args.experiment, args.algo, timings, peak_rss_mb=peak_mb)
     return 0
 
@@ -275,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="save the whole training state here while training (experiments whose loop resumes, "
                         "hrlmeta.checkpoint) and resume from it on the next run of the same job")
     p.add_argument("--checkpoint-minutes", type=float, default=None, metavar="M",
-                   help="CPU-minutes of training between checkpoints (with --checkpoint-dir)")
+                   help="CPU-minutes of training between checkpoints (with --checkpoint-dir; 0: no checkpoints)")
     p.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
                    help="progress units of the training loop (e.g. environment steps) between checkpoints")
     _add_config(p)

@@ -53,11 +53,26 @@ class _Module:
                 self.imports.update(_imported(node, self))
             elif isinstance(node, ast.Expr) and isinstance(getattr(node, "value", None), ast.Constant):
                 continue  # the module's docstring
+            elif _is_main_guard(node):
+                continue  # `if __name__ == "__main__":` never runs when a training job imports the module
             else:
                 self.effects.append(node)  # if/try/with/calls at import time: they run with every import
 
     def package(self) -> str:
         return self.name if self.is_package else self.name.rpartition(".")[0]
+
+
+def _is_main_guard(node: ast.AST) -> bool:
+    t = getattr(node, "test", None)
+    return (isinstance(node, ast.If) and isinstance(t, ast.Compare) and isinstance(t.left, ast.Name)
+            and t.left.id == "__name__" and len(t.comparators) == 1 and isinstance(t.comparators[0], ast.Constant)
+            and t.comparators[0].value == "__main__")
+
+
+#: definitions that are part of no computation: the registry's reading of an experiment.yaml (``declared``
+#: returns the folder's KIND, ALGOS, FIGURES; their values are the job's own wildcards and tidy kind) -- not
+#: followed, so a change to the description schema or the registry reruns nothing
+LEAVES = {("hrlmeta.experiments", "declared")}
 
 
 def _imported(node: ast.Import | ast.ImportFrom, mod: _Module) -> dict[str, tuple[str, str | None]]:
@@ -94,20 +109,28 @@ def _strip_docstrings(node: ast.AST) -> ast.AST:
 
 
 class _Package:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, experiment_dirs=None):
         self.root = root
+        # experiment folders outside the package ($HRLMETA_EXPERIMENTS) import as hrlmeta.experiments.<id> too
+        if experiment_dirs is None:
+            experiment_dirs = _external_experiment_dirs() if Path(root) == ROOT else []
+        self.experiment_dirs = [Path(d) for d in experiment_dirs]
         self.modules: dict[str, _Module | None] = {}
 
     def module(self, name: str) -> _Module | None:
         if name not in self.modules:
             rel = name.split(".")[1:]
-            path = self.root.joinpath(*rel)
-            if (path / "__init__.py").is_file():
-                self.modules[name] = _Module(name, path / "__init__.py")
-            elif path.with_suffix(".py").is_file():
-                self.modules[name] = _Module(name, path.with_suffix(".py"))
-            else:
-                self.modules[name] = None
+            bases = [self.root.joinpath(*rel)]
+            if rel[:1] == ["experiments"] and len(rel) > 1:
+                bases += [d.joinpath(*rel[1:]) for d in self.experiment_dirs]
+            self.modules[name] = None
+            for path in bases:
+                if (path / "__init__.py").is_file():
+                    self.modules[name] = _Module(name, path / "__init__.py")
+                    break
+                if path.with_suffix(".py").is_file():
+                    self.modules[name] = _Module(name, path.with_suffix(".py"))
+                    break
         return self.modules[name]
 
     def closure(self, roots) -> list[str]:
@@ -117,7 +140,7 @@ class _Package:
         parts: list[str] = []
         while todo:
             key = todo.pop()
-            if key in seen:
+            if key in seen or key in LEAVES:
                 continue
             seen.add(key)
             modname, name = key
@@ -188,6 +211,12 @@ class _Package:
         return m if a is None else None
 
 
+def _external_experiment_dirs() -> list[Path]:
+    from .experiments import search_path
+
+    return [d for d in search_path() if d.resolve() != (ROOT / "experiments").resolve()]
+
+
 def _copy(node: ast.AST) -> ast.AST:
     import copy
 
@@ -211,6 +240,8 @@ def _roots(experiment: str, algo: str | None, root: Path) -> list[tuple[str, str
     mod = f"{PACKAGE}.experiments.{experiment}"
     roots: list[tuple[str, str | None]] = [(mod, n) for n in TRAIN_ROOTS] + list(PIPELINE_ROOTS)
     m = _Package(Path(root)).module(mod)
+    if m is None:
+        raise ValueError(f"fingerprint: no source of experiment {experiment!r} under {root} or $HRLMETA_EXPERIMENTS")
     for node in (m.defs.get("MODULES", []) if m is not None else []):
         if isinstance(node, ast.Assign):
             table = ast.literal_eval(node.value)

@@ -39,6 +39,7 @@ def train(experiment: str, algo: str, seed: int, params: dict, out: str | os.Pat
     fingerprint, :mod:`hrlmeta.fingerprint`), the run is stamped as done (see :func:`done_stamp`)."""
     registry.check_algo(experiment, algo)
     mod = registry.get(experiment)
+    _stamp_path(out).unlink(missing_ok=True)   # a table being replaced is never vouched for by an old stamp
     t0, c0 = time.perf_counter(), time.process_time()
     df = mod.train(algo, int(seed), params)
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -66,9 +67,19 @@ def _write_stamp(out, experiment, algo, seed, params, code, rows, wall, cpu) -> 
 
     from .tidy import atomic_write_text
 
-    doc = {**_run_key(experiment, algo, seed, params, code), "rows": int(rows), "wall_s": round(wall, 6),
-           "cpu_s": round(cpu, 6)}
+    doc = {**_run_key(experiment, algo, seed, params, code), "table_sha256": _file_sha256(out), "rows": int(rows),
+           "wall_s": round(wall, 6), "cpu_s": round(cpu, 6)}
     atomic_write_text(_stamp_path(out), json.dumps(doc, indent=1) + "\n")
+
+
+def _file_sha256(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+#: set to 1 to train every seed again even where a stamp says it is done (e.g. after a library upgrade)
+NO_REUSE_VAR = "HRLMETA_NO_REUSE"
 
 
 def done_stamp(out, experiment: str, algo: str, seed: int, params: dict, code: str) -> dict | None:
@@ -78,14 +89,16 @@ def done_stamp(out, experiment: str, algo: str, seed: int, params: dict, code: s
     import json
 
     path = _stamp_path(out)
-    if not (Path(out).exists() and path.exists()):
+    if os.environ.get(NO_REUSE_VAR, "") not in ("", "0") or not (Path(out).exists() and path.exists()):
         return None
     try:
         doc = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
     key = _run_key(experiment, algo, seed, params, code)
-    return doc if all(doc.get(k) == v for k, v in key.items()) else None
+    if not all(doc.get(k) == v for k, v in key.items()):
+        return None
+    return doc if doc.get("table_sha256") == _file_sha256(out) else None   # the very table it stamped
 
 
 def train_seeds(experiment: str, algo: str, seeds: list[int], params: dict, out_pattern: str, registry,
@@ -125,6 +138,8 @@ def train_seeds(experiment: str, algo: str, seeds: list[int], params: dict, out_
         for s, p in progress(todo, desc=f"{experiment}/{algo}", unit="seed", disable=len(todo) < 2):
             done[s] = train(experiment, algo, s, params, p, registry, timings, code)
     else:
+        for _, p in todo:
+            _stamp_path(p).unlink(missing_ok=True)
         t0, c0 = time.perf_counter(), time.process_time()
         dfs = batch(algo, [s for s, _ in todo], params)
         elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0

@@ -1,4 +1,5 @@
 import json
+import math
 import os
 import sys
 
@@ -159,15 +160,14 @@ def train_runtime(wildcards):
     )
 
 
-def checkpoint_args(wildcards):
-    """`hrlmeta train` options that checkpoint a resumable experiment's training (config `training`)."""
+def checkpoint_minutes(wildcards):
+    """CPU-minutes between a training job's checkpoints (config `training.checkpoint_cpu_minutes`, rounded up;
+    0: none, and for experiments whose training does not resume). A resource, not a param: how often a job
+    saves its state changes none of its outputs, so it must not rerun anything."""
     minutes = config.get("training", {}).get("checkpoint_cpu_minutes")
     if minutes is None or not registry.describe(wildcards.experiment).get("resumable"):
-        return ""
-    return (
-        f"--checkpoint-dir results/checkpoints/{wildcards.experiment}/{wildcards.algo}"
-        f" --checkpoint-minutes {minutes}"
-    )
+        return 0
+    return max(1, math.ceil(float(minutes)))
 
 
 def params_json(experiment):

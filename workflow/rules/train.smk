@@ -35,6 +35,7 @@ rule train:
         mem_mb=lambda wildcards: job_mem_mb(wildcards.experiment, wildcards.algo, COSTS),
         runtime=lambda wildcards: train_runtime(wildcards),
         cpu_slots=lambda wildcards, threads: threads,
+        ckpt_minutes=checkpoint_minutes,
     params:
         seeds=lambda wildcards: " ".join(map(str, chunk_seeds(wildcards))),
         cfg=lambda wildcards: params_json(wildcards.experiment),
@@ -42,10 +43,11 @@ rule train:
         code=lambda wildcards: training_fingerprint(
             wildcards.experiment, wildcards.algo
         ),
-        ckpt=checkpoint_args,
     shell:
         "hrlmeta train --experiment {wildcards.experiment} --algo {wildcards.algo}"
-        " --seed {params.seeds} --threads {threads} --params-json {params.cfg:q} --code {params.code} {params.ckpt}"
+        " --seed {params.seeds} --threads {threads} --params-json {params.cfg:q} --code {params.code}"
+        " --checkpoint-dir results/checkpoints/{wildcards.experiment}/{wildcards.algo}"
+        " --checkpoint-minutes {resources.ckpt_minutes}"
         " --out results/runs/{wildcards.experiment}/{wildcards.algo}/seed{{seed}}.parquet"
         " --timing {output.timing} > {log} 2>&1"
 
@@ -56,12 +58,14 @@ rule seed_run:
         "results/runs/{experiment}/{algo}/seed{seed}.parquet",
     log:
         "results/logs/train/{experiment}/{algo}/seed{seed}.single.log",
+    retries: TRAIN_RETRIES
     conda:
         "../envs/hrlmeta.yaml"
     threads: lambda wildcards: exp_block(wildcards.experiment).get("threads", 1)
     resources:
         mem_mb=lambda wildcards: job_mem_mb(wildcards.experiment, wildcards.algo, COSTS),
         cpu_slots=lambda wildcards, threads: threads,
+        ckpt_minutes=checkpoint_minutes,
         runtime=lambda wildcards: job_minutes(
             config, wildcards.experiment, wildcards.algo, 1, COSTS, registry=registry
         ),
@@ -70,8 +74,9 @@ rule seed_run:
         code=lambda wildcards: training_fingerprint(
             wildcards.experiment, wildcards.algo
         ),
-        ckpt=checkpoint_args,
     shell:
         "hrlmeta train --experiment {wildcards.experiment} --algo {wildcards.algo}"
-        " --seed {wildcards.seed} --threads {threads} --params-json {params.cfg:q} --code {params.code} {params.ckpt}"
+        " --seed {wildcards.seed} --threads {threads} --params-json {params.cfg:q} --code {params.code}"
+        " --checkpoint-dir results/checkpoints/{wildcards.experiment}/{wildcards.algo}"
+        " --checkpoint-minutes {resources.ckpt_minutes}"
         " --out {output} > {log} 2>&1"
