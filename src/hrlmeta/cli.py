@@ -189,7 +189,8 @@ def cmd_plan(args) -> int:
         header = (
             "# Measured CPU seconds per cost unit of each experiment's algorithms (see src/hrlmeta/plan.py).\n"
             "# Written by `hrlmeta plan --calibrate results [--configfile ...]` from the training jobs' timing files\n"
-            "# of a real run made with that config; `hrlmeta plan` and the Slurm requests use it.\n"
+            "# of a real run made with that config; `hrlmeta plan` and the Slurm requests use it. peak_rss_mb: the\n"
+            "# largest resident memory (MiB) of a training job of each algorithm in that run (Slurm mem_mb x 1.5).\n"
         )
         atomic_write_text(args.costs or plan.COSTS, header + yaml.safe_dump(costs, sort_keys=False))
         print(f"calibrated {sum(len(e['cpu_s_per_unit']) for e in new['experiments'].values())} "
