@@ -101,7 +101,7 @@ def test_the_workflow_passes_the_fingerprint_to_training_jobs():
     import re
 
     text = re.sub(r"\s+", "", (SRC.parents[1] / "workflow" / "rules" / "train.smk").read_text())
-    assert text.count("code=lambdawildcards:training_fingerprint(wildcards.experiment,wildcards.algo") == 2
+    assert text.count("code=lambdawildcards:training_fingerprint(wildcards.experiment,wildcards.algo,registry=registry") == 2
     assert text.count("--code{params.code}") == 2
 
 
@@ -109,21 +109,23 @@ def test_an_experiment_outside_the_package_is_fingerprinted(tmp_path, monkeypatc
     """A folder added through $HRLMETA_EXPERIMENTS: its own training code is in its fingerprint."""
     import sys
 
-    from hrlmeta.experiments import ENV_VAR
+    from hrlmeta.experiments import ENV_VAR, Registry
 
     sys.path.insert(0, str(SRC.parents[1] / "tests"))
     from test_adding_an_experiment import NAME, write_experiment
 
     exps, _ = write_experiment(tmp_path)
     monkeypatch.setenv(ENV_VAR, str(exps))
-    reached = F.reached(NAME, "uniform")
+    reg = Registry()
+    reached = F.reached(NAME, "uniform", registry=reg)
     assert f"hrlmeta.experiments.{NAME}:train" in reached
-    before = F.fingerprint(F._roots(NAME, "uniform", F.ROOT))
+    F.training_fingerprint.cache_clear()
+    before = F.training_fingerprint(NAME, "uniform", registry=reg)
     init = exps / NAME / "__init__.py"
     text = init.read_text()
     assert "def train(" in text
     init.write_text(text.replace("def train(", "def _extra():\n    return 1\n\n\ndef train(", 1))
-    assert F.fingerprint(F._roots(NAME, "uniform", F.ROOT)) == before      # unreferenced: unchanged
-    monkeypatch.delenv(ENV_VAR)
+    F.training_fingerprint.cache_clear()
+    assert F.training_fingerprint(NAME, "uniform", registry=reg) == before      # unreferenced: unchanged
     with pytest.raises(ValueError, match=NAME):
-        F.fingerprint(F._roots(NAME, "uniform", F.ROOT))
+        F.training_fingerprint(NAME, "uniform")                                 # no registry: not found

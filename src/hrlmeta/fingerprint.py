@@ -109,11 +109,9 @@ def _strip_docstrings(node: ast.AST) -> ast.AST:
 
 
 class _Package:
-    def __init__(self, root: Path, experiment_dirs=None):
+    def __init__(self, root: Path, experiment_dirs=()):
         self.root = root
         # experiment folders outside the package ($HRLMETA_EXPERIMENTS) import as hrlmeta.experiments.<id> too
-        if experiment_dirs is None:
-            experiment_dirs = _external_experiment_dirs() if Path(root) == ROOT else []
         self.experiment_dirs = [Path(d) for d in experiment_dirs]
         self.modules: dict[str, _Module | None] = {}
 
@@ -211,12 +209,6 @@ class _Package:
         return m if a is None else None
 
 
-def _external_experiment_dirs() -> list[Path]:
-    from .experiments import search_path
-
-    return [d for d in search_path() if d.resolve() != (ROOT / "experiments").resolve()]
-
-
 def _copy(node: ast.AST) -> ast.AST:
     import copy
 
@@ -233,13 +225,21 @@ def fingerprint(roots, root: Path = ROOT) -> str:
     return digest(_Package(Path(root)).closure(list(roots)))
 
 
-def _roots(experiment: str, algo: str | None, root: Path) -> list[tuple[str, str | None]]:
+def _dirs(experiment: str, registry) -> list[Path]:
+    """Where an experiment folder outside the package lives (from the registry, which knows the search path)."""
+    if registry is None:
+        return []
+    folder = Path(registry.schema_path(experiment)).parent
+    return [folder.parent] if folder.parent.resolve() != (ROOT / "experiments").resolve() else []
+
+
+def _roots(experiment: str, algo: str | None, root: Path, dirs=()) -> list[tuple[str, str | None]]:
     """The training entry points of an experiment; an experiment that hands each algorithm to a submodule
     of its folder by name (``MODULES = {algo: submodule}``, a literal dict, imported dynamically) adds that
     algorithm's submodule (every one when ``algo`` is None)."""
     mod = f"{PACKAGE}.experiments.{experiment}"
     roots: list[tuple[str, str | None]] = [(mod, n) for n in TRAIN_ROOTS] + list(PIPELINE_ROOTS)
-    m = _Package(Path(root)).module(mod)
+    m = _Package(Path(root), dirs).module(mod)
     if m is None:
         raise ValueError(f"fingerprint: no source of experiment {experiment!r} under {root} or $HRLMETA_EXPERIMENTS")
     for node in (m.defs.get("MODULES", []) if m is not None else []):
@@ -251,12 +251,15 @@ def _roots(experiment: str, algo: str | None, root: Path) -> list[tuple[str, str
 
 
 @lru_cache(maxsize=None)
-def training_fingerprint(experiment: str, algo: str | None = None, root: Path = ROOT) -> str:
-    """The fingerprint of the code a training job of ``experiment`` (and ``algo``) runs (module docstring)."""
-    return fingerprint(_roots(experiment, algo, root), root)
+def training_fingerprint(experiment: str, algo: str | None = None, root: Path = ROOT, registry=None) -> str:
+    """The fingerprint of the code a training job of ``experiment`` (and ``algo``) runs (module docstring).
+    ``registry``: where experiment folders outside the package are found (the workflow hands its own)."""
+    dirs = _dirs(experiment, registry)
+    return digest(_Package(Path(root), dirs).closure(_roots(experiment, algo, root, dirs)))
 
 
-def reached(experiment: str, algo: str | None = None, root: Path = ROOT) -> list[str]:
+def reached(experiment: str, algo: str | None = None, root: Path = ROOT, registry=None) -> list[str]:
     """``module:name`` of every definition a training job of ``experiment`` depends on (for inspection)."""
-    parts = _Package(Path(root)).closure(_roots(experiment, algo, root))
+    dirs = _dirs(experiment, registry)
+    parts = _Package(Path(root), dirs).closure(_roots(experiment, algo, root, dirs))
     return sorted({":".join(p.split(":", 2)[:2]) for p in parts})

@@ -41,7 +41,7 @@ rule train:
         cfg=lambda wildcards: params_json(wildcards.experiment),
         # the code the job runs (hrlmeta.fingerprint): a change to it reruns the job, a change elsewhere not
         code=lambda wildcards: training_fingerprint(
-            wildcards.experiment, wildcards.algo
+            wildcards.experiment, wildcards.algo, registry=registry
         ),
     shell:
         "hrlmeta train --experiment {wildcards.experiment} --algo {wildcards.algo}"
@@ -72,7 +72,7 @@ rule seed_run:
     params:
         cfg=lambda wildcards: params_json(wildcards.experiment),
         code=lambda wildcards: training_fingerprint(
-            wildcards.experiment, wildcards.algo
+            wildcards.experiment, wildcards.algo, registry=registry
         ),
     shell:
         "hrlmeta train --experiment {wildcards.experiment} --algo {wildcards.algo}"
