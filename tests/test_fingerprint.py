@@ -18,7 +18,9 @@ JOBS = [("pointmaze_hiro", "hiro"), ("pointmaze_hiro", "td3"), ("learner_checks"
 @pytest.fixture()
 def tree(tmp_path):
     root = tmp_path / "hrlmeta"
-    shutil.copytree(SRC, root, ignore=shutil.ignore_patterns("__pycache__"))
+    # the package's Python sources only (what a fingerprint reads)
+    shutil.copytree(SRC, root, ignore=lambda d, names: [n for n in names if n == "__pycache__" or (
+        not n.endswith(".py") and not (Path(d) / n).is_dir())])
     return root
 
 

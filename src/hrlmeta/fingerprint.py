@@ -39,6 +39,7 @@ class _Module:
         self.defs: dict[str, list[ast.AST]] = {}
         self.imports: dict[str, tuple[str, str | None]] = {}  # local name -> (module, attribute or None)
         self.effects: list[ast.AST] = []
+        self.dumps: dict[int, str] = {}   # id(node) -> its dump without docstrings (computed once)
         self.is_package = path.name == "__init__.py"
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -98,6 +99,20 @@ def _imported(node: ast.Import | ast.ImportFrom, mod: _Module) -> dict[str, tupl
     return out
 
 
+_PARSED: dict[tuple[str, Path], tuple[int, int, _Module]] = {}
+
+
+def _parsed(name: str, path: Path) -> _Module:
+    """A module parsed once per process while its file is unchanged (the workflow fingerprints every job)."""
+    st = path.stat()
+    hit = _PARSED.get((name, path))
+    if hit is not None and hit[:2] == (st.st_mtime_ns, st.st_size):
+        return hit[2]
+    mod = _Module(name, path)
+    _PARSED[(name, path)] = (st.st_mtime_ns, st.st_size, mod)
+    return mod
+
+
 def _strip_docstrings(node: ast.AST) -> ast.AST:
     for n in ast.walk(node):
         body = getattr(n, "body", None)
@@ -124,10 +139,10 @@ class _Package:
             self.modules[name] = None
             for path in bases:
                 if (path / "__init__.py").is_file():
-                    self.modules[name] = _Module(name, path / "__init__.py")
+                    self.modules[name] = _parsed(name, path / "__init__.py")
                     break
                 if path.with_suffix(".py").is_file():
-                    self.modules[name] = _Module(name, path.with_suffix(".py"))
+                    self.modules[name] = _parsed(name, path.with_suffix(".py"))
                     break
         return self.modules[name]
 
@@ -164,7 +179,10 @@ class _Package:
             elif self.module(f"{modname}.{name}") is not None:   # a submodule named through its package
                 todo.append((f"{modname}.{name}", None))
             for label, node in nodes:
-                parts.append(f"{modname}:{label}:{ast.dump(_strip_docstrings(_copy(node)))}")
+                d = mod.dumps.get(id(node))
+                if d is None:
+                    d = mod.dumps[id(node)] = ast.dump(_strip_docstrings(_copy(node)))
+                parts.append(f"{modname}:{label}:{d}")
                 todo += self._references(mod, node)
         return sorted(parts)
 
@@ -178,17 +196,20 @@ class _Package:
     def _references(self, mod: _Module, node: ast.AST) -> list[tuple[str, str | None]]:
         out: list[tuple[str, str | None]] = []
         attr_bases: set[int] = set()
-        for n in ast.walk(node):
+        nodes = list(ast.walk(node))
+        local: dict[str, tuple[str, str | None]] = {}
+        for n in nodes:
             if isinstance(n, (ast.Import, ast.ImportFrom)):      # imports inside functions
-                for local, (m, a) in _imported(n, mod).items():
+                for name, (m, a) in _imported(n, mod).items():
+                    local[name] = (m, a)
                     out.append(self._target(m, a))
-            elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name):
-                name = n.value.id
-                target = self._alias_module(mod, node, name)
+        for n in nodes:
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name):
+                target = self._alias_module(mod, local, n.value.id)
                 if target is not None:
                     out.append(self._target(target, n.attr))
                     attr_bases.add(id(n.value))
-        for n in ast.walk(node):
+        for n in nodes:
             if isinstance(n, ast.Name) and id(n) not in attr_bases:
                 if n.id in mod.defs or n.id in mod.imports:
                     out.append((mod.name, n.id))
@@ -196,12 +217,9 @@ class _Package:
                         out.append(self._target(*mod.imports[n.id]))
         return out
 
-    def _alias_module(self, mod: _Module, node: ast.AST, name: str) -> str | None:
-        """The package module a bare name stands for (``blas`` after ``from .. import blas``), or None."""
-        local = {}
-        for n in ast.walk(node):
-            if isinstance(n, (ast.Import, ast.ImportFrom)):
-                local.update(_imported(n, mod))
+    def _alias_module(self, mod: _Module, local: dict, name: str) -> str | None:
+        """The package module a bare name stands for (``blas`` after ``from .. import blas``), or None;
+        ``local``: the names the definition's own imports bind."""
         src = local.get(name) or mod.imports.get(name)
         if src is None:
             return None
