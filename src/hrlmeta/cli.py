@@ -75,8 +75,10 @@ def cmd_train(args) -> int:
     timings: list[dict] = []
     from . import checkpoint
 
-    off = args.checkpoint_minutes == 0 and args.checkpoint_every is None
-    with checkpoint.job(None if off else args.checkpoint_dir, args.checkpoint_minutes, args.checkpoint_every, args.code):
+    minutes = args.checkpoint_minutes or None          # 0: not by CPU time
+    every = args.checkpoint_every or None              # 0: not by progress
+    off = minutes is None and every is None
+    with checkpoint.job(None if off else args.checkpoint_dir, minutes, every, args.code):
         pipeline.train_seeds(args.experiment, args.algo, seeds, params, str(args.out), _registry(), timings,
                              code=args.code)
     if args.timing:
@@ -281,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-minutes", type=float, default=None, metavar="M",
                    help="CPU-minutes of training between checkpoints (with --checkpoint-dir; 0: no checkpoints)")
     p.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
-                   help="progress units of the training loop (e.g. environment steps) between checkpoints")
+                   help="progress units of the training loop (e.g. environment steps) between checkpoints (0: none)")
     _add_config(p)
     p.set_defaults(fn=cmd_train)
 

@@ -170,6 +170,14 @@ def checkpoint_minutes(wildcards):
     return max(1, math.ceil(float(minutes)))
 
 
+def checkpoint_every(wildcards):
+    """Progress units between checkpoints (config `training.checkpoint_every`; 0: by CPU time only)."""
+    every = config.get("training", {}).get("checkpoint_every")
+    if every is None or not registry.describe(wildcards.experiment).get("resumable"):
+        return 0
+    return int(every)
+
+
 def params_json(experiment):
     """The experiment's params as canonical JSON: a change to them re-runs its jobs, and only them."""
     return json.dumps(exp_block(experiment).get("params", {}), sort_keys=True)

@@ -36,6 +36,7 @@ rule train:
         runtime=lambda wildcards: train_runtime(wildcards),
         cpu_slots=lambda wildcards, threads: threads,
         ckpt_minutes=checkpoint_minutes,
+        ckpt_every=checkpoint_every,
     params:
         seeds=lambda wildcards: " ".join(map(str, chunk_seeds(wildcards))),
         cfg=lambda wildcards: params_json(wildcards.experiment),
@@ -47,7 +48,7 @@ rule train:
         "hrlmeta train --experiment {wildcards.experiment} --algo {wildcards.algo}"
         " --seed {params.seeds} --threads {threads} --params-json {params.cfg:q} --code {params.code}"
         " --checkpoint-dir results/checkpoints/{wildcards.experiment}/{wildcards.algo}"
-        " --checkpoint-minutes {resources.ckpt_minutes}"
+        " --checkpoint-minutes {resources.ckpt_minutes} --checkpoint-every {resources.ckpt_every}"
         " --out results/runs/{wildcards.experiment}/{wildcards.algo}/seed{{seed}}.parquet"
         " --timing {output.timing} > {log} 2>&1"
 
@@ -66,6 +67,7 @@ rule seed_run:
         mem_mb=lambda wildcards: job_mem_mb(wildcards.experiment, wildcards.algo, COSTS),
         cpu_slots=lambda wildcards, threads: threads,
         ckpt_minutes=checkpoint_minutes,
+        ckpt_every=checkpoint_every,
         runtime=lambda wildcards: job_minutes(
             config, wildcards.experiment, wildcards.algo, 1, COSTS, registry=registry
         ),
@@ -78,5 +80,5 @@ rule seed_run:
         "hrlmeta train --experiment {wildcards.experiment} --algo {wildcards.algo}"
         " --seed {wildcards.seed} --threads {threads} --params-json {params.cfg:q} --code {params.code}"
         " --checkpoint-dir results/checkpoints/{wildcards.experiment}/{wildcards.algo}"
-        " --checkpoint-minutes {resources.ckpt_minutes}"
+        " --checkpoint-minutes {resources.ckpt_minutes} --checkpoint-every {resources.ckpt_every}"
         " --out {output} > {log} 2>&1"
