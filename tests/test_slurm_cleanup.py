@@ -124,7 +124,7 @@ def test_killed_test_process_leaves_no_daemon(slurm_ok, tmp_path, sig):
         assert set(daemons.values()) <= set(_cluster_procs(cdir))
         child.send_signal(sig)
         # the handler hands the signal on: SIGTERM kills, SIGINT is pytest's KeyboardInterrupt (exit 2)
-        assert child.wait(timeout=60) == (2 if sig == signal.SIGINT else -sig)
+        assert child.wait(timeout=240) == (2 if sig == signal.SIGINT else -sig)   # a loaded CI machine is slow
         if sig != signal.SIGKILL:
             # the handler stopped the cluster before the process ended (only the watchdog may be left)
             alive = {d: p for d, p in daemons.items() if os.path.exists(f"/proc/{p}")}

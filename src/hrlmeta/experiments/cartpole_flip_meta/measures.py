@@ -8,7 +8,7 @@ import pandas as pd
 from ...claims import Measures, Samples
 from ...shared.meta_task_family import MEASURES as HARNESS
 from . import adaptation_gain as gain
-from . import make_env, per_task
+from . import per_task
 
 MEASURES = Measures(HARNESS)
 
@@ -26,5 +26,11 @@ def adaptation_gain(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
     before = pre[pre["algo"] == algo].groupby("seed")["return"].mean()
     note = (f"per seed: mean over the held-out tasks of the return after {step} adaptation step(s) minus the "
             f"return before adaptation, {algo} after {when} meta-iterations (mean return before adaptation "
-            f"{before.mean():.1f}, horizon {make_env(params).horizon}); {len(g)} seeds")
+            f"{before.mean():.1f}, horizon {_horizon(params)}); {len(g)} seeds")
     return Samples(g.to_numpy(dtype=float), statistic="mean", note=note)
+
+
+def _horizon(params: dict) -> int:
+    """The episode length of the task family (params env.horizon, else CartPoleFamily's default, CartPole-v1's
+    500), read without building the torch environment."""
+    return int(params.get("env", {}).get("horizon", 500))
