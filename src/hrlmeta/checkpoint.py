@@ -157,6 +157,17 @@ class Cells:
     def start(self) -> tuple[int, list]:
         return int(self.saved["cell"]), list(self.saved["rows"])
 
+    def remaining(self, cells: list, progress) -> tuple[list, list]:
+        """The run's rows so far and, for every cell not finished before, ``(index, cell, base)``: ``base`` the
+        progress of the cells before it (``progress(cell)``: one cell's units, e.g. its PPO iterations)."""
+        first, rows = self.start()
+        base = sum(progress(c) for c in cells[:first])
+        todo = []
+        for i, c in enumerate(cells[first:], start=first):
+            todo.append((i, c, base))
+            base += progress(c)
+        return rows, todo
+
     def cell(self, index: int, rows: list, base: int = 0) -> "_Cell":
         return _Cell(self, index, rows, base)
 

@@ -104,18 +104,14 @@ def _rl2(seed: int, params: dict) -> list[dict]:
     p = params["rl2"]
     # the run is checkpointed between PPO iterations (hrlmeta.checkpoint: off unless the job enables it)
     cells = checkpoint.Cells(checkpoint.for_run("bandits_duan", "rl2", [seed], params))
-    first, rows = cells.start()
-    base = sum(int(c["iterations"]) for c in p["cells"][:first])
-    for i, c in enumerate(p["cells"]):
-        if i < first:
-            continue
+    rows, todo = cells.remaining(p["cells"], lambda c: int(c["iterations"]))
+    for i, c, base in todo:
         n, k = int(c["n"]), int(c["k"])
         cfg = rl2_mod.PPOConfig.from_params({**p["ppo"], "iterations": int(c["iterations"]),
                                              **({"batch_tasks": c["batch_tasks"]} if "batch_tasks" in c else {})})
         env = rl2_mod.BanditMetaEnv(n, k)
         cell_seed = int(np.random.default_rng([seed, n, k, 7]).integers(2**31))
         policy, log = rl2_mod.train(env, cfg, cell_seed, checkpoint=cells.cell(i, rows, base))
-        base += cfg.iterations
         for r in log:
             rows.append({"phase": "meta_train", "iteration": r["iteration"], "return": r["return"],
                          "wall_s": r["wall_s"], "entropy": r["entropy"], "n": n, "k": k, "cell": _cell(n, k)})
