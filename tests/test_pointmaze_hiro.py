@@ -543,3 +543,18 @@ def test_batched_bench_structure(one_thread):
             r = out["updates_per_s_per_seed"][learner][S]
             assert r["loop"] > 0 and r["batched"] > 0
             assert out["speedup"][learner][S] > 0
+
+
+def test_manager_target_smoothing_is_in_goal_units():
+    """Released TD3Agent.target_value_net adds N(0, 0.2) clipped to +-0.5 to the target action in raw units:
+    for the manager (goals in +-10) that is 0.02 / 0.05 of its normalised action; the worker keeps td3's."""
+    params = {"td3": {"hidden": [8, 8], "target_noise": 0.2, "noise_clip": 0.5},
+              "hiro": {"subgoal_range": 10, "manager_target_noise": 0.2, "manager_noise_clip": 0.5}}
+    gens = [torch.Generator().manual_seed(0)]
+    for algo in ("hiro", "hiro_no_correction", "feudal"):
+        cfg = E.make_agent(algo, params, gens, "cpu").cfg
+        assert math.isclose(cfg.manager.target_noise, 0.02) and math.isclose(cfg.manager.noise_clip, 0.05)
+        assert cfg.worker.target_noise == 0.2 and cfg.worker.noise_clip == 0.5
+    params["hiro"] = {"subgoal_range": 10, "manager_target_noise": None, "manager_noise_clip": None}
+    cfg = E.make_agent("hiro", params, gens, "cpu").cfg
+    assert cfg.manager.target_noise == 0.2 and cfg.manager.noise_clip == 0.5    # normalised units (old behaviour)

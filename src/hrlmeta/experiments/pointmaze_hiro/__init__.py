@@ -25,9 +25,9 @@ episode every ``c`` steps: position and, for hierarchical agents, the manager's 
 
 from __future__ import annotations
 
-import math
-
 import importlib
+import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -98,7 +98,12 @@ def make_agent(algo: str, params: dict, gens: list[torch.Generator], device: str
                          input_scale=scale, buffer_size=buf, updates=int(a.get("worker_updates", 1)))
         return FlatTD3(OBS_DIM, 2, ACT_DIM, cfg, gens, device)
     h = params.get("hiro", {})
-    cfg = HiroConfig(worker=td3, manager=td3, c=int(h.get("c", 10)), subgoal_range=float(h.get("subgoal_range", 10.0)),
+    rng_ = float(h.get("subgoal_range", 10.0))
+    # the manager's target policy smoothing in goal units (released: raw action units), here normalised by the range
+    tn, nc = h.get("manager_target_noise"), h.get("manager_noise_clip")
+    manager = replace(td3, target_noise=td3.target_noise if tn is None else float(tn) / rng_,
+                      noise_clip=td3.noise_clip if nc is None else float(nc) / rng_)
+    cfg = HiroConfig(worker=td3, manager=manager, c=int(h.get("c", 10)), subgoal_range=rng_,
                      worker_noise=a.get("worker_noise", 0.1), manager_noise=h.get("manager_noise", 1.0),
                      worker_reward_scale=h.get("worker_reward_scale", 1.0),
                      manager_reward_scale=h.get("manager_reward_scale", 0.1),
