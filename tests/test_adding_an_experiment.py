@@ -110,6 +110,68 @@ def test_train_measure_and_decide_without_snakemake(coin):
     assert (others["n_seeds"] == 0).all() and (others["verdict"] == "inconclusive").all()
 
 
+def test_one_folder_is_the_whole_experiment(coin, capsys):
+    """Writing the folder alone (no config overlay, no cost rate, no README edit) makes the experiment part
+    of every run, with every built-in experiment still enabled: `hrlmeta list`, `hrlmeta plan` (priced from
+    the folder's estimate), the generated README table, the config at each scale, and the claims table."""
+    from hrlmeta import cli, pipeline
+    from hrlmeta.config import enabled_experiments, load_config, with_folder_blocks
+    from hrlmeta.readme import render_what_runs
+
+    root, _ = coin
+    builtin = [n for n in REGISTRY.available() if n != NAME]
+    assert cli.main(["list"]) == 0 and NAME in capsys.readouterr().out
+    cfg = load_config(REGISTRY)
+    on = [n for n in builtin if cfg["experiments"][n].get("enabled", True)]   # as config/config.yaml has them
+    assert len(on) >= 14 and enabled_experiments(cfg, REGISTRY) == [*on, NAME]
+    block = cfg["experiments"][NAME]
+    assert block["algos"] == ["uniform", "best_arm"] and block["n_seeds"] == 8 and block["params"]["pulls"] == 2000
+    smoke = load_config(REGISTRY, ROOT / "config" / "smoke.yaml")
+    assert smoke["experiments"][NAME]["params"] == {"means": [0.3, 0.7], "pulls": 500}   # its smoke block
+    # the config files override the folder, where they name the experiment
+    over = with_folder_blocks({"experiments": {NAME: {"n_seeds": 3, "params": {"pulls": 10}}}}, REGISTRY)
+    assert over["experiments"][NAME]["n_seeds"] == 3 and over["experiments"][NAME]["params"]["means"] == [0.3, 0.7]
+    assert cli.main(["plan"]) == 0
+    plan = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["plan"]
+    assert set(on) <= set(plan) and plan[NAME]["unmeasured"] == []
+    assert 0 < plan[NAME]["cpu_hours"] < 0.1
+    assert f"`{NAME}`" in render_what_runs(REGISTRY)
+    assert cli.main(["freeze"]) == 0 and (root / "experiments" / NAME / "claims.lock").exists()   # the recipe's step
+    capsys.readouterr()
+    assert cli.main(["check"]) == 0, capsys.readouterr()
+    # the claims table of a run with every experiment enabled holds the new experiment's claim
+    runs = []
+    for algo in block["algos"]:
+        for seed in range(block["n_seeds"]):
+            out = root / "results" / "runs" / NAME / algo / f"seed{seed}.parquet"
+            pipeline.train(NAME, algo, seed, block["params"], out, REGISTRY)
+            runs.append(str(out))
+    table = root / "results" / "tables" / f"{NAME}.parquet"
+    pipeline.build_table(NAME, runs, table, REGISTRY)
+    df = pipeline.claims(cfg, {NAME: str(table)}, root / "results" / "claims" / "claims.tsv", registry=REGISTRY)
+    assert df.set_index("claim_id").loc["coin_bandit_uniform_mean"].verdict == "holds"
+
+
+@pytest.mark.workflow
+def test_the_smoke_dag_with_every_experiment_holds_the_new_one(tmp_path):
+    """`snakemake -n` at smoke scale, every built-in experiment enabled, the folder written and nothing else:
+    the DAG trains, tabulates and figures the new experiment beside all the others."""
+    from conftest import copy_workflow
+
+    work = copy_workflow(tmp_path / "work")
+    exps, _ = write_experiment(tmp_path / "plugin")
+    env = {**os.environ, ENV_VAR: str(exps)}
+    r = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "2", "--configfile", "config/smoke.yaml"],
+                       cwd=work, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
+    out = r.stdout
+    for algo in ("uniform", "best_arm"):
+        assert f"results/benchmarks/train/{NAME}/{algo}/seeds0-7.json" in out
+    assert f"results/tables/{NAME}.parquet" in out and f"results/figures/{NAME}_reward.png" in out
+    for name in REGISTRY.available():
+        assert f"results/tables/{name}.parquet" in out, name
+
+
 @pytest.mark.workflow
 def test_smoke_workflow_of_the_new_experiment_alone(tmp_path):
     """The smoke DAG with only the new experiment enabled (an overlay), found through HRLMETA_EXPERIMENTS:

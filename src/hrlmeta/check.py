@@ -274,7 +274,7 @@ def experiment_problems(registry, posings: bool = True, imports: bool = True) ->
 
 def cost_problems(cfg: dict, registry, costs_path=None) -> list[str]:
     from .config import enabled_experiments
-    from .plan import COSTS, load_costs
+    from .plan import COSTS, load_costs, rate
 
     path = Path(costs_path or COSTS)
     doc, problem = read_yaml(path)
@@ -283,11 +283,11 @@ def cost_problems(cfg: dict, registry, costs_path=None) -> list[str]:
     costs = load_costs(path)
     out = []
     for name in enabled_experiments(cfg, registry):
-        rates = costs["experiments"].get(name, {}).get("cpu_s_per_unit", {})
         for algo in cfg["experiments"][name].get("algos", registry.describe(name)["algos"]):
-            if algo not in rates:
-                out.append(f"{path}: experiments.{name}.cpu_s_per_unit.{algo}: no measured rate (the plan and the "
-                           "cluster requests cannot price this job: measure it with `hrlmeta plan --calibrate` or "
+            if rate(costs, name, algo, registry) is None:
+                out.append(f"{path}: experiments.{name}.cpu_s_per_unit.{algo}: no measured rate and no estimate in "
+                           f"{name}/experiment.yaml cost.cpu_s_per_unit (the plan and the cluster requests cannot "
+                           "price this job: measure it with `hrlmeta plan --calibrate` or "
                            "`python -m hrlmeta.bench marginal_rate ... --write`)")
 
     return out
@@ -309,9 +309,11 @@ def problems(registry, overlays=(), base=DEFAULT_CONFIG, costs_path=None, only=N
     well)."""
     from .config import restrict
 
+    from .config import with_folder_blocks
+
     cfg, out = load_merged(base, overlays)
     if cfg is not None and isinstance(cfg, dict):
-        cfg = restrict(cfg, only)
+        cfg = with_folder_blocks(restrict(cfg, only), registry)
     if cfg is not None:
         where = " + ".join(str(p) for p in [base, *overlays])
         out += config_problems(cfg, registry, where)

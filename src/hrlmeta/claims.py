@@ -482,23 +482,28 @@ def _strip(block: dict) -> dict:
 _REFERENCE_CACHE: dict = {}
 
 
-def reference_configs(config_dir=None) -> dict[str, dict]:
+def reference_configs(config_dir=None, registry=None) -> dict[str, dict]:
     """{"default": config.yaml, "smoke": config.yaml + smoke.yaml, "paper": config.yaml + paper.yaml}
-    (unvalidated, merged as Snakemake merges them); missing files are left out."""
+    (unvalidated, merged as Snakemake merges them, each experiment's block completed from its folder as the
+    workflow completes it: :func:`hrlmeta.config.with_folder_blocks`); missing files are left out."""
     from pathlib import Path
 
-    from .config import DEFAULT_CONFIG, deep_merge, load_yaml
+    from .config import DEFAULT_CONFIG, deep_merge, load_yaml, with_folder_blocks
 
+    if registry is None:
+        from .experiments import default
+
+        registry = default()
     d = Path(config_dir) if config_dir else DEFAULT_CONFIG.parent
-    key = str(d.resolve())
+    key = (str(d.resolve()), tuple(registry.available()))
     if key not in _REFERENCE_CACHE:
         refs = {}
         if (d / "config.yaml").exists():
             base = load_yaml(d / "config.yaml")
-            refs["default"] = base
+            refs["default"] = with_folder_blocks(base, registry)
             for name in ("smoke", "paper"):
                 if (d / f"{name}.yaml").exists():
-                    refs[name] = deep_merge(base, load_yaml(d / f"{name}.yaml"))
+                    refs[name] = with_folder_blocks(deep_merge(base, load_yaml(d / f"{name}.yaml")), registry)
         _REFERENCE_CACHE[key] = refs
     return _REFERENCE_CACHE[key]
 

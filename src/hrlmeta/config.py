@@ -107,14 +107,41 @@ def validate_config(cfg: dict, registry) -> dict:
     return cfg
 
 
+def with_folder_blocks(cfg: dict, registry) -> dict:
+    """``cfg`` with each experiment's block completed from its own folder (``config`` in its experiment.yaml):
+    the folder's ``default`` block, then the block of the scale the config's top-level ``scale`` names
+    (``smoke``, ``paper``, ...; absent: ``default``), then whatever the config files give for the experiment
+    on top (they override, and are never required); ``algos`` default to every algorithm the experiment
+    declares. Experiments whose folder has no ``config`` are left as the config files give them."""
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("experiments", {}), dict):
+        return cfg   # the checks name what is wrong with it
+    scale = str(cfg.get("scale") or "default")
+    exps = dict(cfg.get("experiments") or {})
+    for name in registry.available():
+        try:
+            own = registry.describe(name).get("config")
+        except Exception:   # a broken experiment.yaml: reported by the checks
+            continue
+        if not own:
+            continue
+        block = copy.deepcopy(own.get("default") or {})
+        if scale != "default":
+            block = deep_merge(block, own.get(scale) or {})
+        block.setdefault("algos", list(registry.describe(name)["algos"]))
+        given = exps.get(name)
+        exps[name] = deep_merge(block, given) if isinstance(given, dict) else (block if given is None else given)
+    return {**cfg, "experiments": exps}
+
+
 def load_config(registry, *overlays: str | os.PathLike, base: str | os.PathLike | None = DEFAULT_CONFIG) -> dict:
-    """Load ``base`` (default ``config/config.yaml``), merge each overlay on top, validate."""
+    """Load ``base`` (default ``config/config.yaml``), merge each overlay on top, complete every experiment's
+    block from its folder (:func:`with_folder_blocks`), validate."""
     cfg: dict = load_yaml(base) if base else {}
     for path in overlays:
         if base and Path(path).resolve() == Path(base).resolve():
             continue
         cfg = deep_merge(cfg, load_yaml(path))
-    return validate_config(cfg, registry)
+    return validate_config(with_folder_blocks(cfg, registry), registry)
 
 
 def only_names(cfg: dict) -> list[str] | None:

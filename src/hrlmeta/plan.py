@@ -65,14 +65,26 @@ def seed_chunks(cfg: dict, experiment: str) -> list[list[int]]:
     return [s[i : i + k] for i in range(0, len(s), k)]
 
 
+def rate(costs: dict, experiment: str, algo: str, registry) -> float | None:
+    """CPU seconds per cost unit of ``algo``: measured (config/costs.yaml), else the experiment's own estimate
+    (``cost.cpu_s_per_unit`` of its experiment.yaml: one number or one per algorithm); None where neither."""
+    measured = costs["experiments"].get(experiment, {}).get("cpu_s_per_unit", {}).get(algo)
+    if measured is not None:
+        return float(measured)
+    own = (registry.describe(experiment).get("cost") or {}).get("cpu_s_per_unit")
+    if isinstance(own, dict):
+        own = own.get(algo)
+    return None if own is None else float(own)
+
+
 def cpu_seconds(cfg: dict, experiment: str, algo: str, n_seeds: int, costs: dict, registry) -> float | None:
     """Estimated CPU seconds of one training job of ``n_seeds`` seeds of one algorithm (trained together,
-    as one batch where the experiment batches); None where never measured."""
-    rate = costs["experiments"].get(experiment, {}).get("cpu_s_per_unit", {}).get(algo)
-    if rate is None:
+    as one batch where the experiment batches); None where never measured nor estimated (:func:`rate`)."""
+    rate_ = rate(costs, experiment, algo, registry)
+    if rate_ is None:
         return None
     params = cfg["experiments"][experiment].get("params", {})
-    return n_seeds * units(experiment, algo, params, registry, batch=max(1, n_seeds)) * float(rate)
+    return n_seeds * units(experiment, algo, params, registry, batch=max(1, n_seeds)) * rate_
 
 
 def experiment_cpu_seconds(cfg: dict, experiment: str, algo: str, costs: dict, registry) -> float | None:

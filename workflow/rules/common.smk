@@ -9,7 +9,7 @@ from snakemake.utils import min_version, validate
 from hrlmeta.check import cost_problems
 from hrlmeta.check import workflow_problems as input_problems
 from hrlmeta.experiments import default as default_registry
-from hrlmeta.config import enabled_experiments, seeds
+from hrlmeta.config import enabled_experiments, seeds, with_folder_blocks
 from hrlmeta.fingerprint import training_fingerprint
 from hrlmeta.plan import cpu_seconds, job_mem_mb, job_minutes, load_costs, train_retries
 from hrlmeta.plan import seed_chunks as plan_seed_chunks
@@ -20,6 +20,9 @@ min_version("9.0")
 # The experiments: folders of src/hrlmeta/experiments/ and of $HRLMETA_EXPERIMENTS, read from their
 # experiment.yaml (no experiment code is imported to build the DAG).
 registry = default_registry()
+# Each experiment's block completed from its folder (experiment.yaml `config`: its default block and the block
+# of the scale the config's top-level `scale` names); the config files override, and need no block at all.
+config.update(with_folder_blocks(config, registry))
 
 # Before anything else, the checks of `hrlmeta check` on this config: the top level and each
 # experiment's `params` block against their schemas, the experiments' descriptions, every claim's

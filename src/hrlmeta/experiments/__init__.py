@@ -84,8 +84,20 @@ DESCRIPTION_SCHEMA: dict = {
                 "unit": {"type": "string"},
                 "units": {"type": "string"},
                 "let": {"type": "object", "additionalProperties": {"type": "string"}},
+                # the experiment's own estimate of CPU seconds per unit (one number, or per algorithm), used
+                # by `hrlmeta plan` and the workflow where config/costs.yaml has no measured rate yet
+                "cpu_s_per_unit": {"oneOf": [{"type": "number", "exclusiveMinimum": 0},
+                                             {"type": "object", "additionalProperties": {"type": "number",
+                                                                                         "exclusiveMinimum": 0}}]},
             },
         },
+        # the experiment's config block at each scale, so that no file outside the folder is needed to run it:
+        # `default` (n_seeds, algos, seeds_per_job, threads, params, ...: the keys of an experiment block of
+        # the config), and `smoke` / `paper` / any other scale name merged on top of it where the config's
+        # top-level `scale` names that scale; config/*.yaml blocks override (hrlmeta.config.with_folder_blocks)
+        "config": {"type": "object", "required": ["default"],
+                   "properties": {"default": {"type": "object"}},
+                   "additionalProperties": {"type": "object"}},
         # algorithm -> the learner checks (claim ids of experiment learner_checks) of the deep learner that
         # algorithm trains: every claim that measures the algorithm names them in claims.tsv's learner_check
         "learner_checks": {"type": "object", "additionalProperties": {
