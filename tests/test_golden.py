@@ -6,6 +6,7 @@ import json
 import platform
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ import pytest
 
 from hrlmeta.experiments import REGISTRY
 from hrlmeta import golden, opprobe
-from hrlmeta.config import load_config, load_yaml
+from hrlmeta.config import load_config
 from hrlmeta.pipeline_env import PINNED
 
 
@@ -59,18 +60,49 @@ def test_hash_of_array_cells_sees_every_element():
     assert golden.table_hash(df.assign(traj_x=[df.at[0, "traj_x"].astype(np.float64), df.at[1, "traj_x"]])) != h
 
 
-#: the torch experiments and the algorithms whose code paths differ (each needs a golden run)
-TORCH_RUNS = {("nav2d_finn", "maml"), ("nav2d_finn", "fomaml"), ("nav2d_seedblog", "maml_as_written"),
-              ("nav2d_seedblog", "maml_lossfix"), ("bandits_duan", "rl2"), ("tabular_mdp_duan", "rl2"),
-              ("chain_hdqn", "hdqn"), ("pointmass_diayn", "diayn"), ("pointmaze_hiro", "td3"),
-              ("pointmaze_hiro", "hiro"), ("pointmaze_hiro", "feudal"), ("cartpole_meta", "maml"),
-              ("cartpole_meta", "directed_maml")}
+def _torch_experiments() -> set[str]:
+    """Experiments whose training code uses torch: some definition a training job reaches (hrlmeta.fingerprint)
+    imports torch or names it in its code."""
+    import ast
+    import importlib.util
+
+    from hrlmeta.fingerprint import reached
+
+    uses: dict[str, dict[str, bool]] = {}
+
+    def torch_in(node) -> bool:
+        for x in ast.walk(node):
+            if isinstance(x, ast.Name) and x.id == "torch":
+                return True
+            if isinstance(x, ast.Import) and any(a.name.split(".")[0] == "torch" for a in x.names):
+                return True
+            if isinstance(x, ast.ImportFrom) and (x.module or "").split(".")[0] == "torch":
+                return True
+        return False
+
+    def definitions(module: str) -> dict[str, bool]:
+        if module not in uses:
+            spec = importlib.util.find_spec(module)
+            tree = ast.parse(Path(spec.origin).read_text())
+            uses[module] = {}
+            for node in tree.body:
+                names = ([node.name] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                         else [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)])
+                for n in names:
+                    uses[module][n] = torch_in(node)
+        return uses[module]
+
+    return {exp for exp in REGISTRY.available()
+            if any(definitions(r.split(":")[0]).get(r.split(":")[1], False) for r in reached(exp))}
 
 
 def test_committed_hashes_cover_every_torch_experiment():
     doc = json.loads(golden.HASHES.read_text())
     keys = set(doc["hashes"])
-    assert {golden.run_key(e, a, 0) for e, a in TORCH_RUNS} <= keys
+    torch_exps = _torch_experiments()
+    assert {"nav2d_finn", "bandits_duan", "pointmaze_hiro", "pointmass_diayn", "chain_hdqn"} <= torch_exps
+    declared = {e for e, _, _ in golden.RUNS}
+    assert torch_exps - {"learner_checks", "lunarlander_meta"} <= declared, "a torch experiment without golden runs"
     assert keys == {golden.run_key(*r) for r in golden.RUNS}
     assert doc["pinned"] == PINNED, "hashes made with other pinned settings: regenerate (hrlmeta golden --write)"
     ops = json.loads(golden.OPS_FILE.read_text())
@@ -91,12 +123,11 @@ def _network_sizes(params, path=()):
 
 
 def test_golden_runs_use_the_default_network_sizes():
-    """tests/golden/runs.yaml may shorten runs, never shrink a torch experiment's networks or batches."""
+    """The golden params (experiment.yaml) may shorten runs, never shrink a torch experiment's networks or batches."""
     default = load_config(REGISTRY)
-    gold = load_config(REGISTRY, *(golden.ROOT / o for o in golden.OVERLAYS))
-    overlay = load_yaml(golden.ROOT / "tests" / "golden" / "runs.yaml")["experiments"]
-    for exp in {e for e, _ in TORCH_RUNS}:
-        assert exp in overlay, f"{exp}: no golden parameters in tests/golden/runs.yaml"
+    gold = golden.golden_config(REGISTRY)
+    for exp in _torch_experiments() & {e for e, _, _ in golden.RUNS}:
+        assert REGISTRY.describe(exp)["golden"].get("params"), f"{exp}: no golden params in its experiment.yaml"
         want, got = default["experiments"][exp]["params"], gold["experiments"][exp]["params"]
         for path, v in _network_sizes(want).items():
             if path[:2] == ("rl2", "cells"):

@@ -4,8 +4,8 @@ plus a per-operation probe (:mod:`hrlmeta.opprobe`) that names the kernel when t
 
 ``hrlmeta golden`` first hashes the probed operations and compares them with ``tests/golden/ops.json``
 (naming every operation that differs), then trains the runs in :data:`RUNS` with the golden parameters
-(``config/config.yaml`` + ``config/smoke.yaml`` + ``tests/golden/runs.yaml``: each torch experiment at its
-default network sizes, a few iterations long), hashes each run table with :func:`table_hash` and compares
+(``config/config.yaml`` + ``config/smoke.yaml`` + the ``golden.params`` of each experiment's experiment.yaml:
+each torch experiment at its default network sizes, a few iterations long), hashes each run table with :func:`table_hash` and compares
 with ``tests/golden/hashes.json``. ``hrlmeta golden --write`` regenerates both files (one command, after
 an intended change of the numbers); ``hrlmeta golden --ops-only`` checks only the operations (seconds).
 
@@ -29,33 +29,41 @@ import pandas as pd
 from .config import ROOT  # noqa: E402  (the project root, found from the current directory)
 HASHES = ROOT / "tests" / "golden" / "hashes.json"
 OPS_FILE = ROOT / "tests" / "golden" / "ops.json"
-#: config overlays of the golden runs, on config/config.yaml (paths relative to the repository root)
-OVERLAYS: tuple[str, ...] = ("config/smoke.yaml", "tests/golden/runs.yaml")
+#: config overlays of the golden runs, on config/config.yaml (paths relative to the repository root); each
+#: experiment's own ``golden.params`` (its experiment.yaml) go on top (:func:`golden_config`)
+OVERLAYS: tuple[str, ...] = ("config/smoke.yaml",)
 REGENERATE = "hrlmeta golden --write"
 
-#: (experiment, algo, seed) of every golden run: every torch experiment (MAML / FOMAML, both versions of
-#: the chapter's MAML listing, RL^2 on bandits and MDPs, h-DQN, DIAYN, the HIRO family, the CartPole
-#: meta-learners), plus numpy bandit / MDP baselines and one numba tabular agent. Data only: the
-#: experiments are looked up when the runs are trained.
-RUNS: tuple[tuple[str, str, int], ...] = (
-    ("nav2d_finn", "maml", 0),
-    ("nav2d_finn", "fomaml", 0),
-    ("nav2d_seedblog", "maml_as_written", 0),
-    ("nav2d_seedblog", "maml_lossfix", 0),
-    ("bandits_duan", "rl2", 0),
-    ("tabular_mdp_duan", "rl2", 0),
-    ("chain_hdqn", "hdqn", 0),
-    ("pointmass_diayn", "diayn", 0),
-    ("pointmaze_hiro", "td3", 0),
-    ("pointmaze_hiro", "hiro", 0),
-    ("pointmaze_hiro", "feudal", 0),
-    ("cartpole_meta", "maml", 0),
-    ("cartpole_meta", "directed_maml", 0),
-    ("bandits_duan", "ucb1", 0),
-    ("bandits_duan", "thompson", 0),
-    ("tabular_mdp_duan", "psrl", 0),
-    ("fourrooms_sutton", "intra_option_q", 0),
-)
+
+def runs(registry) -> tuple[tuple[str, str, int], ...]:
+    """(experiment, algo, seed) of every golden run: each experiment's ``golden.runs`` (experiment.yaml), seed 0,
+    in report order. Every torch experiment declares the algorithms whose code paths differ (MAML / FOMAML,
+    both versions of the chapter's MAML listing, RL^2 on bandits and MDPs, h-DQN, DIAYN, the HIRO family, the
+    CartPole meta-learners), a few numpy / numba experiments a sample of theirs."""
+    return tuple((exp, algo, 0) for exp in registry.available()
+                 for algo in (registry.describe(exp).get("golden") or {}).get("runs", ()))
+
+
+def golden_config(registry, overlays=OVERLAYS) -> dict:
+    """The golden runs' config: config/config.yaml + ``overlays`` + every experiment's ``golden.params``,
+    validated (each experiment's params against its schema)."""
+    from .config import DEFAULT_CONFIG, deep_merge, load_yaml, validate_config, with_folder_blocks
+
+    cfg = load_yaml(DEFAULT_CONFIG)
+    for o in overlays:
+        cfg = deep_merge(cfg, load_yaml(ROOT / o))
+    own = {exp: {"params": d["golden"]["params"]} for exp in registry.available()
+           if (d := registry.describe(exp)).get("golden", {}).get("params")}
+    return validate_config(with_folder_blocks(deep_merge(cfg, {"experiments": own}), registry), registry)
+
+
+def __getattr__(name: str):
+    if name == "RUNS":   # the golden runs of this installation's experiments (computed: folders may be added)
+        from .experiments import default
+
+        return runs(default())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 DRIFT_HELP = f"""\
 The operations / run tables above no longer hash to the committed values (tests/golden/ops.json,
@@ -63,7 +71,7 @@ tests/golden/hashes.json).
 
 What it means: the same (algo, seed, params) now gives different numbers. Either
   (a) you changed what is computed (an algorithm, a default in config/config.yaml or config/smoke.yaml,
-      the order of random draws, a dtype, tests/golden/runs.yaml): then the change is intended;
+      the order of random draws, a dtype, an experiment.yaml's golden params): then the change is intended;
       regenerate both files with
           {REGENERATE}
       and commit tests/golden/ together with the change (and re-run the default scale:
@@ -117,14 +125,14 @@ def run_key(experiment: str, algo: str, seed: int) -> str:
     return f"{experiment}/{algo}/seed{seed}"
 
 
-def compute(runs=RUNS, overlays=OVERLAYS, *, registry) -> dict[str, str]:
-    """Train every run (golden parameters) and hash its table; the tables pass through the same code path
-    as the workflow's (``train``), not through parquet."""
-    from .config import experiment_params, load_config
+def compute(selected=None, overlays=OVERLAYS, *, registry) -> dict[str, str]:
+    """Train every run (``selected``, default: :func:`runs`; golden parameters) and hash its table; the tables
+    pass through the same code path as the workflow's (``train``), not through parquet."""
+    from .config import experiment_params
 
-    cfg = load_config(registry, *(ROOT / o for o in overlays))
+    cfg = golden_config(registry, overlays)
     out = {}
-    for exp, algo, seed in runs:
+    for exp, algo, seed in (runs(registry) if selected is None else selected):
         registry.check_algo(exp, algo)
         df = registry.get(exp).train(algo, seed, experiment_params(cfg, exp))
         out[run_key(exp, algo, seed)] = table_hash(df)
@@ -171,7 +179,8 @@ def write(hashes: dict[str, str], path: Path = HASHES, ops: dict[str, str] | Non
         raise RuntimeError("refusing to write golden hashes with HRLMETA_PIN_NUMERICS=0 (CPU-dependent)")
     env = environment()
     _write_json(path, {"about": "hrlmeta golden: SHA-256 of the golden run tables (config/config.yaml + "
-                                f"{' + '.join(OVERLAYS)}; timing columns excluded); regenerate with `{REGENERATE}`",
+                                f"{' + '.join(OVERLAYS)} + each experiment.yaml's golden params; timing columns excluded); "
+                                f"regenerate with `{REGENERATE}`",
                        "pinned": PINNED, "made_with": env, "hashes": hashes})
     if ops is not None:
         _write_json(ops_path, {"about": "hrlmeta golden: SHA-256 of the outputs of every probed operation "

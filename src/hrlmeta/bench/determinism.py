@@ -119,7 +119,7 @@ from hrlmeta.pipeline_env import configure_torch
 configure_torch(1)
 reps, runs = int(sys.argv[1]), json.loads(sys.argv[2])
 out = {"capability": torch.backends.cpu.get_cpu_capability()}
-cfg = load_config(REGISTRY, *(golden.ROOT / o for o in golden.OVERLAYS))
+cfg = golden.golden_config(REGISTRY)
 for exp, algo in runs:  # CPU seconds of one golden run (default network sizes), best of reps
     params = experiment_params(cfg, exp)
     ts = []

@@ -91,6 +91,12 @@ DESCRIPTION_SCHEMA: dict = {
                                                                                          "exclusiveMinimum": 0}}]},
             },
         },
+        # golden runs (hrlmeta.golden): the algorithms (seed 0) whose tables must hash the same on every machine,
+        # and the params that shorten them (merged on config.yaml + smoke.yaml; never a network or batch shape)
+        "golden": {"type": "object", "additionalProperties": False, "required": ["runs"],
+                   "properties": {"runs": {"type": "array", "minItems": 1, "uniqueItems": True,
+                                           "items": {"type": "string", "pattern": r"^[A-Za-z0-9_]+$"}},
+                                  "params": {"type": "object"}}},
         # the experiment's config block at each scale, so that no file outside the folder is needed to run it:
         # `default` (n_seeds, algos, seeds_per_job, threads, params, ...: the keys of an experiment block of
         # the config), and `smoke` / `paper` / any other scale name merged on top of it where the config's
