@@ -129,7 +129,8 @@ def _params(args) -> dict:
 def cmd_figures(args) -> int:
     from . import pipeline
 
-    pipeline.figures(args.experiment, args.table, _params(args), args.outdir, _registry())
+    boot = json.loads(args.bootstrap_json) if args.bootstrap_json else None
+    pipeline.figures(args.experiment, args.table, _params(args), args.outdir, _registry(), bootstrap=boot)
     return 0
 
 
@@ -315,6 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", required=True, help="the experiment's tidy table (parquet)")
     p.add_argument("--outdir", required=True, type=Path, help="directory the figures are written to")
     p.add_argument("--params-json", default=None, help="the experiment's params block as JSON (workflow)")
+    p.add_argument("--bootstrap-json", default=None,
+                   help="the config's bootstrap block as JSON (workflow): the figures' intervals use the claims' settings")
     _add_config(p)
     p.set_defaults(fn=cmd_figures)
 

@@ -200,7 +200,12 @@ def build_table(experiment: str, runs: list[str], out: str | os.PathLike, regist
     return df
 
 
-def figures(experiment: str, table: str | os.PathLike, params: dict, outdir: str | os.PathLike, registry) -> list[Path]:
+def figures(experiment: str, table: str | os.PathLike, params: dict, outdir: str | os.PathLike, registry,
+            bootstrap: dict | None = None) -> list[Path]:
+    """Draw the experiment's figures; their intervals use ``bootstrap`` (the config's block: the claims'
+    settings; None: its defaults) wherever they use :func:`hrlmeta.stats.report_ci`."""
+    from .stats import bootstrap_settings
+
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     names = registry.describe(experiment)["figures"]
@@ -212,7 +217,8 @@ def figures(experiment: str, table: str | os.PathLike, params: dict, outdir: str
     draw = registry.part(experiment, "figures", "figures")
     if draw is None:
         raise RuntimeError(f"{experiment}: declares figures {list(names)} but has no figures() to draw them")
-    draw(tidy.read_parquet(table), params, outdir)
+    with bootstrap_settings(bootstrap):
+        draw(tidy.read_parquet(table), params, outdir)
     paths = [outdir / f"{experiment}_{n}.png" for n in names]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:

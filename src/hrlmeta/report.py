@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import tidy
+from . import stats, tidy
 
 VERDICT_MARK = {"holds": "✅ holds", "fails": "❌ fails", "inconclusive": "❔ inconclusive"}
 #: appended to the verdict of a claim decided on measured wall-clock time (``depends_on_timing``)
@@ -207,7 +207,7 @@ def report_text(registry, exp: str, table: pd.DataFrame, params: dict) -> list[s
     parts = []
     section = registry.part(exp, "report_section", "report")
     if section is not None:
-        parts += [section(table, params).strip(), ""]
+        parts += [section(table, params).strip(), ""]   # its intervals: the claims' bootstrap (build sets it)
     md = Path(registry.describe(exp)["folder"]) / "report.md"
     if md.exists():
         parts += [md.read_text().strip(), ""]
@@ -336,7 +336,8 @@ def build(
         if posed:
             parts += ["How each claim was posed (claims known before training are labelled *analytic*):", "",
                       posed, ""]
-        parts += report_text(registry, exp, table, params)
+        with stats.bootstrap_settings(cfg.get("bootstrap")):
+            parts += report_text(registry, exp, table, params)
         for name in registry.describe(exp)["figures"]:
             path = figures_dir / f"{exp}_{name}.png"
             rel = os.path.relpath(path, out.parent)

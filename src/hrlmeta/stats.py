@@ -7,6 +7,8 @@ with replacement *within each task* independently, so every resample keeps the t
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from typing import Callable
 
 import numpy as np
@@ -147,6 +149,30 @@ def stratified_bootstrap_ci(
         boot[start : start + b] = stat(x[idx, cols])
     lo, hi = percentile_ci(boot, confidence, statistic if isinstance(statistic, str) else None)
     return est, lo, hi
+
+
+#: the bootstrap behind every interval the report prints (its text, outside the claims table): the claims'
+#: own settings (the config's ``bootstrap`` block, whose schema defaults these are), set by the report step
+#: with :func:`bootstrap_settings` so that a claim's interval and the report's interval of the same numbers agree
+REPORT_BOOTSTRAP = {"reps": 2000, "confidence": 0.95, "seed": 20261121}
+
+
+@contextmanager
+def bootstrap_settings(block: dict | None):
+    """Within the block, :func:`report_ci` uses the config's ``bootstrap`` settings (reps, confidence, seed)."""
+    prev = dict(REPORT_BOOTSTRAP)
+    REPORT_BOOTSTRAP.update({k: v for k, v in (block or {}).items() if k in REPORT_BOOTSTRAP})
+    try:
+        yield
+    finally:
+        REPORT_BOOTSTRAP.clear()
+        REPORT_BOOTSTRAP.update(prev)
+
+
+def report_ci(scores, statistic: Statistic | str = "iqm") -> tuple[float, float, float]:
+    """:func:`stratified_bootstrap_ci` with the claims' bootstrap settings (:data:`REPORT_BOOTSTRAP`): the
+    intervals of the experiments' report text."""
+    return stratified_bootstrap_ci(np.asarray(scores, dtype=float), statistic, **REPORT_BOOTSTRAP)
 
 
 def bootstrap_many(

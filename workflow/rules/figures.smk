@@ -26,6 +26,7 @@ for _experiment in EXPERIMENTS:
         params:
             experiment=_experiment,
             cfg=params_json(_experiment),
+            boot=json.dumps(config.get("bootstrap") or {}, sort_keys=True),
         shell:
             "hrlmeta figures --experiment {params.experiment} --table {input.table}"
-            " --outdir results/figures --params-json {params.cfg:q} > {log} 2>&1"
+            " --outdir results/figures --params-json {params.cfg:q} --bootstrap-json {params.boot:q} > {log} 2>&1"

@@ -160,12 +160,13 @@ def _published() -> dict:
     return out
 
 
-def _ci(vals: np.ndarray, reps: int = 1000, seed: int = 0) -> tuple[float, float, float]:
-    from ...stats import stratified_bootstrap_ci
+def _ci(vals: np.ndarray) -> tuple[float, float, float]:
+    """Mean and CI over seeds, with the claims' bootstrap settings (hrlmeta.stats.report_ci)."""
+    from ...stats import report_ci
 
     if vals.size == 1:
         return float(vals[0]), float(vals[0]), float(vals[0])
-    return stratified_bootstrap_ci(vals, "mean", reps=reps, seed=seed)
+    return report_ci(vals, "mean")
 
 
 def _summary(table: pd.DataFrame) -> pd.DataFrame:

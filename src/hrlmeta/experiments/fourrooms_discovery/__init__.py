@@ -378,17 +378,17 @@ GOAL_RATIO = ("handmade_options", "bottleneck_options")
 
 
 def per_goal_summary(table: pd.DataFrame, params: dict, baseline: str = GOAL_RATIO[0],
-                     agent: str = GOAL_RATIO[1], reps: int = 1000) -> pd.DataFrame:
+                     agent: str = GOAL_RATIO[1]) -> pd.DataFrame:
     """Per goal of the goal sample: runs, IQM of the per-seed ratios baseline / agent with a seeded 95%
     bootstrap CI over its runs, censored runs of each algorithm, and whether the goal lies within one move
-    of a known-graph subgoal."""
-    from ...stats import stratified_bootstrap_ci
+    of a known-graph subgoal (intervals: the claims' bootstrap settings, hrlmeta.stats.report_ci)."""
+    from ...stats import report_ci
 
     r = goal_ratios(table, params, baseline, agent)
     near = near_known_subgoals(params, 1)
     rows = []
     for g, sub in r.groupby("goal", sort=False):
-        est, lo, hi = stratified_bootstrap_ci(sub["ratio"].to_numpy(), "iqm", reps=reps, seed=0)
+        est, lo, hi = report_ci(sub["ratio"].to_numpy(), "iqm")
         rc = (int(sub["row"].iloc[0]), int(sub["col"].iloc[0]))
         rows.append({"goal": g, "row": rc[0], "col": rc[1], "runs": len(sub), "iqm": est, "ci_low": lo,
                      "ci_high": hi, "censored_baseline": int(sub["censored_baseline"].sum()),

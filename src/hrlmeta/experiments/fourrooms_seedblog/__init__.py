@@ -347,9 +347,9 @@ def figures(table: pd.DataFrame, params: dict, outdir: Path) -> None:
 
 
 def _ratio_ci(values: np.ndarray) -> tuple[float, float, float]:
-    from ...stats import stratified_bootstrap_ci
+    from ...stats import report_ci
 
-    return stratified_bootstrap_ci(np.asarray(values, dtype=float), "iqm", reps=1000, seed=0)
+    return report_ci(values, "iqm")
 
 
 def report_section(table: pd.DataFrame, params: dict) -> str:

@@ -148,7 +148,7 @@ def _per_seed(table, algo, n) -> np.ndarray:
 
 
 def _summary(table):
-    from ...stats import stratified_bootstrap_ci
+    from ...stats import report_ci
 
     rows = []
     ev = _eval(table)
@@ -157,7 +157,7 @@ def _summary(table):
             v = _per_seed(table, algo, int(n))
             if v.size == 0:
                 continue
-            est, lo, hi = (v[0], v[0], v[0]) if v.size == 1 else stratified_bootstrap_ci(v, "mean", reps=1000)
+            est, lo, hi = (v[0], v[0], v[0]) if v.size == 1 else report_ci(v, "mean")
             hp = ", ".join(sorted(set(ev[(ev["n"] == n) & (ev["algo"] == algo)]["hparam"]) - {""}))
             rows.append({"algo": algo, "n": int(n), "mean": est, "lo": lo, "hi": hi, "seeds": v.size, "hparam": hp})
     return pd.DataFrame(rows)
