@@ -131,9 +131,11 @@ PARAMS = {
 def test_train_is_deterministic_and_tidy(algo):
     from hrlmeta import tidy
 
+    from hrlmeta.pipeline import keyed
+
     a = bandits_duan.train(algo, 3, PARAMS)
     b = bandits_duan.train(algo, 3, PARAMS)
-    tidy.validate(tidy.normalise(a, "meta"), "meta")
+    tidy.validate(tidy.normalise(keyed(a, "bandits_duan", algo, 3), "meta"), "meta")   # the caller adds the keys
     cols = [c for c in a.columns if c != "wall_s"]  # wall_s is a measured time
     assert a[cols].equals(b[cols])
     ev = a[a["phase"] == "eval"]

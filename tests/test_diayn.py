@@ -203,11 +203,12 @@ def tiny_runs():
 
 
 def test_run_table_is_deterministic_per_seed(tmp_path, tiny_runs):
+    from hrlmeta.pipeline import keyed
     from hrlmeta.tidy import write_run
 
     again = E.train("diayn", 0, TINY)
-    write_run(tiny_runs[("diayn", 0)], tmp_path / "a.parquet", E.KIND)
-    write_run(again, tmp_path / "b.parquet", E.KIND)
+    write_run(keyed(tiny_runs[("diayn", 0)], "pointmass_diayn", "diayn", 0), tmp_path / "a.parquet", E.KIND)
+    write_run(keyed(again, "pointmass_diayn", "diayn", 0), tmp_path / "b.parquet", E.KIND)   # the caller's keys
     assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
     a, b = tiny_runs[("diayn", 0)], tiny_runs[("diayn", 1)]
     assert not np.array_equal(a["return"].to_numpy(), b["return"].to_numpy())

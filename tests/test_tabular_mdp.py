@@ -111,7 +111,9 @@ def test_train_is_deterministic_and_tidy(algo):
 
     a = tabular_mdp_duan.train(algo, 1, PARAMS)
     b = tabular_mdp_duan.train(algo, 1, PARAMS)
-    tidy.validate(tidy.normalise(a, "meta"), "meta")
+    from hrlmeta.pipeline import keyed
+
+    tidy.validate(tidy.normalise(keyed(a, "tabular_mdp_duan", algo, 1), "meta"), "meta")   # the caller adds the keys
     cols = [c for c in a.columns if c != "wall_s"]
     assert a[cols].equals(b[cols])
 

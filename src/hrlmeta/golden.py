@@ -129,13 +129,14 @@ def compute(selected=None, overlays=OVERLAYS, *, registry) -> dict[str, str]:
     """Train every run (``selected``, default: :func:`runs`; golden parameters) and hash its table; the tables
     pass through the same code path as the workflow's (``train``), not through parquet."""
     from .config import experiment_params
+    from .pipeline import keyed
 
     cfg = golden_config(registry, overlays)
     out = {}
     for exp, algo, seed in (runs(registry) if selected is None else selected):
         registry.check_algo(exp, algo)
         df = registry.get(exp).train(algo, seed, experiment_params(cfg, exp))
-        out[run_key(exp, algo, seed)] = table_hash(df)
+        out[run_key(exp, algo, seed)] = table_hash(keyed(df, exp, algo, seed))   # the run table's columns
     return out
 
 

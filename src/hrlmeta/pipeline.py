@@ -13,19 +13,25 @@ import pandas as pd
 from . import tidy
 
 
-def _finish(mod, experiment: str, algo: str, seed: int, df, out, elapsed: float, cpu: float,
-            timings: list | None = None) -> pd.DataFrame:
-    """Check one run's table against the run's keys, order its columns, validate and write it atomically;
-    with ``timings``, append the run's measured cost ``{"seed", "rows", "wall_s", "cpu_s"}``."""
+def keyed(df, experiment: str, algo: str, seed: int) -> pd.DataFrame:
+    """One run's rows with the run's keys: the ``experiment``, ``algo`` and ``seed`` columns (added by the caller,
+    so a training function need not; an error where it gives one that disagrees), then ``env``, in front."""
     if not isinstance(df, pd.DataFrame) or df.empty:
         raise RuntimeError(f"{experiment}/{algo}/seed{seed}: train() returned no rows")
+    df = df.copy(deep=False)          # the caller's frame keeps its columns
     for col, val in (("experiment", experiment), ("algo", algo), ("seed", int(seed))):
         if col in df.columns and not (df[col] == val).all():
             raise RuntimeError(f"{experiment}/{algo}/seed{seed}: column {col!r} disagrees with the run")
         df[col] = val
     front = ["experiment", "env", "algo", "seed"]
-    df = df[front + [c for c in df.columns if c not in front]]
-    df = tidy.write_run(df, out, mod.KIND)
+    return df[front + [c for c in df.columns if c not in front]]
+
+
+def _finish(mod, experiment: str, algo: str, seed: int, df, out, elapsed: float, cpu: float,
+            timings: list | None = None) -> pd.DataFrame:
+    """Check one run's table against the run's keys, order its columns, validate and write it atomically;
+    with ``timings``, append the run's measured cost ``{"seed", "rows", "wall_s", "cpu_s"}``."""
+    df = tidy.write_run(keyed(df, experiment, algo, seed), out, mod.KIND)
     print(f"{experiment}/{algo}/seed{seed}: {len(df)} rows in {elapsed:.2f}s ({cpu:.3f} CPU-s) -> {out}")
     if timings is not None:
         timings.append({"seed": int(seed), "rows": len(df), "wall_s": round(elapsed, 6), "cpu_s": round(cpu, 6)})

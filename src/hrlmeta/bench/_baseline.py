@@ -54,3 +54,22 @@ def load(relpath: str, commit: str) -> types.ModuleType:
         del sys.modules[name]
         raise
     return module
+
+
+BASELINE = "3a2a998"   #: the commit the rl2 and maml benchmarks compare today's code with
+
+
+def alternated(fns: dict, repeats: int, warmup: int = 1) -> dict[str, float]:
+    """Median wall seconds of each function of ``fns`` ({label: fn}), the calls alternated (label by label,
+    ``repeats`` rounds after ``warmup`` rounds) so that both sides see the same machine state."""
+    import statistics
+    import time
+
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for r in range(warmup + repeats):
+        for k, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            if r >= warmup:
+                times[k].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}

@@ -130,6 +130,39 @@ def listing_outer_loop_s(repeats: int, seed: int = 0) -> float:
     return statistics.median(times) if times else float("nan")
 
 
+def against_baseline(env: Nav2D, cfg: M.MamlConfig, repeats: int, device: str = "cpu") -> dict:
+    """Seconds per meta-iteration of MAML and FOMAML with today's code and with
+    :data:`hrlmeta.bench._baseline.BASELINE`'s ``algos/maml.py`` imported beside it, the calls alternated in this
+    process (same parameters, same random streams): medians, the ratio then / today, and whether both took the
+    same step (same new parameters)."""
+    from ._baseline import BASELINE, BaselineUnavailable, alternated, load
+
+    try:
+        old = load("algos/maml.py", BASELINE)
+    except BaselineUnavailable as e:
+        return {"unavailable": str(e)}
+    from dataclasses import asdict
+
+    old_cfg = old.MamlConfig(**{k: v for k, v in asdict(cfg).items() if k in old.MamlConfig.__dataclass_fields__})
+    theta = M.init_policy(env.obs_dim, env.act_dim, cfg.hidden, torch.Generator(device=device).manual_seed(0),
+                          cfg.init_log_std, device=device)
+    out = {"method": f"src/hrlmeta/algos/maml.py at {BASELINE} imported beside today's, calls alternated in one "
+                     "process, medians", "s_per_meta_iter": {}, "speedup": {}, "same_step": {}}
+    for name, so in (("maml", True), ("fomaml", False)):
+        new_theta = {}
+
+        def run(mod, c, label, so=so):
+            gen = torch.Generator(device=device).manual_seed(1)
+            new_theta[label] = mod.meta_iteration(theta, env, c, gen, adapt_steps=1, second_order=so)[0]
+
+        t = alternated({"today": lambda: run(M, cfg, "today"), BASELINE: lambda: run(old, old_cfg, BASELINE)},
+                       repeats=repeats)
+        out["s_per_meta_iter"][name] = {k: round(v, 4) for k, v in t.items()}
+        out["speedup"][name] = round(t[BASELINE] / t["today"], 3)
+        out["same_step"][name] = all(torch.equal(new_theta["today"][k], new_theta[BASELINE][k]) for k in theta)
+    return out
+
+
 def main(argv: list[str]) -> dict:
     p = argparse.ArgumentParser(prog="python -m hrlmeta.bench maml", description=__doc__.split("\n")[0])
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -165,7 +198,9 @@ def main(argv: list[str]) -> dict:
     chapter_cfg = M.MamlConfig(**{**cfg.__dict__, "hidden": cfg.hidden if a.quick else (64, 64),
                                   "n_tasks": 4 if a.quick else 10, "n_traj": 1})
     chapter = time_variants(chapter_env, chapter_cfg, a.repeats, device=a.device)
+    baseline = against_baseline(env, cfg, a.repeats, a.device)
     return {
+        "vs_3a2a998": baseline,
         "config": {
             "n_tasks": cfg.n_tasks, "n_traj": cfg.n_traj, "horizon": env.horizon, "hidden": list(cfg.hidden),
             "inner_steps": 1, "cg_iters": cfg.cg_iters, "hvp_subsample": cfg.hvp_subsample,

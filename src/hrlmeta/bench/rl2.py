@@ -110,6 +110,7 @@ def main(argv: list[str]) -> dict:
         t = median_time(lambda: _reference_rollout(policy, kind, n, B, rng, gen), repeats=a.repeats, warmup=1)
         ref_roll[name] = steps / t
 
+    baseline = _against_baseline(cases, ppo, a)
     out: dict[str, float] = dict(train)
     rng = np.random.default_rng(0)
     means = sample_means(rng, a.tasks, 10)
@@ -135,4 +136,38 @@ def main(argv: list[str]) -> dict:
             "rollout_env_steps_per_s": r1(roll),
             "reference_rollout_env_steps_per_s": r1(ref_roll),
             "rollout_speedup_vs_reference": {k: round(roll[k] / ref_roll[k], 2) for k in roll},
+            "vs_3a2a998": baseline,
             "device": "cpu"}
+
+
+def _against_baseline(cases: dict, ppo: dict, a) -> dict:
+    """RL^2 training (rollout + PPO update, ``a.iterations`` iterations) at the default cells' shapes with
+    today's code and with :data:`hrlmeta.bench._baseline.BASELINE`'s ``algos/rl2.py`` imported beside it, the
+    calls alternated in this process: environment steps per second of each and their ratio (today / then),
+    and whether both trained to the same numbers (same final return)."""
+    from ..algos import rl2
+    from ._baseline import BASELINE, BaselineUnavailable, alternated, load
+
+    try:
+        old = load("algos/rl2.py", BASELINE)
+    except BaselineUnavailable as e:
+        return {"unavailable": str(e)}
+    res = {"method": f"src/hrlmeta/algos/rl2.py at {BASELINE} imported beside today's, calls alternated in one "
+                     "process, medians", "cells": {}}
+    for name, (kind, n, _) in cases.items():
+        over = {"batch_tasks": 256} if name == "rl2_bandit_n100_k5" else {}
+        runs, finals = {}, {}
+        for label, mod in (("today", rl2), (BASELINE, old)):
+            env = mod.BanditMetaEnv(n, 5) if kind == "bandit" else mod.TabularMDPMetaEnv(n)
+            pc = mod.PPOConfig(**{**ppo[kind], **over, "iterations": a.iterations, "torch_threads": 1})
+
+            def run(mod=mod, env=env, pc=pc, label=label):
+                finals[label] = mod.train(env, pc, seed=0)[1][-1]["return"]
+
+            runs[label] = run
+            steps = a.iterations * pc.batch_tasks * env.trial_length
+        t = alternated(runs, repeats=a.repeats)
+        res["cells"][name] = {"env_steps_per_s": {k: round(steps / v, 1) for k, v in t.items()},
+                              "speedup": round(t[BASELINE] / t["today"], 3),
+                              "same_numbers": finals["today"] == finals[BASELINE]}
+    return res

@@ -157,7 +157,6 @@ def run(algo: str, seed: int, params: dict, experiment: str, env_name: str, env_
             rows.append(_row(n_iter, f"cost_{v}", env_name, ret, s))
     df = pd.DataFrame(rows)
     df["task_returns"] = df["task_returns"].fillna("").astype(str)  # per held-out task, adapt rows only
-    df.insert(0, "experiment", experiment)
     df.insert(2, "algo", algo)
     df.insert(3, "seed", int(seed))
     return df

@@ -136,7 +136,6 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
             df[col] = default
         df[col] = df[col].fillna(default) if col in ("n_tasks", "hparam", "method") else df[col]
     df["n_tasks"] = df["n_tasks"].astype("int64")
-    df.insert(0, "experiment", "bandits_duan")
     df.insert(1, "env", ENV)
     df.insert(2, "algo", algo)
     df.insert(3, "seed", int(seed))

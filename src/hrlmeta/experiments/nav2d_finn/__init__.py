@@ -116,7 +116,6 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
                 rows.append(_row(n_iter, f"cost_w{w}_{variant}", r["return_post"][variant],
                                  r["s_per_meta_iter"][variant], width=int(w)))
     df = pd.DataFrame(rows)
-    df.insert(0, "experiment", "nav2d_finn")
     df.insert(2, "algo", algo)
     df.insert(3, "seed", int(seed))
     return df

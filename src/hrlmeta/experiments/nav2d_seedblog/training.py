@@ -227,7 +227,6 @@ def _train_loop(algo, seed, params, maml, n_iter, batch, audit_every, task_rng, 
     df = pd.DataFrame(rows)
     # a batch whose every trajectory was lost to the NaN has no return: carry the previous one
     df["return"] = df["return"].ffill().fillna(df["return"].mean())
-    df.insert(0, "experiment", "nav2d_seedblog")
     df.insert(1, "env", ENV_NAME)
     df.insert(2, "algo", algo)
     df.insert(3, "seed", int(seed))

@@ -188,7 +188,6 @@ def train_batch(algo: str, seeds: list[int], params: dict) -> list[pd.DataFrame]
     out = []
     for seed, r in zip(seeds, rows):
         df = pd.DataFrame(r)
-        df.insert(0, "experiment", EXPERIMENT)
         df.insert(2, "algo", algo)
         df.insert(3, "seed", int(seed))
         out.append(df)

@@ -230,7 +230,6 @@ def train_batch(algo: str, seeds, params: dict) -> list[pd.DataFrame]:
     out = []
     for j, s in enumerate(seeds):
         df = pd.DataFrame(rows[j])
-        df.insert(0, "experiment", "pointmaze_hiro")
         df.insert(1, "env", ENV_NAME)
         df.insert(2, "algo", algo)
         df.insert(3, "seed", s)

@@ -125,7 +125,6 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
         if col in ("n_tasks", "hparam"):
             df[col] = df[col].fillna(default)
     df["n_tasks"] = df["n_tasks"].astype("int64")
-    df.insert(0, "experiment", "tabular_mdp_duan")
     df.insert(1, "env", ENV)
     df.insert(2, "algo", algo)
     df.insert(3, "seed", int(seed))
