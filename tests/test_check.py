@@ -192,3 +192,26 @@ def test_every_subcommand_spells_overlays_configfile():
         for a in p._actions:
             if a.option_strings and a.option_strings != ["-h", "--help"]:
                 assert a.help, (name, a.option_strings)
+
+
+def test_schema_extends_states_a_family_s_parameters_once(tmp_path):
+    """The meta-RL experiments' schema.yaml extend one shared base (shared/meta_task_family.schema.yaml) and add
+    their task family's env block; a base that is missing or makes a cycle is a one-line error."""
+    from hrlmeta.config import ConfigError, _extended, load_schema
+    from hrlmeta.experiments import REGISTRY
+
+    shared = {"device", "policy", "meta", "directed", "eval", "cost"}
+    for name in ("cartpole_meta", "cartpole_flip_meta", "lunarlander_meta"):
+        s = load_schema(name, REGISTRY)
+        assert set(s["properties"]) == shared | {"env"} and s["additionalProperties"] is False
+        assert "extends" not in s and name in s["description"]
+    assert "flip_prob" in load_schema("cartpole_flip_meta", REGISTRY)["properties"]["env"]["properties"]
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\nproperties: {x: {type: integer}}\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    import pytest
+
+    with pytest.raises(ConfigError, match="cycle"):
+        _extended(tmp_path / "a.yaml")
+    (tmp_path / "c.yaml").write_text("extends: nowhere.yaml\n")
+    with pytest.raises(ConfigError, match="nowhere.yaml: file not found"):
+        _extended(tmp_path / "c.yaml")

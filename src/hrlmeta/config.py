@@ -82,7 +82,25 @@ def load_schema(name: str = "config", registry=None) -> dict:
     path = SCHEMA_DIR / "config.schema.yaml" if name == "config" else registry.schema_path(name)
     if not Path(path).exists():
         raise ConfigError(f"no schema {path}")
-    return load_yaml(path)
+    return _extended(Path(path))
+
+
+def _extended(path: Path, seen: tuple = ()) -> dict:
+    """A schema file with its ``extends:`` (a path relative to it, or a list of them) resolved: each base is
+    deep-merged under the file's own keys, so experiments of one family state their shared parameters once."""
+    doc = load_yaml(path)
+    bases = doc.pop("extends", None) if isinstance(doc, dict) else None
+    if not bases:
+        return doc
+    out: dict = {}
+    for rel in [bases] if isinstance(bases, str) else list(bases):
+        base = (path.parent / rel).resolve()
+        if base in seen or base == path.resolve():
+            raise ConfigError(f"{path}: extends: {rel} makes a cycle")
+        if not base.exists():
+            raise ConfigError(f"{path}: extends: {rel}: file not found ({base})")
+        out = deep_merge(out, _extended(base, (*seen, path.resolve())))
+    return deep_merge(out, doc)
 
 
 def _check(instance: Any, schema: dict, prefix: str) -> None:
