@@ -50,7 +50,7 @@ def test_copy_has_the_package_fingerprints(tree):
     ("experiments/pointmaze_hiro/__init__.py", "def report_section(", "def _unused_helper():\n    return 1\n\n\ndef report_section("),
     ("experiments/pointmaze_hiro/__init__.py", "def figures(table: pd.DataFrame, params: dict, outdir) -> None:\n",
      "def figures(table: pd.DataFrame, params: dict, outdir) -> None:\n    outdir = outdir\n"),
-    ("claims.py", "from __future__ import annotations\n", "from __future__ import annotations\nX_UNUSED = 1\n"),
+    ("claims/__init__.py", "from __future__ import annotations\n", "from __future__ import annotations\nX_UNUSED = 1\n"),
     ("experiments/pointmaze_hiro/measures.py", "from __future__ import annotations\n", "from __future__ import annotations\nX_UNUSED = 1\n"),
     # comments and docstrings
     ("algos/td3.py", "def soft_update(target: nn.Module, source: nn.Module, tau: float) -> None:\n",
