@@ -230,12 +230,16 @@ def experiment_problems(registry, posings: bool = True, imports: bool = True) ->
     out = []
     for name in registry.available():
         folder = Path(registry.schema_path(name)).parent
+        unreadable = False
         for fname in ("experiment.yaml", "schema.yaml", "claims.yaml"):
             p = folder / fname
             if p.exists():
                 _, problem = read_yaml(p)
                 if problem:
                     out.append(problem)
+                    unreadable = unreadable or fname == "experiment.yaml"
+        if unreadable:
+            continue
         try:
             registry.describe(name)
         except Exception as e:  # noqa: BLE001 -- a broken description is reported, not raised
@@ -293,13 +297,14 @@ def cost_problems(cfg: dict, registry, costs_path=None) -> list[str]:
     return out
 
 
-def workflow_problems(cfg: dict, registry) -> list[str]:
-    """The checks of :func:`problems` on a config Snakemake has already merged (its files were parsed by
-    Snakemake; duplicate keys in them are checked by ``hrlmeta check``). The measures are read from their
-    source, not imported (the DAG is built without torch). Posings that are not frozen and missing cost
-    rates do not stop a run (``hrlmeta check`` and the test suite report them; the workflow warns of the
-    rates: :func:`cost_problems`)."""
-    out = config_problems(cfg, registry, "config (config/config.yaml + --configfile overlays + --config)")
+def workflow_problems(cfg: dict, registry, files=()) -> list[str]:
+    """The checks of :func:`problems` on a config Snakemake has already merged from ``files`` (its config files:
+    Snakemake's own YAML reader keeps the last of two equal keys silently, so each file is read again here for
+    duplicate keys). The measures are read from their source, not imported (the DAG is built without torch).
+    Posings that are not frozen and missing cost rates do not stop a run (``hrlmeta check`` and the test suite
+    report them; the workflow warns of the rates: :func:`cost_problems`)."""
+    out = [p for p in (read_yaml(f)[1] for f in files) if p]
+    out += config_problems(cfg, registry, "config (config/config.yaml + --configfile overlays + --config)")
     out += experiment_problems(registry, posings=False, imports=False)
     return out
 
@@ -312,12 +317,15 @@ def problems(registry, overlays=(), base=DEFAULT_CONFIG, costs_path=None, only=N
     from .config import with_folder_blocks
 
     cfg, out = load_merged(base, overlays)
+    exp_out = experiment_problems(registry)
+    if any(f"{Path('experiment.yaml')}:" in line for line in exp_out):
+        cfg = None       # an experiment that cannot be described: its own line says why; the config waits
     if cfg is not None and isinstance(cfg, dict):
         cfg = with_folder_blocks(restrict(cfg, only), registry)
     if cfg is not None:
         where = " + ".join(str(p) for p in [base, *overlays])
         out += config_problems(cfg, registry, where)
-    out += experiment_problems(registry)
+    out += exp_out
     if cfg is not None and not out:
         out += cost_problems(cfg, registry, costs_path)
     return out

@@ -29,7 +29,7 @@ config.update(with_folder_blocks(config, registry))
 # measure and parameters (missing cost rates warn). One line per problem, naming the file and key,
 # instead of a schema dump; only the main process checks (cluster jobs re-read this file).
 if workflow.is_main_process:
-    _problems = input_problems(config, registry)
+    _problems = input_problems(config, registry, files=workflow.configfiles)
     if _problems:
         raise WorkflowError(
             f"{len(_problems)} problem(s) in the inputs (hrlmeta check prints the same):\n  "

@@ -173,7 +173,12 @@ def _describe(path: Path, mtime: float) -> dict:
     from ..config import _check, ConfigError
 
     with open(path) as fh:
-        doc = yaml.safe_load(fh)
+        try:
+            doc = yaml.safe_load(fh)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            at = f"line {mark.line + 1}: " if mark is not None else ""
+            raise ExperimentError(f"{path}: {at}{getattr(e, 'problem', None) or str(e).splitlines()[0]}") from None
     where = f"{path}"
     try:
         _check(doc, DESCRIPTION_SCHEMA, "")
@@ -200,7 +205,14 @@ def describe(name: str) -> dict:
 def available() -> tuple[str, ...]:
     """Every experiment on the search path, in report order (``order``, then id)."""
     names = list(folders())
-    return tuple(sorted(names, key=lambda n: (describe(n)["order"], n)))
+
+    def order(n: str):
+        try:
+            return describe(n)["order"]
+        except ExperimentError:   # a broken experiment.yaml: listed last; describing it names the problem
+            return float("inf")
+
+    return tuple(sorted(names, key=lambda n: (order(n), n)))
 
 
 def declared(module_name: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
