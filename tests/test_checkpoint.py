@@ -141,3 +141,25 @@ def test_rl2_resumes_inside_and_across_its_cells(tmp_path, monkeypatch, exp):
         keep = [c for c in ref.columns if not is_measured(c)]
         pd.testing.assert_frame_equal(ref[keep], got[keep])
         assert not list(d.glob("*.ckpt*"))
+
+
+def test_replay_checkpoints_its_arrays_without_a_copy(tmp_path):
+    """A replay buffer pickles its arrays as tensors over the same memory (torch.save then writes them from
+    there: no bytes copy of every buffer at a checkpoint), and loads back as numpy arrays, equal."""
+    import numpy as np
+    import torch
+
+    from hrlmeta.algos.td3 import Replay
+
+    rb = Replay(2, 50, {"obs": (3,), "rew": ()})
+    rb.add(obs=np.arange(2 * 7 * 3, dtype=np.float32).reshape(2, 7, 3), rew=np.ones((2, 7), dtype=np.float32))
+    state = rb.__getstate__()
+    assert isinstance(state["data"]["obs"], torch.Tensor)
+    assert state["data"]["obs"].data_ptr() == rb.data["obs"].ctypes.data          # shared, not copied
+    torch.save({"rb": rb}, tmp_path / "rb.pt")
+    back = torch.load(tmp_path / "rb.pt", weights_only=False)["rb"]
+    assert isinstance(back.data["obs"], np.ndarray) and (back.size, back.ptr) == (7, 7)
+    for k in rb.data:
+        assert np.array_equal(back.data[k], rb.data[k])
+    back.add(obs=np.zeros((2, 1, 3), dtype=np.float32), rew=np.zeros((2, 1), dtype=np.float32))   # still writable
+    assert back.size == 8
