@@ -35,7 +35,7 @@ OVERLAYS: tuple[str, ...] = ("config/smoke.yaml",)
 REGENERATE = "hrlmeta golden --write"
 
 
-def runs(registry) -> tuple[tuple[str, str, int], ...]:
+def golden_runs(registry) -> tuple[tuple[str, str, int], ...]:
     """(experiment, algo, seed) of every golden run: each experiment's ``golden.runs`` (experiment.yaml), seed 0,
     in report order. Every torch experiment declares the algorithms whose code paths differ (MAML / FOMAML,
     both versions of the chapter's MAML listing, RL^2 on bandits and MDPs, h-DQN, DIAYN, the HIRO family, the
@@ -61,7 +61,7 @@ def __getattr__(name: str):
     if name == "RUNS":   # the golden runs of this installation's experiments (computed: folders may be added)
         from .experiments import default
 
-        return runs(default())
+        return golden_runs(default())
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -125,15 +125,15 @@ def run_key(experiment: str, algo: str, seed: int) -> str:
     return f"{experiment}/{algo}/seed{seed}"
 
 
-def compute(selected=None, overlays=OVERLAYS, *, registry) -> dict[str, str]:
-    """Train every run (``selected``, default: :func:`runs`; golden parameters) and hash its table; the tables
+def compute(runs=None, overlays=OVERLAYS, *, registry) -> dict[str, str]:
+    """Train every run (``runs``, default: :func:`golden_runs`; golden parameters) and hash its table; the tables
     pass through the same code path as the workflow's (``train``), not through parquet."""
     from .config import experiment_params
     from .pipeline import keyed
 
     cfg = golden_config(registry, overlays)
     out = {}
-    for exp, algo, seed in (runs(registry) if selected is None else selected):
+    for exp, algo, seed in (golden_runs(registry) if runs is None else runs):
         registry.check_algo(exp, algo)
         df = registry.get(exp).train(algo, seed, experiment_params(cfg, exp))
         out[run_key(exp, algo, seed)] = table_hash(keyed(df, exp, algo, seed))   # the run table's columns
