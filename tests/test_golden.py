@@ -101,9 +101,9 @@ def test_committed_hashes_cover_every_torch_experiment():
     keys = set(doc["hashes"])
     torch_exps = _torch_experiments()
     assert {"nav2d_finn", "bandits_duan", "pointmaze_hiro", "pointmass_diayn", "chain_hdqn"} <= torch_exps
-    declared = {e for e, _, _ in golden.RUNS}
+    declared = {e for e, _, _ in golden.golden_runs(REGISTRY)}
     assert torch_exps - {"learner_checks", "lunarlander_meta"} <= declared, "a torch experiment without golden runs"
-    assert keys == {golden.run_key(*r) for r in golden.RUNS}
+    assert keys == {golden.run_key(*r) for r in golden.golden_runs(REGISTRY)}
     assert doc["pinned"] == PINNED, "hashes made with other pinned settings: regenerate (hrlmeta golden --write)"
     ops = json.loads(golden.OPS_FILE.read_text())
     assert set(ops["ops"]) == set(opprobe.OPS) and ops["pinned"] == PINNED
@@ -126,7 +126,7 @@ def test_golden_runs_use_the_default_network_sizes():
     """The golden params (experiment.yaml) may shorten runs, never shrink a torch experiment's networks or batches."""
     default = load_config(REGISTRY)
     gold = golden.golden_config(REGISTRY)
-    for exp in _torch_experiments() & {e for e, _, _ in golden.RUNS}:
+    for exp in _torch_experiments() & {e for e, _, _ in golden.golden_runs(REGISTRY)}:
         assert REGISTRY.describe(exp)["golden"].get("params"), f"{exp}: no golden params in its experiment.yaml"
         want, got = default["experiments"][exp]["params"], gold["experiments"][exp]["params"]
         for path, v in _network_sizes(want).items():

@@ -212,7 +212,7 @@ def test_generalised_rollout_leaves_the_golden_tables_of_its_other_users_unchang
         "import hrlmeta\n"
         "from hrlmeta import golden\n"
         "from hrlmeta.experiments import REGISTRY\n"
-        "runs = [r for r in golden.RUNS if r[0] in ('nav2d_finn', 'cartpole_meta')]\n"
+        "runs = [r for r in golden.golden_runs(REGISTRY) if r[0] in ('nav2d_finn', 'cartpole_meta')]\n"
         "assert len(runs) == 4, runs\n"
         "got, want = golden.compute(runs, registry=REGISTRY), golden.load()\n"
         "bad = [k for k in got if got[k] != want[k]]\n"

@@ -173,3 +173,54 @@ def test_smoke_workflow_runs_as_slurm_jobs(slurm_ok, cluster, smoke_local, tmp_p
     pd.testing.assert_frame_equal(keep(there), keep(here))
     assert set(there["claim_id"]) == set(here["claim_id"])
 
+
+
+RESUME_OVERLAY = """\
+training: {checkpoint_every: 400}
+experiments:
+  pointmaze_hiro:
+    algos: [hiro]
+    params:
+      train: {total_steps: 24000, n_envs: 4}
+      eval: {every_steps: 4000, episodes: 2}
+"""
+
+
+def test_cancelled_training_job_resumes_under_slurm(slurm_ok, cluster, tmp_path):
+    """A training job cancelled part-way (`scancel`) is resubmitted by the workflow (the profile's retry),
+    resumes from its checkpoint, and writes the same bytes as an uninterrupted local job. This needs the
+    profile's `slurm-status-command: squeue`: with sacct's "CANCELLED by <uid>" the plugin took the
+    cancelled job for a running one and waited for it forever."""
+    import time
+
+    args = ["--configfile", "config/smoke.yaml", "config/resume.yaml", "--config", "only=pointmaze_hiro",
+            "--", "results/tables/pointmaze_hiro.parquet"]
+    ref = copy_workflow(tmp_path / "ref")
+    (ref / "config" / "resume.yaml").write_text(RESUME_OVERLAY)
+    run_snakemake(ref, *args[2:])        # run_snakemake adds --configfile config/smoke.yaml itself
+    work = copy_workflow(tmp_path / "wf")
+    (work / "config" / "resume.yaml").write_text(RESUME_OVERLAY)
+    proc = subprocess.Popen(
+        ["timeout", "-k", "10", "900", *SNAKEMAKE, "--profile", "profiles/slurm", "--jobs", "4",
+         "--slurm-init-seconds-before-status-checks", "2", "--seconds-between-status-checks", "2", *args],
+        cwd=work, env=cluster, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    ckpts = work / "results" / "checkpoints" / "pointmaze_hiro" / "hiro"
+    deadline = time.time() + 600
+    while not list(ckpts.glob("*.ckpt")):
+        assert proc.poll() is None and time.time() < deadline, "no checkpoint before the job ended"
+        time.sleep(0.1)
+    jobs = subprocess.run(["squeue", "-h", "-o", "%i %j"], env=cluster, capture_output=True, text=True).stdout
+    train = [line.split()[0] for line in jobs.splitlines() if line.strip()]
+    assert train, jobs
+    subprocess.run(["scancel", *train], env=cluster, check=True)
+    out, _ = proc.communicate(timeout=900)
+    assert proc.returncode == 0, out[-6000:]
+    # the plugin saw the cancellation as a failure and Snakemake resubmitted the job
+    assert f"SLURM-job '{train[0]}' failed, SLURM status is: 'CANCELLED'" in out, out[-6000:]
+    assert "Trying to restart job" in out, out[-6000:]
+    log = (work / "results" / "logs" / "train" / "pointmaze_hiro" / "hiro" / "seeds0-1.log").read_text()
+    assert "resuming from" in log, log[-3000:]
+    for s in (0, 1):
+        got = (work / "results" / "runs" / "pointmaze_hiro" / "hiro" / f"seed{s}.parquet").read_bytes()
+        assert got == (ref / "results" / "runs" / "pointmaze_hiro" / "hiro" / f"seed{s}.parquet").read_bytes()
+    assert not list(ckpts.glob("*.ckpt*"))

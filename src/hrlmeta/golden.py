@@ -57,14 +57,6 @@ def golden_config(registry, overlays=OVERLAYS) -> dict:
     return validate_config(with_folder_blocks(deep_merge(cfg, {"experiments": own}), registry), registry)
 
 
-def __getattr__(name: str):
-    if name == "RUNS":   # the golden runs of this installation's experiments (computed: folders may be added)
-        from .experiments import default
-
-        return golden_runs(default())
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 DRIFT_HELP = f"""\
 The operations / run tables above no longer hash to the committed values (tests/golden/ops.json,
 tests/golden/hashes.json).

@@ -18,7 +18,7 @@ each library would pick there. Each *setting* below is one process environment; 
 changes (vs ``pinned:native``), and whether ``pinned:native`` equals ``tests/golden/ops.json``.
 
 Cost (``--cost``): CPU seconds of each torch golden run (every torch experiment at its default network
-sizes, :data:`hrlmeta.golden.RUNS`) and of the ``maml`` / ``rl2`` bench workloads, measured in child
+sizes, :func:`hrlmeta.golden.golden_runs`) and of the ``maml`` / ``rl2`` bench workloads, measured in child
 processes under each variant, alternated (A B C A B C ...), medians; ratios variant / ``old_pins``.
 
 ``python -m hrlmeta.bench determinism [--ops] [--settings ...] [--overlay ...] [--cost] [--cost-only]
@@ -152,7 +152,7 @@ def _torch_runs() -> list[tuple[str, str]]:
 
     numeric_only = {("bandits_duan", "ucb1"), ("bandits_duan", "thompson"), ("tabular_mdp_duan", "psrl"),
                     ("fourrooms_sutton", "intra_option_q")}
-    return [(e, a) for e, a, _ in golden.RUNS if (e, a) not in numeric_only]
+    return [(e, a) for e, a, _ in golden.golden_runs(REGISTRY) if (e, a) not in numeric_only]
 
 
 def cost(repeats: int, rounds: int, variants=None, runs=None) -> dict:

@@ -153,7 +153,7 @@ def evaluate_all(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict,
             if cfg.get("experiments", {}).get(exp, {}).get("enabled", True) is False:
                 # declared but not run at this scale: say so in the table instead of leaving it out
                 row = _row(claim, Samples(values=np.empty((0, 1))), np.empty((0, 1)), *(float("nan"),) * 3)
-                row["scale"] = scale_of(cfg, exp)
+                row["scale"] = scale_of(cfg, exp, registry=registry)
                 rows.append(row)
                 notes[claim["id"]] = (f"experiment {exp} is not run at this scale (enabled: false in the "
                                       f"merged config): no seeds, so inconclusive")
@@ -207,7 +207,7 @@ def evaluate_all(claims: list[dict], tables: dict[str, pd.DataFrame], cfg: dict,
         if specs:
             own = (row["verdict"], stats.side(row["ci_low"], row["ci_high"], *claim["expected_range"]))
             row["robust"] = float(np.mean([(r["verdict"], r["side"]) == own for r in rob_rows[-len(specs):]]))
-        row["scale"] = scale_of(cfg, exp)
+        row["scale"] = scale_of(cfg, exp, registry=registry)
         if "paper_budget" in claim:
             pb = claim["paper_budget"]
             info = {"paper": float(pb["value"]), "unit": pb["unit"], "source": pb["source"],

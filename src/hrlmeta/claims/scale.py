@@ -38,28 +38,25 @@ def reference_configs(config_dir=None, registry=None) -> dict[str, dict]:
 
     from ..config import DEFAULT_CONFIG, deep_merge, load_yaml, with_folder_blocks
 
-    if registry is None:
-        from ..experiments import default
-
-        registry = default()
+    complete = (lambda c: c) if registry is None else (lambda c: with_folder_blocks(c, registry))
     d = Path(config_dir) if config_dir else DEFAULT_CONFIG.parent
-    key = (str(d.resolve()), tuple(registry.available()))
+    key = (str(d.resolve()), None if registry is None else tuple(registry.available()))
     if key not in _REFERENCE_CACHE:
         refs = {}
         if (d / "config.yaml").exists():
             base = load_yaml(d / "config.yaml")
-            refs["default"] = with_folder_blocks(base, registry)
+            refs["default"] = complete(base)
             for name in ("smoke", "paper"):
                 if (d / f"{name}.yaml").exists():
-                    refs[name] = with_folder_blocks(deep_merge(base, load_yaml(d / f"{name}.yaml")), registry)
+                    refs[name] = complete(deep_merge(base, load_yaml(d / f"{name}.yaml")))
         _REFERENCE_CACHE[key] = refs
     return _REFERENCE_CACHE[key]
 
 
-def scale_of(cfg: dict, experiment: str, refs: dict[str, dict] | None = None) -> str:
+def scale_of(cfg: dict, experiment: str, refs: dict[str, dict] | None = None, registry=None) -> str:
     """``smoke`` / ``default`` / ``paper`` when the experiment's block of ``cfg`` equals that scale's
     block (up to :data:`EXECUTION_KEYS`), ``custom`` otherwise."""
-    refs = reference_configs() if refs is None else refs
+    refs = reference_configs(registry=registry) if refs is None else refs
     mine = _strip(cfg.get("experiments", {}).get(experiment, {}))
     for name in ("default", "smoke", "paper"):  # default first: an overlay may leave a block unchanged
         ref = refs.get(name, {}).get("experiments", {}).get(experiment)
