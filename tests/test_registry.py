@@ -202,3 +202,19 @@ def test_the_import_checks_can_fail(tmp_path):
         assert "hrlmeta.experiments.declared" in mods
     finally:
         f.unlink()
+
+
+def test_training_code_imports_nothing_from_bench():
+    """Benchmarks measure the training code; the training code never depends on a benchmark."""
+    import ast
+
+    src = Path(__file__).resolve().parents[1] / "src" / "hrlmeta"
+    bad = []
+    for part in ("experiments", "algos", "shared", "envs"):
+        for f in (src / part).rglob("*.py"):
+            for node in ast.walk(ast.parse(f.read_text())):
+                mods = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                        else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                if any(m == "bench" or m.startswith("bench.") or ".bench" in f".{m}" for m in mods):
+                    bad.append(f"{f.relative_to(src)}:{node.lineno}")
+    assert not bad, bad

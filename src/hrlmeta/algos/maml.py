@@ -648,3 +648,34 @@ def evaluate_adaptation(
         batch = process(sampler(phi, goals, n_traj, generator), phi, cfg)
         out.append((batch.returns().mean(1), clock() - t0))
     return out
+
+
+# --------------------------------------------------------------------------- cost of the two variants
+
+
+def time_variants(
+    env: BatchedEnv, cfg: MamlConfig, repeats: int, seed: int = 0, device: str = "cpu"
+) -> dict:
+    """Median seconds per meta-iteration of MAML and FOMAML, interleaved in this process (the cost rows of
+    nav2d_finn's maml runs and ``python -m hrlmeta.bench maml``)."""
+    import statistics
+    import time
+
+    gen_init = torch.Generator(device=device).manual_seed(seed)
+    theta = init_policy(env.obs_dim, env.act_dim, cfg.hidden, gen_init, cfg.init_log_std, device=device)
+    times: dict[str, list[float]] = {"maml": [], "fomaml": []}
+    returns: dict[str, float] = {}
+    for rep in range(repeats + 1):  # the first round is a warm-up
+        for name, second_order in (("maml", True), ("fomaml", False)):
+            gen = torch.Generator(device=device).manual_seed(seed * 1000 + rep)
+            if device != "cpu":
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            _, stats = meta_iteration(theta, env, cfg, gen, adapt_steps=1, second_order=second_order)
+            if device != "cpu":
+                torch.cuda.synchronize()
+            if rep > 0:
+                times[name].append(time.perf_counter() - t0)
+                returns[name] = stats["return_post"]
+    s = {k: statistics.median(v) for k, v in times.items()}
+    return {"s_per_meta_iter": s, "ratio": s["maml"] / s["fomaml"], "return_post": returns}

@@ -26,31 +26,8 @@ import time
 import torch
 
 from ..algos import maml as M
+from ..algos.maml import time_variants
 from ..envs.nav2d import Nav2D
-
-
-def time_variants(
-    env: Nav2D, cfg: M.MamlConfig, repeats: int, seed: int = 0, device: str = "cpu"
-) -> dict:
-    """Median seconds per meta-iteration of MAML and FOMAML, interleaved in this process."""
-    gen_init = torch.Generator(device=device).manual_seed(seed)
-    theta = M.init_policy(env.obs_dim, env.act_dim, cfg.hidden, gen_init, cfg.init_log_std, device=device)
-    times: dict[str, list[float]] = {"maml": [], "fomaml": []}
-    returns: dict[str, float] = {}
-    for rep in range(repeats + 1):  # the first round is a warm-up
-        for name, second_order in (("maml", True), ("fomaml", False)):
-            gen = torch.Generator(device=device).manual_seed(seed * 1000 + rep)
-            if device != "cpu":
-                torch.cuda.synchronize()
-            t0 = time.perf_counter()
-            _, stats = M.meta_iteration(theta, env, cfg, gen, adapt_steps=1, second_order=second_order)
-            if device != "cpu":
-                torch.cuda.synchronize()
-            if rep > 0:
-                times[name].append(time.perf_counter() - t0)
-                returns[name] = stats["return_post"]
-    s = {k: statistics.median(v) for k, v in times.items()}
-    return {"s_per_meta_iter": s, "ratio": s["maml"] / s["fomaml"], "return_post": returns}
 
 
 def _peak_rss_kib() -> float:

@@ -105,7 +105,7 @@ def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
 
     cost = params.get("cost", {})
     if algo == "maml" and int(cost.get("repeats", 2)) > 0:
-        from ...bench.maml import time_variants
+        from ...algos.maml import time_variants
 
         # the configured width for every seed (the cost claim), the sweep widths for cost.seeds only
         widths = [cfg.hidden[0]] + (list(cost.get("widths", [])) if seed in cost.get("seeds", []) else [])
