@@ -68,7 +68,12 @@ def _the_line(text: str, needles) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("case, overlay, edit, needles", CASES, ids=[c[0] for c in CASES])
+#: the folder cases run the whole `hrlmeta check` here; the config cases' lines come from the same config check,
+#: which tests/test_check.py::test_config_mistakes_are_one_line runs on each of them (in milliseconds)
+FOLDER_CASES = [c for c in CASES if c[2] is not None]
+
+
+@pytest.mark.parametrize("case, overlay, edit, needles", FOLDER_CASES, ids=[c[0] for c in FOLDER_CASES])
 def test_hrlmeta_check_answers_in_one_line(case, overlay, edit, needles, tmp_path, monkeypatch, capsys):
     from hrlmeta.cli import main
 
