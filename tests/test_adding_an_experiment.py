@@ -68,6 +68,7 @@ def test_train_measure_and_decide_without_snakemake(coin):
     cfg = load_config(REGISTRY, overlay)
     block = cfg["experiments"][NAME]
     params = block["params"]
+    assert params["report_digits"] == 3   # the schema's default, filled in by the loader
     # a misspelt parameter fails with the key named
     from hrlmeta.config import ConfigError
 
@@ -84,7 +85,7 @@ def test_train_measure_and_decide_without_snakemake(coin):
             df = pipeline.train(NAME, algo, seed, params, out, REGISTRY)
             runs.append(str(out))
             if seed == 0:  # deterministic per seed
-                again = REGISTRY.get(NAME).train(algo, seed, params)
+                again, = REGISTRY.trainer(NAME)(algo, [seed], params)
                 assert np.array_equal(again["return"].to_numpy(), df["return"].to_numpy())
     table = pipeline.build_table(NAME, runs, root / "results" / "tables" / f"{NAME}.parquet", REGISTRY)
     assert len(table) == 2 * block["n_seeds"] * params["pulls"]
@@ -104,6 +105,12 @@ def test_train_measure_and_decide_without_snakemake(coin):
     assert row.verdict == "holds" and row.kind == "analytic" and row.n_seeds == block["n_seeds"]
     assert row.ci_low <= 0.5 <= row.ci_high
     assert list(pd.read_csv(tsv, sep="\t").columns[-2:]) == ["kind", "learner_check"]
+    # the report section: report.md's prose rendered with report.py's values
+    from hrlmeta.report import report_text
+
+    text = "\n".join(report_text(REGISTRY, NAME, table, params))
+    mean = table[table["algo"] == "uniform"]["return"].mean()
+    assert "(p1 + p2) / 2 = 0.50." in text and f"- uniform: {mean:.3f} per pull" in text
     # the other experiments have no table: their claims are left out (or, where the config disables the
     # experiment, listed as not run: no seeds, inconclusive)
     others = df[df["experiment"] != NAME]
@@ -127,7 +134,7 @@ def test_one_folder_is_the_whole_experiment(coin, capsys):
     block = cfg["experiments"][NAME]
     assert block["algos"] == ["uniform", "best_arm"] and block["n_seeds"] == 8 and block["params"]["pulls"] == 2000
     smoke = load_config(REGISTRY, ROOT / "config" / "smoke.yaml")
-    assert smoke["experiments"][NAME]["params"] == {"means": [0.3, 0.7], "pulls": 500}   # its smoke block
+    assert smoke["experiments"][NAME]["params"] == {"means": [0.3, 0.7], "pulls": 500, "report_digits": 3}   # its smoke block
     # the config files override the folder, where they name the experiment
     over = with_folder_blocks({"experiments": {NAME: {"n_seeds": 3, "params": {"pulls": 10}}}}, REGISTRY)
     assert over["experiments"][NAME]["n_seeds"] == 3 and over["experiments"][NAME]["params"]["means"] == [0.3, 0.7]

@@ -7,7 +7,7 @@ import pytest
 
 from hrlmeta.algos import bandit_baselines as bb
 from hrlmeta.envs.bandits import BernoulliBandits, sample_means
-from hrlmeta.experiments import bandits_duan
+from hrlmeta.experiments.bandits_duan import training as bandits_duan
 
 
 def brute_force_bayes_value(n, k):
@@ -133,8 +133,8 @@ def test_train_is_deterministic_and_tidy(algo):
 
     from hrlmeta.pipeline import keyed
 
-    a = bandits_duan.train(algo, 3, PARAMS)
-    b = bandits_duan.train(algo, 3, PARAMS)
+    a = bandits_duan.train(algo, [3], PARAMS)[0]
+    b = bandits_duan.train(algo, [3], PARAMS)[0]
     tidy.validate(tidy.normalise(keyed(a, "bandits_duan", algo, 3), "meta"), "meta")   # the caller adds the keys
     cols = [c for c in a.columns if c != "wall_s"]  # wall_s is a measured time
     assert a[cols].equals(b[cols])
@@ -145,7 +145,7 @@ def test_train_is_deterministic_and_tidy(algo):
 def test_claim_samples_and_oracle():
     import pandas as pd
 
-    t = pd.concat([bandits_duan.train("greedy", s, PARAMS) for s in range(2)])
+    t = pd.concat(bandits_duan.train("greedy", [0, 1], PARAMS))
     from hrlmeta.claims import measure_claim
     from hrlmeta.experiments.bandits_duan.measures import MEASURES
 
@@ -159,4 +159,4 @@ def test_claim_samples_and_oracle():
     assert oracle(PARAMS)["bayes_optimal_total_reward"]["n4_k2"] == pytest.approx(
         brute_force_bayes_value(4, 2))
     with pytest.raises(KeyError, match="unknown algorithm"):
-        bandits_duan.train("nope", 0, PARAMS)
+        bandits_duan.train("nope", [0], PARAMS)

@@ -52,3 +52,24 @@ def test_oracle_prints_json_last_line():
 def test_bench_entry(argv, code):
     r = _run("hrlmeta.bench", *argv)
     assert r.returncode == code
+
+
+def test_every_option_has_help_and_overlays_have_one_spelling():
+    """Every subcommand's options say what they do, and an overlay is `--configfile` wherever one is taken."""
+    import argparse
+
+    from hrlmeta import cli
+
+    ap = cli.build_parser()
+    subs = next(a for a in ap._actions if isinstance(a, argparse._SubParsersAction)).choices
+    missing, spellings = [], set()
+    for name, p in subs.items():
+        for a in p._actions:
+            if isinstance(a, argparse._HelpAction):
+                continue
+            if not a.help:
+                missing.append(f"{name} {'/'.join(a.option_strings) or a.dest}")
+            spellings |= {o for o in a.option_strings if "overlay" in o or "config" in o}
+    assert not missing, missing
+    # --config-json: the merged config a workflow rule hands on; --config-files: the file names the report prints
+    assert len(subs) >= 10 and spellings <= {"--configfile", "--config-json", "--config-files"}, spellings

@@ -23,7 +23,7 @@ def test_report_ci_uses_the_config_bootstrap_and_its_schema_defaults():
 
 def test_experiment_report_intervals_follow_the_settings():
     """bandits_duan's report table: the same numbers under another bootstrap seed give other interval ends."""
-    from hrlmeta.experiments.bandits_duan import _ci
+    from hrlmeta.experiments.bandits_duan.analysis import _ci
 
     v = np.random.default_rng(0).normal(size=8)
     with stats.bootstrap_settings({"seed": 1}):

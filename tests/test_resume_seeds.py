@@ -32,15 +32,18 @@ def _run(params, out, seeds, code="abc", timings=None):
 
 def test_a_failed_job_keeps_its_finished_seeds(tmp_path, params, monkeypatch):
     ref = _run(params, tmp_path / "ref", [0, 1, 2])
-    mod = REGISTRY.get(EXP)
+    import importlib
+
+    mod = importlib.import_module(f"hrlmeta.experiments.{EXP}.training")   # not batched: one seed per call
     real, calls, killed = mod.train, [], []
 
-    def dies_on_seed_1(algo, seed, p):
+    def dies_on_seed_1(algo, seeds, p):
+        (seed,) = seeds
         calls.append(seed)
         if seed == 1 and not killed:
             killed.append(seed)
             raise RuntimeError("killed part-way")
-        return real(algo, seed, p)
+        return real(algo, seeds, p)
 
     monkeypatch.setattr(mod, "train", dies_on_seed_1)
     out = tmp_path / "job"

@@ -71,7 +71,7 @@ def cmd_train(args) -> int:
     seeds = args.seed
     if len(seeds) > 1 and "{seed}" not in str(args.out):
         raise ConfigError(f"--out {args.out}: several seeds need a '{{seed}}' placeholder in the path")
-    # an experiment with train_batch trains the seeds as one batch, else in turn
+    # a batched experiment (experiment.yaml) trains the seeds as one batch, any other in turn
     timings: list[dict] = []
     from . import checkpoint
 
@@ -209,7 +209,7 @@ def cmd_golden(args) -> int:
 
     from . import golden
 
-    return golden.main(registry=_registry(), write_files=args.write, as_json=args.json, overlays=tuple(args.overlay),
+    return golden.main(registry=_registry(), write_files=args.write, as_json=args.json, overlays=tuple(args.configfile),
                        ops_only=args.ops_only, ops_file=Path(args.ops_file) if args.ops_file else golden.OPS_FILE)
 
 
@@ -269,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--experiment", required=True, help="experiment id (a folder of src/hrlmeta/experiments; `hrlmeta list`)")
     p.add_argument("--algo", required=True, help="algorithm of the experiment (its experiment.yaml algos)")
     p.add_argument("--seed", type=int, nargs="+", required=True,
-                   help="seed(s): one table per seed; trained as one batch where the experiment has train_batch")
+                   help="seed(s): one table per seed; trained as one batch where the experiment is batched")
     p.add_argument("--out", required=True, help="output path; with several seeds it must contain {seed}")
     p.add_argument("--threads", type=int, default=1, help="cores for this run (BLAS/OpenMP/numba/torch pools)")
     p.add_argument("--params-json", default=None, help="the experiment's params block as JSON (workflow)")
@@ -308,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("table", help="concatenate run tables into the experiment's tidy table")
     p.add_argument("--experiment", required=True, help="experiment id whose run tables are merged")
     p.add_argument("--out", required=True, type=Path, help="output parquet path of the experiment's tidy table")
-    p.add_argument("runs", nargs="+")
+    p.add_argument("runs", nargs="+", metavar="RUN.parquet", help="the run tables (one per algorithm and seed) to concatenate")
     p.set_defaults(fn=cmd_table)
 
     p = sub.add_parser("figures", help="draw an experiment's figures from its tidy table")
@@ -392,7 +392,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ops-only", action="store_true", help="only the per-operation probe (seconds)")
     p.add_argument("--ops-file", default=None, help="committed operation hashes to compare with (default tests/golden/ops.json)")
     p.add_argument("--json", action="store_true", help="only print the hashes, as JSON on the last line")
-    p.add_argument("--overlay", nargs="*", default=[], help="extra config overlays (probes; not with --write)")
+    p.add_argument("--configfile", nargs="*", default=[], metavar="YAML",
+                   help="overlays on the golden config (config.yaml + smoke.yaml), for probes; not with --write")
     p.set_defaults(fn=cmd_golden)
     return ap
 

@@ -130,7 +130,9 @@ def with_folder_blocks(cfg: dict, registry) -> dict:
     the folder's ``default`` block, then the block of the scale the config's top-level ``scale`` names
     (``smoke``, ``paper``, ...; absent: ``default``), then whatever the config files give for the experiment
     on top (they override, and are never required); ``algos`` default to every algorithm the experiment
-    declares. Experiments whose folder has no ``config`` are left as the config files give them."""
+    declares. Experiments whose folder has no ``config`` are left as the config files give them. Last, every
+    experiment's ``params`` get the ``default:`` values of its schema for the keys they lack
+    (:func:`schema_defaults`): the schema states a parameter's default once, and the code reads the key."""
     if not isinstance(cfg, dict) or not isinstance(cfg.get("experiments", {}), dict):
         return cfg   # the checks name what is wrong with it
     if not hasattr(registry, "available"):
@@ -150,7 +152,38 @@ def with_folder_blocks(cfg: dict, registry) -> dict:
         block.setdefault("algos", list(registry.describe(name)["algos"]))
         given = exps.get(name)
         exps[name] = deep_merge(block, given) if isinstance(given, dict) else (block if given is None else given)
+    for name, block in exps.items():
+        if isinstance(block, dict) and isinstance(block.get("params", {}), dict) and name in registry.available():
+            try:
+                schema = load_schema(name, registry)
+            except Exception:   # a broken or missing schema: reported by the checks
+                continue
+            exps[name] = {**block, "params": schema_defaults(copy.deepcopy(block.get("params") or {}), schema)}
     return {**cfg, "experiments": exps}
+
+
+def schema_defaults(instance: Any, schema: dict, root: dict | None = None) -> Any:
+    """``instance`` (changed in place, and returned) with the ``default`` of every property its schema declares
+    and it lacks, recursively through objects' ``properties``, arrays' ``items`` and local ``$ref``s
+    (``#/$defs/...``). A value the instance has is never replaced."""
+    root = schema if root is None else root
+    if isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and schema["$ref"].startswith("#/"):
+        node: Any = root
+        for key in schema["$ref"][2:].split("/"):
+            node = node.get(key, {}) if isinstance(node, dict) else {}
+        schema = {**node, **{k: v for k, v in schema.items() if k != "$ref"}}
+    if not isinstance(schema, dict):
+        return instance
+    if isinstance(instance, dict):
+        for key, sub in (schema.get("properties") or {}).items():
+            if key not in instance and isinstance(sub, dict) and "default" in sub:
+                instance[key] = copy.deepcopy(sub["default"])
+            if key in instance:
+                schema_defaults(instance[key], sub, root)
+    elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
+        for item in instance:
+            schema_defaults(item, schema["items"], root)
+    return instance
 
 
 def load_config(registry, *overlays: str | os.PathLike, base: str | os.PathLike | None = DEFAULT_CONFIG) -> dict:

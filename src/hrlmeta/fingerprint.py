@@ -1,7 +1,7 @@
 """Code fingerprints of training: a training job's outputs depend on the code that computed them.
 
 ``training_fingerprint(experiment)`` hashes exactly the code a training job of ``experiment`` runs: the
-experiment's ``train`` / ``train_batch`` (and ``KIND``), every top-level function, class and global of
+``train`` of the experiment's ``training.py``, every top-level function, class and global of
 the same module they name, transitively, and, across modules of the package, every imported name they
 reach (``from ..algos.td3 import TD3`` reaches ``TD3`` of ``hrlmeta.algos.td3``; ``blas.mm`` reaches ``mm``
 of ``hrlmeta.blas``; a module used as a whole is included whole), plus :func:`hrlmeta.pipeline.train_seeds`,
@@ -257,14 +257,19 @@ def _roots(experiment: str, algo: str | None, root: Path, dirs=()) -> list[tuple
     algorithm's submodule (every one when ``algo`` is None)."""
     mod = f"{PACKAGE}.experiments.{experiment}"
     roots: list[tuple[str, str | None]] = [(mod, n) for n in TRAIN_ROOTS] + list(PIPELINE_ROOTS)
-    m = _Package(Path(root), dirs).module(mod)
+    pkg = _Package(Path(root), dirs)
+    m = pkg.module(mod)
     if m is None:
         raise ValueError(f"fingerprint: no source of experiment {experiment!r} under {root} or $HRLMETA_EXPERIMENTS")
-    for node in (m.defs.get("MODULES", []) if m is not None else []):
-        if isinstance(node, ast.Assign):
-            table = ast.literal_eval(node.value)
-            names = [table[algo]] if algo is not None and algo in table else ([] if algo else list(table.values()))
-            roots += [(f"{mod}.{n}", entry) for n in names for entry in ("train_batch", "train")]
+    if pkg.module(f"{mod}.training") is not None:   # the folder's training.py
+        roots += [(f"{mod}.training", "train")]
+    for where in (mod, f"{mod}.training"):
+        w = pkg.module(where)
+        for node in (w.defs.get("MODULES", []) if w is not None else []):
+            if isinstance(node, ast.Assign):
+                table = ast.literal_eval(node.value)
+                names = [table[algo]] if algo is not None and algo in table else ([] if algo else list(table.values()))
+                roots += [(f"{mod}.{n}", entry) for n in names for entry in ("train_batch", "train")]
     return roots
 
 

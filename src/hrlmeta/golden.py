@@ -121,13 +121,13 @@ def compute(runs=None, overlays=OVERLAYS, *, registry) -> dict[str, str]:
     """Train every run (``runs``, default: :func:`golden_runs`; golden parameters) and hash its table; the tables
     pass through the same code path as the workflow's (``train``), not through parquet."""
     from .config import experiment_params
-    from .pipeline import keyed
+    from .pipeline import keyed, run_seeds
 
     cfg = golden_config(registry, overlays)
     out = {}
     for exp, algo, seed in (golden_runs(registry) if runs is None else runs):
         registry.check_algo(exp, algo)
-        df = registry.get(exp).train(algo, seed, experiment_params(cfg, exp))
+        df = run_seeds(registry, exp, algo, [seed], experiment_params(cfg, exp))[0]
         out[run_key(exp, algo, seed)] = table_hash(keyed(df, exp, algo, seed))   # the run table's columns
     return out
 
@@ -204,7 +204,7 @@ def main(write_files: bool = False, as_json: bool = False, overlays=(), ops_only
 
     ops = opprobe.compute()
     if write_files and (overlays or ops_only):
-        raise SystemExit("--write takes neither --overlay nor --ops-only: it regenerates every committed hash")
+        raise SystemExit("--write takes neither --configfile nor --ops-only: it regenerates every committed hash")
     runs = {} if ops_only else compute(overlays=(*OVERLAYS, *overlays), registry=registry)
     if as_json:
         print(json.dumps({"golden": runs, "ops": ops}, sort_keys=True))

@@ -27,11 +27,11 @@ def keyed(df, experiment: str, algo: str, seed: int) -> pd.DataFrame:
     return df[front + [c for c in df.columns if c not in front]]
 
 
-def _finish(mod, experiment: str, algo: str, seed: int, df, out, elapsed: float, cpu: float,
+def _finish(kind: str, experiment: str, algo: str, seed: int, df, out, elapsed: float, cpu: float,
             timings: list | None = None) -> pd.DataFrame:
     """Check one run's table against the run's keys, order its columns, validate and write it atomically;
     with ``timings``, append the run's measured cost ``{"seed", "rows", "wall_s", "cpu_s"}``."""
-    df = tidy.write_run(keyed(df, experiment, algo, seed), out, mod.KIND)
+    df = tidy.write_run(keyed(df, experiment, algo, seed), out, kind)
     print(f"{experiment}/{algo}/seed{seed}: {len(df)} rows in {elapsed:.2f}s ({cpu:.3f} CPU-s) -> {out}")
     if timings is not None:
         timings.append({"seed": int(seed), "rows": len(df), "wall_s": round(elapsed, 6), "cpu_s": round(cpu, 6)})
@@ -43,16 +43,24 @@ def train(experiment: str, algo: str, seed: int, params: dict, out: str | os.Pat
     """One training run -> validated tidy table written atomically to ``out``. With ``timings``, the
     run's measured cost is appended to it (see :func:`write_timing`). With ``code`` (the job's code
     fingerprint, :mod:`hrlmeta.fingerprint`), the run is stamped as done (see :func:`done_stamp`)."""
-    registry.check_algo(experiment, algo)
-    mod = registry.get(experiment)
-    _stamp_path(out).unlink(missing_ok=True)   # a table being replaced is never vouched for by an old stamp
-    t0, c0 = time.perf_counter(), time.process_time()
-    df = mod.train(algo, int(seed), params)
-    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
-    df = _finish(mod, experiment, algo, seed, df, out, elapsed, cpu, timings)
-    if code is not None:
-        _write_stamp(out, experiment, algo, seed, params, code, len(df), elapsed, cpu)
-    return df
+    return train_seeds(experiment, algo, [seed], params, out, registry, timings, code)[0]
+
+
+def run_seeds(registry, experiment: str, algo: str, seeds: list[int], params: dict) -> list[pd.DataFrame]:
+    """The experiment's training (``training.py``'s ``train(algo, seeds, params)``) on ``seeds``, without
+    writing anything: one table per seed, each checked to be one table per seed given."""
+    dfs = list(registry.trainer(experiment)(algo, [int(s) for s in seeds], params))
+    if len(dfs) != len(seeds):
+        raise RuntimeError(f"{experiment}/{algo}: train returned {len(dfs)} tables for {len(seeds)} seeds")
+    return dfs
+
+
+def batched(registry, experiment: str) -> bool:
+    """Whether the experiment trains a job's seeds as one batch (``batched`` in its experiment.yaml)."""
+    if registry.describe(experiment).get("batched"):
+        return True
+    mod = registry.get(experiment)   # LEGACY (removed once every folder has training.py)
+    return hasattr(mod, "train_batch")
 
 
 def _stamp_path(out) -> Path:
@@ -111,15 +119,14 @@ def train_seeds(experiment: str, algo: str, seeds: list[int], params: dict, out_
                 timings: list | None = None, code: str | None = None) -> list[pd.DataFrame]:
     """Several seeds -> one table each, written to ``out_pattern`` with ``{seed}`` replaced.
 
-    An experiment with ``train_batch(algo, seeds, params) -> list[DataFrame]`` trains the seeds as one batch
-    (a seed's table does not depend on which seeds share the batch); otherwise they are trained in turn.
-    The cost recorded per seed is then the batch's share (total / number of seeds).
+    A ``batched`` experiment (experiment.yaml) trains the seeds as one batch (a seed's table does not depend
+    on which seeds share the batch), and the cost recorded per seed is the batch's share (total / number of
+    seeds); any other is handed one seed at a time.
 
     With ``code`` (the job's code fingerprint), every finished run is stamped, and seeds whose run is
     already done with the same params and code are not trained again (their table is read back, their
     recorded cost kept): a rerun of a killed job trains only what is missing."""
     registry.check_algo(experiment, algo)
-    mod = registry.get(experiment)
     seeds = [int(s) for s in seeds]
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"--seed: repeated seed(s) in {seeds}")
@@ -137,23 +144,21 @@ def train_seeds(experiment: str, algo: str, seeds: list[int], params: dict, out_
                                     "cpu_s": stamp["cpu_s"], "reused": True})
                 print(f"{experiment}/{algo}/seed{s}: done before with the same params and code -> {p} (kept)")
     todo = [(s, p) for s, p in zip(seeds, paths) if s not in done]
-    batch = getattr(mod, "train_batch", None)
-    if batch is None or len(todo) <= 1:
-        from .progress import progress
+    kind = registry.describe(experiment)["kind"]
+    # a batched experiment gets the job's seeds together; any other one seed at a time, each run written
+    # (and stamped) as it ends, so that a killed job keeps the seeds it finished
+    groups = [todo] if batched(registry, experiment) and todo else [[sp] for sp in todo]
+    from .progress import progress
 
-        for s, p in progress(todo, desc=f"{experiment}/{algo}", unit="seed", disable=len(todo) < 2):
-            done[s] = train(experiment, algo, s, params, p, registry, timings, code)
-    else:
-        for _, p in todo:
-            _stamp_path(p).unlink(missing_ok=True)
+    for group in progress(groups, desc=f"{experiment}/{algo}", unit="seed", disable=len(groups) < 2):
+        for _, p in group:
+            _stamp_path(p).unlink(missing_ok=True)   # a table being replaced is never vouched for by an old stamp
         t0, c0 = time.perf_counter(), time.process_time()
-        dfs = batch(algo, [s for s, _ in todo], params)
+        dfs = run_seeds(registry, experiment, algo, [s for s, _ in group], params)
         elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
-        if len(dfs) != len(todo):
-            raise RuntimeError(f"{experiment}/{algo}: train_batch returned {len(dfs)} tables for {len(todo)} seeds")
-        n = len(todo)
-        for (s, p), df in zip(todo, dfs):
-            done[s] = _finish(mod, experiment, algo, s, df, p, elapsed / n, cpu / n, timings)
+        n = len(group)
+        for (s, p), df in zip(group, dfs):
+            done[s] = _finish(kind, experiment, algo, s, df, p, elapsed / n, cpu / n, timings)
             if code is not None:
                 _write_stamp(p, experiment, algo, s, params, code, len(done[s]), elapsed / n, cpu / n)
     if timings is not None:

@@ -201,16 +201,36 @@ def versions() -> dict[str, str]:
     return out
 
 
+def render_section(path: str | os.PathLike, context: dict) -> str:
+    """An experiment's ``report.md``, a Jinja2 template (prose, with ``{{ value }}`` and ``{% if %}`` / ``{% for %}``
+    over what its ``report.py``'s ``context(table, params)`` computed), rendered. Undefined names are errors;
+    block tags take their line with them (``trim_blocks``, ``lstrip_blocks``). Filter ``fmt``:
+    ``{{ x | fmt(".2f") }}`` is Python's ``format(x, ".2f")``; ``{{ n | fmt(",") }}`` groups thousands."""
+    import jinja2
+
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=False, autoescape=False)
+    env.filters["fmt"] = format
+    try:
+        return env.from_string(Path(path).read_text()).render(**context)
+    except jinja2.TemplateError as e:
+        line = f" line {e.lineno}" if getattr(e, "lineno", None) else ""
+        raise RuntimeError(f"{path}{line}: {e.message or e}") from None
+
+
 def report_text(registry, exp: str, table: pd.DataFrame, params: dict) -> list[str]:
-    """The experiment's own section: ``report_section(table, params)`` (its ``report.py`` or main module),
-    then the fixed text of its folder's ``report.md`` where it has one."""
+    """The experiment's own section: its folder's ``report.md`` (a template, :func:`render_section`) rendered
+    with ``params`` and what ``context(table, params) -> dict`` of its ``report.py`` returns (its intervals:
+    the claims' bootstrap, which build sets)."""
     parts = []
-    section = registry.part(exp, "report_section", "report")
+    section = registry.part(exp, "report_section", "report")   # LEGACY (removed once every folder has report.md)
     if section is not None:
-        parts += [section(table, params).strip(), ""]   # its intervals: the claims' bootstrap (build sets it)
+        parts += [section(table, params).strip(), ""]
     md = Path(registry.describe(exp)["folder"]) / "report.md"
     if md.exists():
-        parts += [md.read_text().strip(), ""]
+        context = registry.part(exp, "context", "report")
+        values = {"params": params, **(context(table, params) if context is not None else {})}
+        parts += [render_section(md, values).strip(), ""]
     return parts
 
 

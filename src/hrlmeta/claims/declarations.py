@@ -53,21 +53,11 @@ CLAIM_SCHEMA: dict = {
 
 
 def _schema_errors(instance, schema: dict) -> list[str]:
-    import jsonschema
+    """One line per schema violation of a claim (or its params), as ``hrlmeta check`` words them (an unknown
+    key with its closest known spellings)."""
+    from ..check import _schema_lines
 
-    validator = jsonschema.validators.validator_for(schema)(schema)
-    out = []
-    for e in sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]):
-        where = ".".join(str(p) for p in e.absolute_path)
-        if e.validator == "additionalProperties":
-            extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
-            keys = ", ".join(f"{where + '.' if where else ''}{k}" for k in extra)
-            out.append(f"{keys}: unknown key (known: {', '.join(sorted(e.schema.get('properties', {}))) or 'none'})")
-        elif e.validator == "required":
-            out.append(f"{where or '<top level>'}: {e.message}")
-        else:
-            out.append(f"{where or '<top level>'}: {e.message}")
-    return out
+    return _schema_lines(instance, schema, "", "")
 
 
 def _check_robustness(path, c: dict) -> None:

@@ -11,12 +11,17 @@ directory holds experiment folders), so a new experiment needs no edit of the pa
     ``unit`` in words, ``units`` an expression over ``params``/``algo``, optional ``let`` names; see
     :func:`cost_units`). Validated against :data:`DESCRIPTION_SCHEMA`.
 
-``__init__.py`` (required: the training code)
-    ``train(algo: str, seed: int, params: dict) -> pandas.DataFrame``: one whole training run, a pure
-    function of (algo, seed, params). Returns the run's tidy rows; ``experiment``, ``algo`` and ``seed``
-    are added (or checked) by the caller. ``params`` is the experiment's ``params`` block from the
-    config, validated against the folder's ``schema.yaml``. The module's ``KIND``, ``ALGOS`` and
-    ``FIGURES`` are read from ``experiment.yaml`` (:func:`declared`), never written twice.
+``__init__.py`` (required)
+    The experiment's docstring alone: what it runs, the rows its tables have.
+
+``training.py`` (required)
+    ``train(algo: str, seeds: list[int], params: dict) -> list[pandas.DataFrame]``: one table per seed, in the
+    order of ``seeds``; each run a pure function of (algo, seed, params) (a seed's table never depends on which
+    seeds share the call). ``experiment``, ``algo`` and ``seed`` are added (or checked) by the caller.
+    ``params`` is the experiment's ``params`` block from the config, validated against the folder's
+    ``schema.yaml`` and completed with its defaults. ``batched: true`` in experiment.yaml: the seeds of a job
+    are handed over together (trained as one batch); otherwise one at a time. The only file that may import
+    torch (with the modules it calls).
 
 ``schema.yaml`` (required)
     JSON schema (YAML) of the experiment's ``params`` block.
@@ -27,12 +32,16 @@ directory holds experiment folders), so a new experiment needs no edit of the pa
 ``claims.yaml`` (optional)
     The claims the experiment decides (see :mod:`hrlmeta.claims`).
 
-``figures.py`` or ``figures`` in ``__init__.py`` (optional)
+``analysis.py`` (optional)
+    Torch-free helpers that the measures, figures and report share.
+
+``figures.py`` (where ``figures`` lists any)
     ``figures(table, params, outdir)`` draws every figure named in ``figures``
     (``results/figures/{experiment}_{name}.png``).
 
-``report.py`` or ``report_section`` in ``__init__.py`` (optional)
-    ``report_section(table, params) -> str``: markdown for the experiment's section of REPORT.md.
+``report.md`` and ``report.py`` (optional)
+    The experiment's section of REPORT.md: ``report.md`` holds its prose, a Jinja2 template rendered with
+    ``params`` and ``context(table, params) -> dict`` of ``report.py`` (:func:`hrlmeta.report.render_section`).
 
 ``oracle.py`` (optional)
     ``oracle(params) -> dict``: exact optimum of the experiment's task(s), printed by ``hrlmeta oracle``.
@@ -76,6 +85,9 @@ DESCRIPTION_SCHEMA: dict = {
         "figures": {"type": "array", "uniqueItems": True, "items": {"type": "string", "pattern": r"^[A-Za-z0-9_]+$"}},
         # the training loop saves and resumes its whole state (hrlmeta.checkpoint): a job may run in segments
         "resumable": {"type": "boolean"},
+        # training.py's train(algo, seeds, params) trains the seeds it is given as one batch (a job's seeds are
+        # handed over together); false (default): it is handed one seed at a time
+        "batched": {"type": "boolean"},
         "cost": {
             "type": "object",
             "additionalProperties": False,
@@ -230,10 +242,25 @@ def declared(module_name: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
 def get(name: str) -> ModuleType:
     """The experiment's module (``hrlmeta.experiments.<name>``, imported); a clear error if there is none."""
     folder(name)
-    mod = importlib.import_module(f"{__name__}.{name}")
-    if not hasattr(mod, "train"):
-        raise ExperimentError(f"experiment module {mod.__name__} lacks required 'train'")
-    return mod
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def trainer(name: str):
+    """The experiment's training function ``train(algo, seeds, params) -> list[DataFrame]`` (its
+    ``training.py``): one table per seed, in the order of ``seeds``. ``batched: true`` in experiment.yaml
+    says it trains the seeds it is given as one batch; otherwise :mod:`hrlmeta.pipeline` hands it one seed
+    at a time. A clear error where the folder has none."""
+    fn = part(name, "train", "training") if (folder(name) / "training.py").exists() else None
+    if fn is None and hasattr(get(name), "train"):   # LEGACY (removed once every folder has training.py)
+        mod = get(name)
+        batch = getattr(mod, "train_batch", None)
+        if batch is not None:
+            return lambda algo, seeds, params: list(batch(algo, list(seeds), params))
+        return lambda algo, seeds, params: [mod.train(algo, int(s), params) for s in seeds]
+    if fn is None:
+        raise ExperimentError(f"experiment {name!r}: {folder(name) / 'training.py'} with "
+                              "train(algo, seeds, params) -> list of tables is required")
+    return fn
 
 
 def part(name: str, attr: str, module: str | None = None):
@@ -339,6 +366,9 @@ class Registry:
 
     def part(self, name: str, attr: str, module: str | None = None):
         return part(name, attr, module)
+
+    def trainer(self, name: str):
+        return trainer(name)
 
     def check_algo(self, name: str, algo: str) -> None:
         check_algo(name, algo)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...claims import Measures, Samples
-from . import _eval, rl2_budget
+from .analysis import _eval, rl2_budget
 
 MEASURES = Measures()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...algos import bandit_baselines as bb
-from . import _cell
+from .analysis import _cell
 
 
 def oracle(params: dict) -> dict:
