@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from hrlmeta.experiments import REGISTRY
-from hrlmeta import golden, opprobe
+from hrlmeta import golden, golden_probe
 from hrlmeta.config import load_config
 from hrlmeta.pipeline_env import PINNED
 
@@ -106,7 +106,7 @@ def test_committed_hashes_cover_every_torch_experiment():
     assert keys == {golden.run_key(*r) for r in golden.golden_runs(REGISTRY)}
     assert doc["pinned"] == PINNED, "hashes made with other pinned settings: regenerate (hrlmeta golden --write)"
     ops = json.loads(golden.OPS_FILE.read_text())
-    assert set(ops["ops"]) == set(opprobe.OPS) and ops["pinned"] == PINNED
+    assert set(ops["ops"]) == set(golden_probe.OPS) and ops["pinned"] == PINNED
 
 
 def _network_sizes(params, path=()):
@@ -163,18 +163,18 @@ def test_op_probe_on_a_disagreeing_machine_names_the_operation(tmp_path):
     r = subprocess.run(cmd + ["--ops-file", str(other)], capture_output=True, text=True)
     assert r.returncode == 1
     assert "op bmm_batched_seeds_nav2d" in r.stderr and "(1 of " in r.stderr
-    assert opprobe.describe("bmm_batched_seeds_nav2d") in r.stderr and "adam_fused" not in r.stderr
+    assert golden_probe.describe("bmm_batched_seeds_nav2d") in r.stderr and "adam_fused" not in r.stderr
 
 
 def test_probe_inputs_are_cpu_independent_and_outputs_hash_every_bit():
-    a = opprobe._u((5, 3), 7)
-    assert a.dtype == np.float32 and np.array_equal(a, opprobe._u((5, 3), 7))
+    a = golden_probe._u((5, 3), 7)
+    assert a.dtype == np.float32 and np.array_equal(a, golden_probe._u((5, 3), 7))
     assert np.all(a * 2**23 == np.round(a * 2**23))  # on a 2^-23 grid: exact in float32
     b = a.copy()
     b[4, 2] = np.nextafter(b[4, 2], np.float32(2))
-    assert opprobe.tensor_hash(a) != opprobe.tensor_hash(b)
-    assert opprobe.tensor_hash(a) != opprobe.tensor_hash(a.astype(np.float64))
-    assert opprobe.tensor_hash(a) != opprobe.tensor_hash(a.reshape(3, 5))
+    assert golden_probe.tensor_hash(a) != golden_probe.tensor_hash(b)
+    assert golden_probe.tensor_hash(a) != golden_probe.tensor_hash(a.astype(np.float64))
+    assert golden_probe.tensor_hash(a) != golden_probe.tensor_hash(a.reshape(3, 5))
 
 
 def test_probe_covers_the_kernel_families_the_torch_experiments_use():
@@ -182,12 +182,12 @@ def test_probe_covers_the_kernel_families_the_torch_experiments_use():
                  "gru_cell", "gru_sequence_backward", "trpo_hvp_cg", "baseline_bmm_solve_f64", "gaussian_logprob",
                  "log_softmax_categorical", "elementwise", "adam_fused", "adam_foreach", "adam_for_loop",
                  "random_draws", "numpy_blas_lapack"):
-        assert name in opprobe.OPS and opprobe.describe(name)
+        assert name in golden_probe.OPS and golden_probe.describe(name)
 
 
 def test_mismatch_message_explains_drift_and_how_to_regenerate():
     bad = golden.compare({"a/b/seed0": "1" * 64}, {"a/b/seed0": "2" * 64, "c/d/seed0": "3" * 64})
     assert len(bad) == 2 and "(not run)" in bad[1]
     assert "hrlmeta golden --write" in golden.DRIFT_HELP and "machine" in golden.DRIFT_HELP
-    lines = opprobe.compare({"elementwise": "1" * 64}, {"elementwise": "2" * 64, "gru_cell": "3" * 64})
+    lines = golden_probe.compare({"elementwise": "1" * 64}, {"elementwise": "2" * 64, "gru_cell": "3" * 64})
     assert lines[0].startswith("  op elementwise:") and "tanh" in lines[0] and "(not run)" in lines[1]

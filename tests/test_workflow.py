@@ -57,8 +57,8 @@ def test_smoke_produces_every_output(smoke):
         for s in doc["seeds"]:
             assert (res / "runs" / doc["experiment"] / doc["algo"] / f"seed{s}.parquet").exists()
     # the HTML report's front page: the claims, with links to their figures
-    landing = (res / "report" / "claims.rst").read_text()
-    assert "options_speedup_fourrooms" in landing and "`fourrooms_sutton_speedup.png`_" in landing
+    front = (res / "report" / "claims.rst").read_text()
+    assert "options_speedup_fourrooms" in front and "`fourrooms_sutton_speedup.png`_" in front
     # the seed is in every run's path
     runs = list((res / "runs").rglob("*.parquet"))
     assert runs and all(p.name.startswith("seed") for p in runs)

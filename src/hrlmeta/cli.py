@@ -163,15 +163,15 @@ def cmd_report(args) -> int:
     report.build(cfg, args.claims, args.notes, _tables(args.table), args.figures_dir, args.out, args.config_files,
                  robustness_tsv=args.robustness, budget_json=args.budget, registry=_registry())
     print(f"wrote {args.out}")
-    if args.landing:
-        from . import landing
+    if args.front_page:
+        from . import front_page
         from .claims import declared_claims
 
         declared = declared_claims(_registry(), cfg.get("claims"), check_measures=False)
         ranges = {c["id"]: c["expected_range"] for c in declared}
         budget = json.loads(Path(args.budget).read_text()) if args.budget and Path(args.budget).exists() else {}
-        landing.write(args.landing, args.claims, args.figure_files or [], _tables(args.table), ranges, budget)
-        print(f"wrote {args.landing}")
+        front_page.write(args.front_page, args.claims, args.figure_files or [], _tables(args.table), ranges, budget)
+        print(f"wrote {args.front_page}")
     return 0
 
 
@@ -349,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--figures-dir", required=True, help="directory holding the figures the report links")
     p.add_argument("--out", required=True, type=Path, help="output REPORT.md path")
     p.add_argument("--config-files", nargs="*", default=None, help="config files named in the report")
-    p.add_argument("--landing", type=Path, default=None,
+    p.add_argument("--front-page", type=Path, default=None,
                    help="also write the HTML report's front page (reStructuredText: claims, tables)")
     p.add_argument("--figure-files", nargs="*", default=None, help="the figures the HTML report holds")
     _add_config(p)

@@ -1,6 +1,6 @@
 """Golden hashes: short training runs of every torch experiment (and a numpy / numba sample) whose tables
 must come out bit for bit the same on every machine the determinism promise covers (docs/determinism.md),
-plus a per-operation probe (:mod:`hrlmeta.opprobe`) that names the kernel when they do not.
+plus a per-operation probe (:mod:`hrlmeta.golden_probe`) that names the kernel when they do not.
 
 ``hrlmeta golden`` first hashes the probed operations and compares them with ``tests/golden/ops.json``
 (naming every operation that differs), then trains the runs in :data:`RUNS` with the golden parameters
@@ -177,7 +177,7 @@ def write(hashes: dict[str, str], path: Path = HASHES, ops: dict[str, str] | Non
                        "pinned": PINNED, "made_with": env, "hashes": hashes})
     if ops is not None:
         _write_json(ops_path, {"about": "hrlmeta golden: SHA-256 of the outputs of every probed operation "
-                                        f"(hrlmeta.opprobe); regenerate with `{REGENERATE}`",
+                                        f"(hrlmeta.golden_probe); regenerate with `{REGENERATE}`",
                                "pinned": PINNED, "made_with": env, "ops": ops})
 
 
@@ -200,9 +200,9 @@ def main(write_files: bool = False, as_json: bool = False, overlays=(), ops_only
     """``hrlmeta golden``: the operation probe, then the golden runs; compare, or ``write_files``."""
     import sys
 
-    from . import opprobe
+    from . import golden_probe
 
-    ops = opprobe.compute()
+    ops = golden_probe.compute()
     if write_files and (overlays or ops_only):
         raise SystemExit("--write takes neither --configfile nor --ops-only: it regenerates every committed hash")
     runs = {} if ops_only else compute(overlays=(*OVERLAYS, *overlays), registry=registry)
@@ -220,7 +220,7 @@ def main(write_files: bool = False, as_json: bool = False, overlays=(), ops_only
         print(f"no committed operation hashes at {ops_file}; create them with `{REGENERATE}`", file=sys.stderr)
         status = 1
     else:
-        bad_ops = opprobe.compare(ops, load_ops(ops_file))
+        bad_ops = golden_probe.compare(ops, load_ops(ops_file))
         if bad_ops:
             print(f"operations whose outputs differ from {ops_file} ({len(bad_ops)} of {len(ops)}):\n"
                   + "\n".join(bad_ops), file=sys.stderr)

@@ -14,7 +14,7 @@ rule report_md:
         md=report(
             "results/REPORT.md", category="Report", caption="../report/report.rst"
         ),
-        landing="results/report/claims.rst",
+        front_page="results/report/claims.rst",
     log:
         "results/logs/report.log",
     conda:
@@ -29,5 +29,5 @@ rule report_md:
         "hrlmeta report {params.tables} --claims {input.claims} --notes {input.notes}"
         " --robustness {input.robustness} --budget {input.budget}"
         " --figures-dir results/figures --out {output.md} --config-files {params.files}"
-        " --landing {output.landing} --figure-files {input.figures} {input.spec_curves}"
+        " --front-page {output.front_page} --figure-files {input.figures} {input.spec_curves}"
         " --config-json {params.cfg:q} > {log} 2>&1"

@@ -3,7 +3,7 @@
 A second CPU model cannot be borrowed, but what differs between CPU models can be emulated: the kernels
 each library would pick there. Each *setting* below is one process environment; the bench runs
 ``hrlmeta golden --json`` (the golden runs and the per-operation probe, :mod:`hrlmeta.golden`,
-:mod:`hrlmeta.opprobe`) in a fresh process under it and groups the settings by the resulting hashes.
+:mod:`hrlmeta.golden_probe`) in a fresh process under it and groups the settings by the resulting hashes.
 
 - ``pinned:*``: the pins (:data:`hrlmeta.pipeline_env.PINNED`) on this machine and on emulated CPUs
   (instruction caps the pins do not override: MKL's ``MKL_ENABLE_INSTRUCTIONS``).
@@ -83,7 +83,7 @@ def _run_json(cmd: list[str], env: dict[str, str]) -> dict:
 
 def hash_matrix(names=None, overlays=(), ops_only: bool = False) -> dict:
     """Golden-run and operation hashes under each setting; what differs from ``pinned:native``."""
-    from .. import golden, opprobe
+    from .. import golden, golden_probe
 
     names = list(SETTINGS) if names is None else names
     if "pinned:native" not in names:
@@ -99,7 +99,7 @@ def hash_matrix(names=None, overlays=(), ops_only: bool = False) -> dict:
            "hashes_short": {n: {k: h[:12] for k, h in r["golden"].items()} for n, r in res.items()},
            "hashes": {n: r["golden"] for n, r in res.items()}}
     if golden.OPS_FILE.exists():
-        out["pinned_ops_vs_committed"] = opprobe.compare(base["ops"], golden.load_ops())
+        out["pinned_ops_vs_committed"] = golden_probe.compare(base["ops"], golden.load_ops())
     if golden.HASHES.exists() and not ops_only and not overlays:
         out["pinned_runs_vs_committed"] = golden.compare(base["golden"], golden.load())
     return out

@@ -73,7 +73,7 @@ def _row(cells: list[str]) -> list[str]:
 
 def render(claims: pd.DataFrame, figures: list[str | os.PathLike], tables: dict[str, str | os.PathLike],
            ranges: dict | None = None, budget: dict | None = None) -> str:
-    """The landing page's reStructuredText. ``figures``: every figure file the report holds (experiment
+    """The front page's reStructuredText. ``figures``: every figure file the report holds (experiment
     figures ``{experiment}_{name}.png`` and specification curves ``claims_robustness_{claim}.png``);
     ``tables``: experiment -> its tidy table."""
     from .report import verdict_text
