@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import torch
 
-from hrlmeta.config import experiment_params, load_config
+from hrlmeta.config import experiment_params, load_config, load_schema, schema_defaults
 from hrlmeta.experiments import REGISTRY
 
 
@@ -27,20 +27,21 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
 
 # --------------------------------------------------------------------------- SAC (DIAYN)
 
-TINY_DIAYN = {
+# completed with its schema's defaults, as the config loader completes an experiment's params
+TINY_DIAYN = schema_defaults({
     "env": {"layouts": ["open", "passage"], "horizon": 10, "start": {"open": [0, 0], "passage": [-0.5, 0]}},
     "agent": {"num_skills": 3, "hidden": [8, 8], "total_steps": 200, "min_pool": 50, "batch_size": 16,
               "n_envs": 5, "updates_per_step": 0.5},
     "eval": {"every": 100, "episodes_per_skill": 2, "fresh_classifier": {"steps": 5}},
-}
+}, load_schema("pointmass_diayn", REGISTRY))
 
 
 @pytest.mark.parametrize("algo", ["diayn", "random_skills"])
 def test_diayn_seed_alone_equals_seed_in_a_batch(algo):
-    from hrlmeta.experiments import pointmass_diayn as E
+    from hrlmeta.experiments.pointmass_diayn import training as E
 
-    alone = E.train(algo, 2, TINY_DIAYN)
-    batch = E.train_batch(algo, [5, 2, 7, 0, 3], TINY_DIAYN)
+    alone = E.train(algo, [2], TINY_DIAYN)[0]
+    batch = E.train(algo, [5, 2, 7, 0, 3], TINY_DIAYN)
     assert len(batch) == 5 and [int(df["seed"].iloc[0]) for df in batch] == [5, 2, 7, 0, 3]
     _same(alone, batch[1])
     assert not np.array_equal(batch[0]["return"].to_numpy(), batch[1]["return"].to_numpy())
@@ -101,12 +102,12 @@ def test_diayn_zero_reward_batch_never_reads_the_discriminator_reward():
 
 
 def test_hdqn_seed_alone_equals_seed_in_a_batch(smoke):
-    from hrlmeta.experiments import chain_hdqn as E
+    from hrlmeta.experiments.chain_hdqn import training as E
 
     params = copy.deepcopy(experiment_params(smoke, "chain_hdqn"))
     params["n_episodes"], params["eval_every"], params["final_episodes"] = 150, 50, 50
-    alone = E.train("hdqn", 2, params)
-    batch = E.train_batch("hdqn", [4, 2, 9, 0, 1, 6], params)
+    alone = E.train("hdqn", [2], params)[0]
+    batch = E.train("hdqn", [4, 2, 9, 0, 1, 6], params)
     _same(alone, batch[1])
     assert len(batch) == 6
     assert not batch[0]["steps"].equals(batch[1]["steps"])
@@ -155,7 +156,7 @@ def test_hdqn_batched_step_equals_the_per_seed_step():
 
 
 def test_cli_several_seeds_writes_one_file_per_seed(tmp_path):
-    from hrlmeta.experiments import pointmass_diayn as E
+    from hrlmeta.experiments.pointmass_diayn import training as E
 
     out = tmp_path / "seed{seed}.parquet"
     # the experiment's params block as the workflow hands it over (tiny sizes: seconds)
@@ -168,7 +169,7 @@ def test_cli_several_seeds_writes_one_file_per_seed(tmp_path):
         assert set(pd.read_parquet(tmp_path / f"seed{seed}.parquet")["seed"]) == {seed}
     # the batch's seed-1 table is seed 1's run alone
     assert pd.read_parquet(tmp_path / "seed1.parquet")["return"].tolist() == \
-        E.train("diayn", 1, TINY_DIAYN)["return"].tolist()
+        E.train("diayn", [1], TINY_DIAYN)[0]["return"].tolist()
     # one CPU-time line per seed (hrlmeta plan --calibrate reads them)
     assert r.stdout.count("CPU-s") == 2
 

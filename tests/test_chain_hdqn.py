@@ -9,7 +9,7 @@ import pytest
 from hrlmeta import config as C
 from hrlmeta.algos import hdqn, hdqn_tabular, q_learning
 from hrlmeta.envs import chain
-from hrlmeta.experiments import chain_hdqn as E
+from hrlmeta.experiments.chain_hdqn import training as E
 from hrlmeta.experiments import REGISTRY
 from hrlmeta.experiments.chain_hdqn import oracle as O
 
@@ -163,7 +163,7 @@ def test_neural_meta_transitions_start_at_goal_choice_state(params):
 @pytest.mark.parametrize("algo", ["q_learning", "hdqn_tabular", "hdqn"])
 def test_deterministic_per_seed(params, algo):
     p = {**params, "n_episodes": 150, "eval_every": 50}
-    a, b, c = E.train(algo, 7, p), E.train(algo, 7, p), E.train(algo, 8, p)
+    a, b, c = E.train(algo, [7], p)[0], E.train(algo, [7], p)[0], E.train(algo, [8], p)[0]
     assert a.equals(b)
     assert not a.equals(c)
 
@@ -252,7 +252,7 @@ def test_runtime_checks_name_the_key(params):
     p = copy.deepcopy(params)
     p["env"]["p_right"] = 1.2
     with pytest.raises(ValueError, match="p_right"):
-        E.train("q_learning", 0, p)
+        E.train("q_learning", [0], p)
     with pytest.raises(ValueError, match="lr"):
         hdqn.HDQNConfig(n_episodes=1, lr=2.0).check()
     with pytest.raises(ValueError, match="alpha_meta"):

@@ -13,7 +13,11 @@ from hrlmeta.algos import diayn as D
 from hrlmeta.algos import sac as S
 from hrlmeta.envs.pointmass import PointMass, coverage
 from hrlmeta import experiments as registry
-from hrlmeta.experiments import pointmass_diayn as E
+from hrlmeta.config import load_schema, schema_defaults
+from hrlmeta.experiments import REGISTRY
+from hrlmeta.experiments.pointmass_diayn import analysis as E
+from hrlmeta.experiments.pointmass_diayn import torch_analysis as TA
+from hrlmeta.experiments.pointmass_diayn import training as TR
 
 # --------------------------------------------------------------------------- environment
 
@@ -189,24 +193,31 @@ def test_fresh_classifier_separates_separable_skills():
 # --------------------------------------------------------------------------- experiment
 
 
-TINY = {
+def _full(params: dict) -> dict:
+    """``params`` completed with the schema's defaults, as the config loader hands them to the code."""
+    import copy
+
+    return schema_defaults(copy.deepcopy(params), load_schema("pointmass_diayn", REGISTRY))
+
+
+TINY = _full({
     "env": {"layouts": ["open", "passage"], "horizon": 10, "start": {"open": [0, 0], "passage": [-0.5, 0]}},
     "agent": {"num_skills": 3, "hidden": [8, 8], "total_steps": 200, "min_pool": 50, "batch_size": 16,
               "n_envs": 5, "updates_per_step": 0.5},
     "eval": {"every": 100, "episodes_per_skill": 2, "fresh_classifier": {"steps": 5}},
-}
+})
 
 
 @pytest.fixture(scope="module")
 def tiny_runs():
-    return {(a, s): E.train(a, s, TINY) for a in E.ALGOS for s in (0, 1)}
+    return {(a, s): TR.train(a, [s], TINY)[0] for a in E.ALGOS for s in (0, 1)}
 
 
 def test_run_table_is_deterministic_per_seed(tmp_path, tiny_runs):
     from hrlmeta.pipeline import keyed
     from hrlmeta.tidy import write_run
 
-    again = E.train("diayn", 0, TINY)
+    again = TR.train("diayn", [0], TINY)[0]
     write_run(keyed(tiny_runs[("diayn", 0)], "pointmass_diayn", "diayn", 0), tmp_path / "a.parquet", E.KIND)
     write_run(keyed(again, "pointmass_diayn", "diayn", 0), tmp_path / "b.parquet", E.KIND)   # the caller's keys
     assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
@@ -245,7 +256,7 @@ def test_claims_on_tiny_runs(tiny_runs):
     cov = measure_claim(MEASURES, {"id": "diayn_coverage", "measure": "coverage",
                                    "params": {"grid": 10, "eval_mode": "stochastic"}}, table, TINY)
     assert cov.values.shape == (2, 2)
-    c = E.final_coverage(table, 10, "stochastic")
+    c = TA.final_coverage(table, 10, "stochastic")
     assert cov.values[1, 1] == pytest.approx(c[("diayn", 1, "passage")] - c[("random_skills", 1, "passage")])
     # the coverage column written during training agrees with the one recomputed from the trajectories
     fin = E.final_rows(table)
@@ -262,10 +273,10 @@ def test_config_errors_name_the_key():
     with pytest.raises(ValueError, match="sac.lr"):
         S.SACConfig(obs_dim=2, act_dim=2, lr=2.0)
     with pytest.raises(ValueError, match="params.device"):
-        E.train("diayn", 0, {**TINY, "device": "tpu"})
+        TR.train("diayn", [0], {**TINY, "device": "tpu"})
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="cuda"):
-            E.train("diayn", 0, {**TINY, "device": "cuda"})
+            TR.train("diayn", [0], {**TINY, "device": "cuda"})
     assert registry.cost_units("pointmass_diayn", "diayn", TINY) == 200 * 0.5 * 2
 
 

@@ -46,9 +46,9 @@ def test_copy_has_the_package_fingerprints(tree):
 
 
 @pytest.mark.parametrize("rel, old, new", [
-    # report prose and figures in the same file as the training code
-    ("experiments/pointmaze_hiro/__init__.py", "def report_section(", "def _unused_helper():\n    return 1\n\n\ndef report_section("),
-    ("experiments/pointmaze_hiro/__init__.py", "def figures(table: pd.DataFrame, params: dict, outdir) -> None:\n",
+    # the report's values and the figures of the experiment whose training they sit beside
+    ("experiments/pointmaze_hiro/report.py", "def context(", "def _unused_helper():\n    return 1\n\n\ndef context("),
+    ("experiments/pointmaze_hiro/figures.py", "def figures(table: pd.DataFrame, params: dict, outdir) -> None:\n",
      "def figures(table: pd.DataFrame, params: dict, outdir) -> None:\n    outdir = outdir\n"),
     ("claims/__init__.py", "from __future__ import annotations\n", "from __future__ import annotations\nX_UNUSED = 1\n"),
     ("experiments/pointmaze_hiro/measures.py", "from __future__ import annotations\n", "from __future__ import annotations\nX_UNUSED = 1\n"),
@@ -58,7 +58,7 @@ def test_copy_has_the_package_fingerprints(tree):
     ("algos/td3.py", '"""theta\' <- tau theta + (1 - tau) theta\' for every parameter."""', '"""Another docstring."""'),
     # the registry's description schema, and a module's `if __name__ == "__main__":` block
     ("experiments/__init__.py", '"title": {"type": "string", "minLength": 1},', '"title": {"type": "string", "minLength": 2},'),
-    ("experiments/fourrooms_sutton/__init__.py", 'if __name__ == "__main__":  # pragma: no cover\n',
+    ("experiments/fourrooms_sutton/training.py", 'if __name__ == "__main__":  # pragma: no cover\n',
      'if __name__ == "__main__":  # pragma: no cover\n    print()\n'),
 ])
 def test_changes_outside_training_rerun_nothing(tree, rel, old, new):
@@ -86,7 +86,7 @@ def test_a_check_module_change_reaches_only_its_check(tree):
 
 def test_training_code_of_the_experiment_itself(tree):
     before = _prints(tree)
-    _edit(tree, "experiments/pointmaze_hiro/__init__.py", "def make_agent(algo: str, params: dict, gens: list[torch.Generator], device: str):\n",
+    _edit(tree, "experiments/pointmaze_hiro/training.py", "def make_agent(algo: str, params: dict, gens: list[torch.Generator], device: str):\n",
           "def make_agent(algo: str, params: dict, gens: list[torch.Generator], device: str):\n    device = device\n")
     after = _prints(tree)
     assert {job for job in JOBS if after[job] != before[job]} == {("pointmaze_hiro", "hiro"), ("pointmaze_hiro", "td3")}
@@ -120,14 +120,17 @@ def test_an_experiment_outside_the_package_is_fingerprinted(tmp_path, monkeypatc
     monkeypatch.setenv(ENV_VAR, str(exps))
     reg = Registry()
     reached = F.reached(NAME, "uniform", registry=reg)
-    assert f"hrlmeta.experiments.{NAME}:train" in reached
+    assert {f"hrlmeta.experiments.{NAME}.training:train", f"hrlmeta.experiments.{NAME}.training:_run"} <= set(reached)
     F.training_fingerprint.cache_clear()
     before = F.training_fingerprint(NAME, "uniform", registry=reg)
-    init = exps / NAME / "__init__.py"
-    text = init.read_text()
-    assert "def train(" in text
-    init.write_text(text.replace("def train(", "def _extra():\n    return 1\n\n\ndef train(", 1))
+    training = exps / NAME / "training.py"
+    text = training.read_text()
+    assert "def train(" in text and "def _run(" in text
+    training.write_text(text.replace("def train(", "def _extra():\n    return 1\n\n\ndef train(", 1))
     F.training_fingerprint.cache_clear()
     assert F.training_fingerprint(NAME, "uniform", registry=reg) == before      # unreferenced: unchanged
+    training.write_text(text.replace("n = int(params[\"pulls\"])", "n = int(params[\"pulls\"]) + 0", 1))
+    F.training_fingerprint.cache_clear()
+    assert F.training_fingerprint(NAME, "uniform", registry=reg) != before      # its training code: changed
     with pytest.raises(ValueError, match=NAME):
         F.training_fingerprint(NAME, "uniform")                                 # no registry: not found

@@ -129,14 +129,15 @@ def test_snapshots_and_bad_input(rooms):
 def test_experiment_plugin_run_table():
     from hrlmeta import tidy
     from hrlmeta.config import deep_merge, experiment_params, load_config, load_yaml
-    from hrlmeta.experiments import fourrooms_sutton as E
+    from hrlmeta.experiments.fourrooms_sutton import analysis as E
+    from hrlmeta.experiments.fourrooms_sutton import training
 
     params = experiment_params(load_config(REGISTRY, "config/smoke.yaml"), "fourrooms_sutton")
     params = deep_merge(params, {"n_episodes": 30})
     frames = []
     for algo in E.ALGOS:
-        df = E.train(algo, 1, params)
-        df2 = E.train(algo, 1, params)
+        df = training.train(algo, [1], params)[0]
+        df2 = training.train(algo, [1], params)[0]
         assert df.equals(df2)
         df["experiment"], df["algo"], df["seed"] = "fourrooms_sutton", algo, 1
         tidy.validate(tidy.normalise(df, "episodic"), "episodic")
@@ -160,7 +161,7 @@ def test_experiment_plugin_run_table():
 
 
 def test_episodes_to_criterion_rule():
-    from hrlmeta.experiments.fourrooms_sutton import episodes_to_criterion
+    from hrlmeta.experiments.fourrooms_sutton.analysis import episodes_to_criterion
 
     ep = np.arange(1, 9)
     v = np.array([100, 50, 9, 30, 9, 9, 9, 9.0])
@@ -172,7 +173,7 @@ def test_episodes_to_criterion_rule():
 
 
 def test_full_window_criterion():
-    from hrlmeta.experiments.fourrooms_sutton import episodes_to_criterion
+    from hrlmeta.experiments.fourrooms_sutton.analysis import episodes_to_criterion
 
     ep = np.arange(1, 9)
     v = np.array([9, 9, 100, 9, 9, 9, 9, 9.0])
@@ -191,7 +192,7 @@ def test_vectorised_criterion_table_equals_the_per_block_rule():
     """criterion_table (matrix over blocks, cached per table) == episodes_to_criterion block by block."""
     import pandas as pd
 
-    from hrlmeta.experiments import fourrooms_sutton as E
+    from hrlmeta.experiments.fourrooms_sutton import analysis as E
 
     rng = np.random.default_rng(4)
     rows = []

@@ -14,8 +14,9 @@ import pytest
 from hrlmeta import config as C
 from hrlmeta.algos import bottleneck as B
 from hrlmeta.envs.fourrooms import HALLWAYS, make_fourrooms, primitive_options
-from hrlmeta.experiments import fourrooms_discovery as E
-from hrlmeta.experiments import fourrooms_sutton as S
+from hrlmeta.experiments.fourrooms_discovery import analysis as E
+from hrlmeta.experiments.fourrooms_discovery import training as T
+from hrlmeta.experiments.fourrooms_sutton import analysis as S
 from hrlmeta.experiments import REGISTRY
 
 
@@ -131,27 +132,28 @@ def test_subgoal_options_reach_their_subgoal(env, known):
 
 
 def test_train_rows_and_subgoals(params):
-    a = E.train("bottleneck_options", 1, params)
-    pd.testing.assert_frame_equal(a, E.train("bottleneck_options", 1, params))
+    a = T.train("bottleneck_options", [1], params)[0]
+    pd.testing.assert_frame_equal(a, T.train("bottleneck_options", [1], params)[0])
     main = a[a["goal_set"] == "main"]  # the seed's own discovery (the goal sample's runs have their own)
     sg = json.loads(main["subgoals"].iloc[0])
     assert main["subgoals"].nunique() == 1 and 1 <= len(sg) <= params["discovery"]["max_subgoals"]
     assert main["n_options"].iloc[0] == len(sg)
     for txt, n in a.drop_duplicates("goal")[["subgoals", "n_options"]].itertuples(index=False):
         assert len(json.loads(txt)) == n
-    r = E.train("random_subgoal_options", 1, params)
+    r = T.train("random_subgoal_options", [1], params)[0]
     assert len(json.loads(r["subgoals"].iloc[0])) == len(sg)  # random_count: match
-    h = E.train("handmade_options", 1, params)
+    h = T.train("handmade_options", [1], params)[0]
     assert h["subgoals"].iloc[0] == "[]" and h["n_options"].iloc[0] == 8
     assert set(main["goal"]) == set(params["main_goals"]) and (a["decisions"] <= a["steps"]).all()
-    sample = {n for _, n, _ in E.sample_goals_of(1, params)}
+    sample = {n for _, n, _ in T.sample_goals_of(1, params)}
     assert set(a["goal"]) - set(main["goal"]) == sample
     kn = dict(params, discovery=dict(params["discovery"], graph="known"))
-    assert [tuple(c) for c in json.loads(E.train("bottleneck_options", 5, kn)["subgoals"].iloc[0])][:2] == [(3, 7), (3, 5)]
+    known = T.train("bottleneck_options", [5], kn)[0]
+    assert [tuple(c) for c in json.loads(known["subgoals"].iloc[0])][:2] == [(3, 7), (3, 5)]
 
 
 def test_claims_reuse_sutton_criterion(params):
-    table = pd.concat([E.train(a, s, params).assign(algo=a, seed=s) for a in E.ALGOS for s in range(3)],
+    table = pd.concat([T.train(a, [s], params)[0].assign(algo=a, seed=s) for a in E.ALGOS for s in range(3)],
                       ignore_index=True)
     from hrlmeta.claims import measure_claim
     from hrlmeta.experiments.fourrooms_discovery.measures import MEASURES
@@ -186,4 +188,4 @@ def test_bad_params_rejected():
         C.validate_config(bad, REGISTRY)
     p = dict(C.experiment_params(cfg, E.EXPERIMENT), alpha=2.0)
     with pytest.raises(ValueError, match="alpha"):
-        E.train("primitives", 0, p)
+        T.train("primitives", [0], p)

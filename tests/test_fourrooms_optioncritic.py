@@ -15,7 +15,8 @@ from hrlmeta.algos import ac_pg, option_critic, sarsa0
 from hrlmeta.algos.option_critic import exact_values, intra_option_gradient, termination_gradient
 from hrlmeta.envs.fourrooms import HALLWAYS, make_fourrooms, make_grid
 from hrlmeta import experiments as registry
-from hrlmeta.experiments import fourrooms_optioncritic as E
+from hrlmeta.experiments.fourrooms_optioncritic import analysis as E
+from hrlmeta.experiments.fourrooms_optioncritic import training as T
 from hrlmeta.experiments import REGISTRY
 
 GAMMA = 0.9
@@ -173,7 +174,7 @@ def test_goal_schedule_paired_and_in_lower_right_room(params):
     env = make_fourrooms(2 / 3, "fail_to_neighbour")
     news = set()
     for seed in range(30):
-        goals, new = E.goal_schedule(seed, params)
+        goals, new = T.goal_schedule(seed, params)
         k = params["switch_episode"]
         assert (goals[:k] == env.state(HALLWAYS[2])).all() and (goals[k:] == env.state(new)).all()
         assert env.state(new) in env.rooms[3]
@@ -182,18 +183,18 @@ def test_goal_schedule_paired_and_in_lower_right_room(params):
 
 
 def test_train_rows_deterministic_and_final_terminations(params):
-    a = E.train("option_critic_4", 3, params)
-    b = E.train("option_critic_4", 3, params)
+    a = T.train("option_critic_4", [3], params)[0]
+    b = T.train("option_critic_4", [3], params)[0]
     pd.testing.assert_frame_equal(a, b)
     assert (a["final_beta"].iloc[:-1] == "").all()
     d = json.loads(a["final_beta"].iloc[-1])
     assert d["n_options"] == 4 and np.asarray(d["beta"]).shape == (4, 104)
     ft = E.final_terminations(a.assign(algo="option_critic_4", seed=3))
     assert len(ft) == 4 * 104 and ft["beta"].between(0, 1).all()
-    s = E.train("sarsa0", 3, params)
+    s = T.train("sarsa0", [3], params)[0]
     assert (s["final_beta"] == "").all() and (s["decisions"] == s["steps"]).all()
     assert (s["eval_terminations"] == "").all() and (a["eval_terminations"].iloc[:-1] == "").all()
-    assert (E.train("option_critic_4", 3, dict(params, eval_episodes=0))["eval_terminations"] == "").all()
+    assert (T.train("option_critic_4", [3], dict(params, eval_episodes=0))[0]["eval_terminations"] == "").all()
     assert list(s["phase"].unique()) == ["before_switch", "after_switch"]
     bad = a.assign(algo="x", seed=0)
     bad.loc[bad.index[-1], "final_beta"] = '{"n_options": 4, "beta": [[2.0]]}'
@@ -215,7 +216,7 @@ def test_termination_ratio_hand_case(params):
 
 
 def test_claims_and_robustness_keys(params):
-    frames = [E.train(a, s, params).assign(algo=a, seed=s) for a in E.ALGOS for s in range(2)]
+    frames = [T.train(a, [s], params)[0].assign(algo=a, seed=s) for a in E.ALGOS for s in range(2)]
     table = pd.concat(frames, ignore_index=True)
     from hrlmeta.claims import measure_claim
     from hrlmeta.experiments.fourrooms_optioncritic.measures import MEASURES
@@ -251,7 +252,7 @@ def test_bad_params_rejected():
         C.validate_config(bad, REGISTRY)
     p = dict(C.experiment_params(cfg, E.EXPERIMENT), switch_episode=10**6)
     with pytest.raises(ValueError, match="switch_episode"):
-        E.train("sarsa0", 0, p)
+        T.train("sarsa0", [0], p)
 
 
 def test_bench_reports_contract_fields():

@@ -17,7 +17,7 @@ from hrlmeta.algos import flat_td3 as F
 from hrlmeta.algos import hiro as H
 from hrlmeta.algos import td3 as T
 from hrlmeta.experiments import REGISTRY
-from hrlmeta.experiments import pointmaze_hiro as P
+from hrlmeta.experiments.pointmaze_hiro import training as P
 from hrlmeta.experiments.learner_checks import check_td3 as C
 
 gym = pytest.importorskip("gymnasium")
@@ -105,6 +105,13 @@ def test_whole_episodes_through_gymnasium_make_replay_the_task():
 # ------------------------------------------------------------------------------------- the code path
 
 
+def _maze(params: dict) -> dict:
+    """pointmaze_hiro's ``params`` completed with its schema's defaults, as the config loader hands them over."""
+    from hrlmeta.config import load_schema, schema_defaults
+
+    return schema_defaults(params, load_schema("pointmaze_hiro", REGISTRY))
+
+
 def test_the_check_trains_through_the_claims_code_path(monkeypatch):
     """The check's agent is pointmaze_hiro's flat TD3 class (TD3 + Replay inside), episodes run through
     pointmaze_hiro.rollout itself, exploration through flat_td3.explore, and every training step after the
@@ -112,9 +119,9 @@ def test_the_check_trains_through_the_claims_code_path(monkeypatch):
     assert C.rollout is P.rollout and C.td3_config is P.td3_config
     agent = C.make_agent(SMOKE, [torch.Generator().manual_seed(0)], "cpu")
     assert type(agent) is F.FlatTD3 and type(agent.td3) is T.TD3 and type(agent.buffer) is T.Replay
-    maze = P.make_agent("td3", {"td3": {"hidden": [8]}}, [torch.Generator().manual_seed(0)], "cpu")
+    maze = P.make_agent("td3", _maze({"td3": {"hidden": [8]}}), [torch.Generator().manual_seed(0)], "cpu")
     assert type(maze) is F.FlatTD3
-    hiro = P.make_agent("hiro", {"td3": {"hidden": [8]}}, [torch.Generator().manual_seed(0)], "cpu")
+    hiro = P.make_agent("hiro", _maze({"td3": {"hidden": [8]}}), [torch.Generator().manual_seed(0)], "cpu")
     assert type(hiro) is H.Hiro and type(hiro.worker) is T.TD3 and type(hiro.manager) is T.TD3
     calls = {"rollout": 0, "update": 0, "explore": 0}
     real_rollout, real_update, real_explore = P.rollout, T.TD3.update, F.explore
@@ -145,7 +152,7 @@ def test_the_check_trains_through_the_claims_code_path(monkeypatch):
 def test_maze_reward_through_the_task_protocol_equals_the_distance_reward():
     """rollout's maze task hands FlatTD3 and HIRO the same reward they computed themselves before the loop
     was generalised (minus the distance of (x, y) to the goal), bit for bit."""
-    env = P.make_env({})
+    env = P.make_env(_maze({}))
     task = P.MazeTask(env)
     rng = np.random.default_rng(0)
     state = task.reset(3, [rng, np.random.default_rng(1)])
@@ -154,7 +161,7 @@ def test_maze_reward_through_the_task_protocol_equals_the_distance_reward():
     state2, r = task.step(state, a, goals)
     obs2 = task.observe(state2)
     assert np.array_equal(r, -np.linalg.norm(obs2[..., :2] - goals, axis=-1))
-    flat = P.make_agent("td3", {"td3": {"hidden": [8]}}, [torch.Generator().manual_seed(0)] * 2, "cpu")
+    flat = P.make_agent("td3", _maze({"td3": {"hidden": [8]}}), [torch.Generator().manual_seed(0)] * 2, "cpu")
     obs = task.observe(state)
     flat.record({}, 0, obs, a, obs2, goals, reward=r)
     flat.record({}, 1, obs, a, obs2, goals)

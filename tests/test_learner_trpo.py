@@ -16,7 +16,7 @@ import torch
 from hrlmeta import claims as K
 from hrlmeta.algos import maml as M
 from hrlmeta.experiments import REGISTRY
-from hrlmeta.experiments import learner_checks as LC
+from hrlmeta.experiments.learner_checks import training as LC
 from hrlmeta.experiments.learner_checks import check_trpo as C
 
 gym = pytest.importorskip("gymnasium")
@@ -143,7 +143,7 @@ def test_accepted_steps_are_the_checked_steps():
 
 def test_rows_are_deterministic_and_well_formed():
     a = C.train_batch("trpo_pendulum", [0, 1], SMOKE)
-    b = LC.train_batch("trpo_pendulum", [0, 1], {"trpo_pendulum": SMOKE})  # through the experiment
+    b = LC.train("trpo_pendulum", [0, 1], {"trpo_pendulum": SMOKE})  # through the experiment
     for x, y in zip(a, b):
         pd.testing.assert_frame_equal(x.drop(columns="wall_s"), y.drop(columns="wall_s"))
     df = a[0]

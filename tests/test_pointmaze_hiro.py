@@ -17,7 +17,9 @@ from hrlmeta import experiments as registry
 from hrlmeta import stats
 from hrlmeta.claims import measure_claim
 from hrlmeta.experiments import REGISTRY
-from hrlmeta.experiments import pointmaze_hiro as E
+from hrlmeta.config import load_schema, schema_defaults
+from hrlmeta.experiments.pointmaze_hiro import analysis as A
+from hrlmeta.experiments.pointmaze_hiro import training as E
 from hrlmeta.experiments.pointmaze_hiro.measures import MEASURES
 
 @pytest.fixture
@@ -29,9 +31,16 @@ def one_thread():
     torch.set_num_threads(n)
 
 
-SMOKE = {"env": {"horizon": 20}, "train": {"total_steps": 160, "n_envs": 4}, "eval": {"every_steps": 80, "episodes": 2},
-         "td3": {"hidden": [8, 8], "batch_size": 16}, "replay_size": 1000, "analysis": {"final_window": 1},
-         "hiro": {"c": 5}}
+def _full(params: dict) -> dict:
+    """``params`` completed with the schema's defaults, as the config loader hands them to the code."""
+    import copy
+
+    return schema_defaults(copy.deepcopy(params), load_schema("pointmaze_hiro", REGISTRY))
+
+
+SMOKE = _full({"env": {"horizon": 20}, "train": {"total_steps": 160, "n_envs": 4}, "eval": {"every_steps": 80, "episodes": 2},
+               "td3": {"hidden": [8, 8], "batch_size": 16}, "replay_size": 1000, "analysis": {"final_window": 1},
+               "hiro": {"c": 5}})
 
 
 # ----------------------------------------------------------------------------- environment
@@ -344,14 +353,14 @@ def test_goal_transition_and_worker_rewards():
 
 def test_last_manager_transition_of_an_episode_is_terminal():
     """Released train.py: the manager transition that ends an episode has discount 0; the others 1."""
-    params = {**SMOKE, "env": {"horizon": 12}, "train": {"total_steps": 24, "n_envs": 2}, "eval": {"every_steps": 24}}
+    params = _full({**SMOKE, "env": {"horizon": 12}, "train": {"total_steps": 24, "n_envs": 2}, "eval": {"every_steps": 24}})
     agent = E.make_agent("hiro", params, [torch.Generator().manual_seed(0)], "cpu")
     env = E.make_env(params)
     E.rollout(agent, env, np.zeros((1, 2, 2)), 12, [np.random.default_rng(0)], train=True)
     disc = agent.m_buffer.data["disc"][0, : agent.m_buffer.size]
     # c = 5, horizon 12: transitions end at t = 4, 9 and the truncated one at t = 11 (episode end), 2 envs each
     np.testing.assert_array_equal(disc, [1, 1, 1, 1, 0, 0])
-    agent = E.make_agent("hiro", {**params, "hiro": {"c": 5, "manager_terminal": False}},
+    agent = E.make_agent("hiro", _full({**params, "hiro": {"c": 5, "manager_terminal": False}}),
                          [torch.Generator().manual_seed(0)], "cpu")
     E.rollout(agent, env, np.zeros((1, 2, 2)), 12, [np.random.default_rng(0)], train=True)
     assert (agent.m_buffer.data["disc"][0, : agent.m_buffer.size] == 1).all()
@@ -362,8 +371,8 @@ def test_last_manager_transition_of_an_episode_is_terminal():
 
 @pytest.mark.parametrize("algo", E.ALGOS)
 def test_train_is_deterministic_per_seed(algo, one_thread):
-    a = E.train(algo, 3, SMOKE)
-    b = E.train(algo, 3, SMOKE)
+    a = E.train(algo, [3], SMOKE)[0]
+    b = E.train(algo, [3], SMOKE)[0]
     pd.testing.assert_frame_equal(a, b)
     assert set(a["phase"]) == {"train", "eval", "trace"}
     ev = a[a["phase"] == "eval"]
@@ -372,7 +381,7 @@ def test_train_is_deterministic_per_seed(algo, one_thread):
     assert sorted(set(zip(ev["goal_x"], ev["goal_y"]))) == [(0.0, 8.0), (8.0, 0.0), (8.0, 8.0)]
     assert (ev.groupby(["env_steps", "goal_x", "goal_y"]).size() == 2).all()
     assert (a.loc[a["phase"] == "train", "decisions"] == (20 if algo == "td3" else 4)).all()
-    c = E.train(algo, 4, SMOKE)
+    c = E.train(algo, [4], SMOKE)[0]
     ra, rc = a.loc[a["phase"] == "train", "return"].to_numpy(), c.loc[c["phase"] == "train", "return"].to_numpy()
     assert ra.shape == rc.shape and not np.array_equal(ra, rc)
 
@@ -380,24 +389,24 @@ def test_train_is_deterministic_per_seed(algo, one_thread):
 @pytest.mark.parametrize("algo", ["td3", "hiro"])
 def test_seed_table_identical_alone_and_in_a_batch(algo, one_thread):
     """A seed's run table does not depend on the seeds that share its batch."""
-    alone = E.train(algo, 3, SMOKE)
-    batch = E.train_batch(algo, [5, 3, 7], SMOKE)
+    alone = E.train(algo, [3], SMOKE)[0]
+    batch = E.train(algo, [5, 3, 7], SMOKE)
     pd.testing.assert_frame_equal(alone, batch[1])
     assert [int(d["seed"].iloc[0]) for d in batch] == [5, 3, 7]
     with pytest.raises(ValueError, match="seeds"):
-        E.train_batch(algo, [1, 1], SMOKE)
+        E.train(algo, [1, 1], SMOKE)
 
 
 def test_schedule_and_device_errors():
     with pytest.raises(ValueError, match="train.total_steps"):
-        E.schedule({"train": {"total_steps": 1001, "n_envs": 2}})
+        A.schedule(_full({"train": {"total_steps": 1001, "n_envs": 2}}))
     with pytest.raises(ValueError, match="eval.every_steps"):
-        E.schedule({"train": {"total_steps": 2000, "n_envs": 2}, "eval": {"every_steps": 300}})
+        A.schedule(_full({"train": {"total_steps": 2000, "n_envs": 2}, "eval": {"every_steps": 300}}))
     with pytest.raises(ValueError, match="eval.goals"):
-        E.schedule({"train": {"total_steps": 2000, "n_envs": 2}, "env": {"horizon": 1000}, "eval": {"goals": [1, 2]}})
+        A.schedule(_full({"train": {"total_steps": 2000, "n_envs": 2}, "env": {"horizon": 1000}, "eval": {"goals": [1, 2]}}))
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="params.device"):
-            E.train("hiro", 0, {**SMOKE, "device": "cuda"})
+            E.train("hiro", [0], {**SMOKE, "device": "cuda"})
     with pytest.raises(ValueError, match="actor_lr"):
         TD3Config(actor_lr=2.0)
 
@@ -481,8 +490,8 @@ def test_claims_on_a_constructed_table():
                     ("hiro", 1): [0, 0.0, 0.5, 1.0], ("feudal", 1): [0, 0, 0, 0],
                     ("hiro", 2): [0, 0, 0, 0], ("feudal", 2): [0, 0, 0, 0],
                     ("td3", 0): [0, 0, 0, 0], ("td3", 1): [0, 0, 0, 0.2]})
-    params = {"train": {"total_steps": 4000, "n_envs": 1, }, "env": {"horizon": 1000}, "eval": {"every_steps": 1000},
-              "analysis": {"final_window": 1}}
+    params = _full({"train": {"total_steps": 4000, "n_envs": 1, }, "env": {"horizon": 1000}, "eval": {"every_steps": 1000},
+                    "analysis": {"final_window": 1}})
     s = _claim("hiro_vs_feudal_sample_efficiency", t, params, threshold=0.5)
     # steps to 0.5: hiro seeds (1000, 2000, censored), feudal (3000, censored, censored); one column per agent
     np.testing.assert_array_equal(s.values, [[3000, 1000], [math.inf, 2000], [math.inf, math.inf]])
@@ -511,7 +520,7 @@ def test_claims_on_a_constructed_table():
 def test_far_goal_alone():
     """goal "0,8" selects that goal's rows only; the mean over goals averages the per-goal rates."""
     t = _synthetic({("hiro", 0): [(0, 0, 0), (1.0, 0.5, 0.0)], ("td3", 0): [(0, 0, 0), (1.0, 0.0, 0.0)]})
-    params = {"train": {"total_steps": 1000, "n_envs": 1}, "env": {"horizon": 1000}, "eval": {"every_steps": 1000}}
+    params = _full({"train": {"total_steps": 1000, "n_envs": 1}, "env": {"horizon": 1000}, "eval": {"every_steps": 1000}})
     s = _claim("hiro_vs_flat", t, params, measure="final", final_window=1, goal="mean")
     np.testing.assert_allclose(s.values, [0.5 / 3])
     s = _claim("hiro_vs_flat", t, params, measure="final", final_window=1, goal="0,8")
@@ -523,12 +532,15 @@ def test_far_goal_alone():
 
 
 def test_report_and_figures(tmp_path, one_thread):
-    tables = [E.train(a, s, SMOKE) for a in ("td3", "hiro") for s in (0, 1)]
+    from hrlmeta.experiments.pointmaze_hiro.figures import figures
+    from hrlmeta.report import report_text
+
+    tables = E.train("td3", [0, 1], SMOKE) + E.train("hiro", [0, 1], SMOKE)
     t = pd.concat(tables, ignore_index=True)
-    text = E.report_section(t, SMOKE)
+    text = "\n".join(report_text(REGISTRY, "pointmaze_hiro", t, SMOKE))
     assert "final (8, 0)" in text and "(0, 8)" in text and "Table 1" in text
     assert "greedy local optimum" not in text
-    E.figures(t, SMOKE, tmp_path)
+    figures(t, SMOKE, tmp_path)
     assert (tmp_path / "pointmaze_hiro_success.png").exists() and (tmp_path / "pointmaze_hiro_subgoals.png").exists()
 
 
@@ -548,13 +560,13 @@ def test_batched_bench_structure(one_thread):
 def test_manager_target_smoothing_is_in_goal_units():
     """Released TD3Agent.target_value_net adds N(0, 0.2) clipped to +-0.5 to the target action in raw units:
     for the manager (goals in +-10) that is 0.02 / 0.05 of its normalised action; the worker keeps td3's."""
-    params = {"td3": {"hidden": [8, 8], "target_noise": 0.2, "noise_clip": 0.5},
-              "hiro": {"subgoal_range": 10, "manager_target_noise": 0.2, "manager_noise_clip": 0.5}}
+    params = _full({"td3": {"hidden": [8, 8], "target_noise": 0.2, "noise_clip": 0.5},
+                    "hiro": {"subgoal_range": 10, "manager_target_noise": 0.2, "manager_noise_clip": 0.5}})
     gens = [torch.Generator().manual_seed(0)]
     for algo in ("hiro", "hiro_no_correction", "feudal"):
         cfg = E.make_agent(algo, params, gens, "cpu").cfg
         assert math.isclose(cfg.manager.target_noise, 0.02) and math.isclose(cfg.manager.noise_clip, 0.05)
         assert cfg.worker.target_noise == 0.2 and cfg.worker.noise_clip == 0.5
-    params["hiro"] = {"subgoal_range": 10, "manager_target_noise": None, "manager_noise_clip": None}
+    params = _full({**params, "hiro": {"subgoal_range": 10, "manager_target_noise": None, "manager_noise_clip": None}})
     cfg = E.make_agent("hiro", params, gens, "cpu").cfg
     assert cfg.manager.target_noise == 0.2 and cfg.manager.noise_clip == 0.5    # normalised units (old behaviour)

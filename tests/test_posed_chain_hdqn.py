@@ -15,7 +15,8 @@ from hrlmeta import claims as K
 from hrlmeta import config as C
 from hrlmeta.envs import chain
 from hrlmeta.experiments import REGISTRY
-from hrlmeta.experiments import chain_hdqn as E
+from hrlmeta.experiments.chain_hdqn import analysis as A
+from hrlmeta.experiments.chain_hdqn import training as E
 
 DECLARED = {c["id"]: c for c in K.declared_claims(REGISTRY) if c["experiment"] == "chain_hdqn"}
 REPOSED = ("hdqn_beats_q", "hdqn_neural_beats_q", "hdqn_reward_paper", "q_learning_reward_paper",
@@ -40,7 +41,7 @@ def _runs(p: dict, algo: str, reward: float, greedy: float, alpha=None, factor=N
         ep = np.arange(1, end + 1)
         at = ep % p["eval_every"] == 0
     else:
-        end, phase, a = E.budget_episodes(p, factor), "sweep", alpha
+        end, phase, a = A.budget_episodes(p, factor), "sweep", alpha
         ep = np.arange(end - F + 1, end + 1)
         at = ep == end
     return pd.concat([pd.DataFrame({
@@ -150,8 +151,8 @@ def test_tiny_sweep_writes_what_the_measures_select():
     p["epsilon"]["anneal_steps"] = 100
     measures = REGISTRY.measures("chain_hdqn")
     for algo in ("q_learning", "hdqn_tabular"):
-        df = E.train(algo, 3, p)
-        assert E.train(algo, 3, p).equals(df)  # seeded
+        df = E.train(algo, [3], p)[0]
+        assert E.train(algo, [3], p)[0].equals(df)  # seeded
         df = df.assign(algo=algo, seed=3)  # as the workflow writes it
         main, sw = df[df["phase"] == "train"], df[df["phase"] == "sweep"]
         assert main["episode"].tolist() == list(range(1, 61)) and (main["alpha"] == 0.01).all()
@@ -183,7 +184,7 @@ def test_tiny_sweep_writes_what_the_measures_select():
             measures["reward"](df, p, {**agent, "alpha": 0.1, "budget_factor": 2, "final_episodes": 30})
     # the neural h-DQN's table is not swept (its golden hash stays)
     hp = {**p, "n_episodes": 20, "final_episodes": 10, "eval_every": 10}
-    assert "phase" not in E.train("hdqn", 0, hp).columns
+    assert "phase" not in E.train("hdqn", [0], hp)[0].columns
 
 
 def test_bad_sweep_names_the_key(params):

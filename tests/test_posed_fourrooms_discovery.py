@@ -13,7 +13,8 @@ import pytest
 from hrlmeta import claims as K
 from hrlmeta import config as C
 from hrlmeta.experiments import REGISTRY
-from hrlmeta.experiments import fourrooms_discovery as E
+from hrlmeta.experiments.fourrooms_discovery import analysis as E
+from hrlmeta.experiments.fourrooms_discovery import training as T
 
 
 def _declared() -> dict:
@@ -76,12 +77,12 @@ def test_goal_sample_is_fixed_in_room_cells(default):
 def test_rotation_gives_every_goal_the_same_runs(default):
     n = len(E.goal_sample(default))
     # the default: every seed learns every goal
-    assert [i for i, _, _ in E.sample_goals_of(7, default)] == list(range(n))
+    assert [i for i, _, _ in T.sample_goals_of(7, default)] == list(range(n))
     for per_seed, n_seeds in ((4, 50), (8, 50), (10, 6), (20, 3)):
         p = {**default, "goal_sample": {**default["goal_sample"], "per_seed": per_seed}}
-        count = Counter(i for s in range(n_seeds) for i, _, _ in E.sample_goals_of(s, p))
+        count = Counter(i for s in range(n_seeds) for i, _, _ in T.sample_goals_of(s, p))
         assert set(count) == set(range(n)) and set(count.values()) == {n_seeds * per_seed // n}
-        assert all(len({i for i, _, _ in E.sample_goals_of(s, p)}) == per_seed for s in range(n_seeds))
+        assert all(len({i for i, _, _ in T.sample_goals_of(s, p)}) == per_seed for s in range(n_seeds))
 
 
 # ------------------------------------------------------------------ constructed tables
@@ -181,7 +182,7 @@ def test_unequal_runs_per_goal_are_cut_to_the_fewest(smoke):
 
 @pytest.fixture(scope="module")
 def real(smoke):
-    return pd.concat([E.train(a, s, smoke).assign(algo=a, seed=s) for a in E.ALGOS for s in range(3)],
+    return pd.concat([T.train(a, [s], smoke)[0].assign(algo=a, seed=s) for a in E.ALGOS for s in range(3)],
                      ignore_index=True)
 
 
@@ -191,7 +192,7 @@ def test_real_run_writes_the_goal_sample_as_designed(smoke, real):
     per_seed = smoke["goal_sample"]["per_seed"]
     for (algo, seed), g in real.groupby(["algo", "seed"]):
         blocks = g.drop_duplicates("block").sort_values("block")
-        want = main + ([n for _, n, _ in E.sample_goals_of(seed, smoke)] if algo in smoke["goal_sample"]["algos"]
+        want = main + ([n for _, n, _ in T.sample_goals_of(seed, smoke)] if algo in smoke["goal_sample"]["algos"]
                        else [])
         assert list(blocks["goal"]) == want
         assert list(blocks["goal_set"]) == ["main"] * len(main) + ["sample"] * (len(want) - len(main))
@@ -204,7 +205,7 @@ def test_real_run_writes_the_goal_sample_as_designed(smoke, real):
     b0 = real[(real["algo"] == AGENT) & (real["seed"] == 0)].drop_duplicates("goal")
     assert b0["subgoals"].nunique() > 1
     # deterministic
-    again = E.train(AGENT, 1, smoke)
+    again = T.train(AGENT, [1], smoke)[0]
     pd.testing.assert_frame_equal(again, real[(real["algo"] == AGENT) & (real["seed"] == 1)]
                                   .drop(columns=["algo", "seed"]).reset_index(drop=True))
     s = _measure(DECLARED["discovered_vs_handmade_options"], real, smoke)
@@ -220,10 +221,10 @@ def test_the_other_claims_ignore_the_goal_sample(smoke, real):
     what they measured before it."""
     none = {**smoke, "goal_sample": {**smoke["goal_sample"], "per_room": 0}}
     for algo in (BASE, AGENT):
-        with_sample = E.train(algo, 2, smoke)
-        without = E.train(algo, 2, none)
+        with_sample = T.train(algo, [2], smoke)[0]
+        without = T.train(algo, [2], none)[0]
         pd.testing.assert_frame_equal(with_sample[with_sample["goal_set"] == "main"].reset_index(drop=True), without)
-    base = pd.concat([E.train(a, s, none).assign(algo=a, seed=s) for a in E.ALGOS for s in range(3)],
+    base = pd.concat([T.train(a, [s], none)[0].assign(algo=a, seed=s) for a in E.ALGOS for s in range(3)],
                      ignore_index=True)
     for cid in ("bottleneck_finds_doorways", "bottleneck_options_speedup", "random_subgoal_options",
                 "discovered_vs_handmade_options_G1"):
@@ -263,9 +264,12 @@ def test_revision_and_posing_are_recorded():
 
 
 def test_figure_and_report(smoke, real, tmp_path):
-    E.figures(real, smoke, tmp_path)
+    from hrlmeta.experiments.fourrooms_discovery.figures import figures
+    from hrlmeta.report import report_text
+
+    figures(real, smoke, tmp_path)
     assert (tmp_path / f"{E.EXPERIMENT}_goal_ratios.png").stat().st_size > 0
-    text = E.report_section(real, smoke)
+    text = "\n".join(report_text(REGISTRY, E.EXPERIMENT, real, smoke))
     assert "Goal sample: 20 in-room goal cells" in text and "| upper left (start) |" in text
     summ = E.per_goal_summary(real, smoke)
     assert len(summ) == len(set(real.loc[real["goal_set"] == "sample", "goal"]))

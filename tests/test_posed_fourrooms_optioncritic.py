@@ -13,7 +13,8 @@ import pytest
 from hrlmeta import claims as K
 from hrlmeta import config as C
 from hrlmeta.experiments import REGISTRY
-from hrlmeta.experiments import fourrooms_optioncritic as E
+from hrlmeta.experiments.fourrooms_optioncritic import analysis as E
+from hrlmeta.experiments.fourrooms_optioncritic import training as T
 
 CLAIM = "optioncritic_terminations_at_doorways"
 # the experiment's own claims.yaml, as the workflow declares it (other experiments' claims are not needed)
@@ -235,14 +236,14 @@ def test_logged_events_match_a_replay_of_the_evaluation(params, env):
 
     p = _tiny(params)
     algo, seed = "option_critic_4", 2
-    df = E.train(algo, seed, p)
-    pd.testing.assert_frame_equal(df, E.train(algo, seed, p))  # seeded
+    df = T.train(algo, [seed], p)[0]
+    pd.testing.assert_frame_equal(df, T.train(algo, [seed], p)[0])  # seeded
     assert (df["eval_terminations"].iloc[:-1] == "").all()
     ev = E.eval_terminations(df.assign(algo=algo, seed=seed), n_states=env.n_states)
     d = json.loads(df["eval_terminations"].iloc[-1])
     assert d["episodes"] == 12 and len(ev) == 4 * env.n_states
     goal = env.state(tuple(d["goal"]))
-    goals, _ = E.goal_schedule(seed, p)
+    goals, _ = T.goal_schedule(seed, p)
     assert goal == goals[-1]
 
     # the run's final tables, as train computes them (checked against its logged final_beta)
@@ -252,7 +253,7 @@ def test_logged_events_match_a_replay_of_the_evaluation(params, env):
                               intra_baseline=p["intra_baseline"], gamma=p["gamma"], temperature=p["temperature"],
                               max_steps=p["max_steps"], seed=run_seed)
     np.testing.assert_array_equal(np.round(res["beta"], 6), json.loads(df["final_beta"].iloc[-1])["beta"])
-    eval_seed = int(np.random.SeedSequence([seed, E.ALGOS.index(algo), E._EVAL_STREAM]).generate_state(1)[0])
+    eval_seed = int(np.random.SeedSequence([seed, E.ALGOS.index(algo), T._EVAL_STREAM]).generate_state(1)[0])
     trace, chosen = _replay(env, goal, res["Q"], res["theta"], res["vartheta"], p["epsilon"], p["temperature"],
                             p["max_steps"], 12, eval_seed)
 

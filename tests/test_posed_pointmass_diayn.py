@@ -14,7 +14,9 @@ import pytest
 from hrlmeta import claims as K
 from hrlmeta import config as C
 from hrlmeta.experiments import REGISTRY
-from hrlmeta.experiments import pointmass_diayn as E
+from hrlmeta.experiments.pointmass_diayn import analysis as E
+from hrlmeta.experiments.pointmass_diayn import torch_analysis as TA
+from hrlmeta.experiments.pointmass_diayn import training as TR
 
 DECLARED = {c["id"]: c for c in K.declared_claims(REGISTRY) if c["experiment"] == E.EXPERIMENT}
 
@@ -54,7 +56,7 @@ def _table(ends: dict, params, n_seeds=5, per=3, K=6, modes=("deterministic", "s
     for algo, end in ends.items():
         for seed in range(n_seeds):
             for layout in ("open", "passage"):
-                start = E.make_env(params, layout).start
+                start = TA.make_env(params, layout).start
                 for mode in modes:
                     for skill in range(K):
                         for ep in range(per):
@@ -108,10 +110,10 @@ def test_random_policy_reference_by_hand(params):
     one = copy.deepcopy(params)
     one["env"]["horizon"] = 1
     unit = (2 + math.sqrt(2) + 5 * math.log(1 + math.sqrt(2))) / 15
-    assert E.random_policy_spread(one, "open") == pytest.approx(0.2 * unit, rel=0.02)
+    assert TA.random_policy_spread(one, "open") == pytest.approx(0.2 * unit, rel=0.02)
     # seeded: the same value every time; more steps spread the end points further
-    assert E.random_policy_spread(params, "open") == E.random_policy_spread(params, "open")
-    assert E.random_policy_spread(params, "open") > 5 * E.random_policy_spread(one, "open")
+    assert TA.random_policy_spread(params, "open") == TA.random_policy_spread(params, "open")
+    assert TA.random_policy_spread(params, "open") > 5 * TA.random_policy_spread(one, "open")
 
 
 def test_passage_count_by_hand(params):
@@ -121,10 +123,10 @@ def test_passage_count_by_hand(params):
             return (0.5, 0.0)
         return (-0.8, 0.5)
     t = _table({"diayn": end}, params, n_seeds=1)
-    n = E.passage_skills(t, params, "deterministic", 0.5)
+    n = TA.passage_skills(t, params, "deterministic", 0.5)
     assert n[("diayn", 0)] == 2
-    assert E.passage_skills(t, params, "deterministic", 0.3)[("diayn", 0)] == 3  # 1 of 3 episodes >= 0.3
-    assert E.passage_skills(t, params, "deterministic", 1.0)[("diayn", 0)] == 2
+    assert TA.passage_skills(t, params, "deterministic", 0.3)[("diayn", 0)] == 3  # 1 of 3 episodes >= 0.3
+    assert TA.passage_skills(t, params, "deterministic", 1.0)[("diayn", 0)] == 2
 
 
 # --------------------------------------------------------------------------- diayn_end_spread
@@ -138,7 +140,7 @@ def test_end_spread_holds_when_skills_end_far_apart(params):
     # does not move; the random-policy reference of the open box is below 1
     table = _table({"diayn": _ring(0.9, jitter=0.02), "random_skills": _still}, params)
     s = _measure(claim, table, params)
-    ref = E.random_policy_spread(params, "open")
+    ref = TA.random_policy_spread(params, "open")
     hexagon = (6 * 1 + 6 * math.sqrt(3) + 3 * 2) / 15
     assert s.values.shape == (5, 1)
     assert s.values[0, 0] == pytest.approx(hexagon * 0.88 - ref, rel=1e-4)  # seed 0: radius 0.9 - 0.02
@@ -245,19 +247,24 @@ TINY = {
 }
 
 
+def _full(params: dict) -> dict:
+    """``params`` completed with the schema's defaults, as the config loader hands them to the code."""
+    return C.schema_defaults(copy.deepcopy(params), C.load_schema(E.EXPERIMENT, REGISTRY))
+
+
 def test_a_second_skill_count_is_trained_beside_without_touching_the_primary():
-    both = E.train("diayn", 0, TINY)
+    both = TR.train("diayn", [0], _full(TINY))[0]
     assert list(dict.fromkeys(both["num_skills"])) == [3, 2]  # primary first
     one = copy.deepcopy(TINY)
     del one["agent"]["other_num_skills"]
-    alone = E.train("diayn", 0, one)
+    alone = TR.train("diayn", [0], _full(one))[0]
     cols = ["layout", "eval_mode", "eval_point", "skill", "return", "acc", "coverage"]
     pd.testing.assert_frame_equal(both[both["num_skills"] == 3][cols].reset_index(drop=True),
                                   alone[cols].reset_index(drop=True))
     fin = E.final_rows(both)
     assert set(fin["num_skills"]) == {2, 3} and (fin["env_steps"] == 100).all()
     assert E.select_skill_count(both, TINY) == 3 and E.select_skill_count(both, TINY, "other") == 2
-    assert E.select_skill_count(both, {}, "other") == 2  # read from the table where params do not say
+    assert E.select_skill_count(both, {"agent": {}}, "other") == 2  # read from the table where params do not say
     assert REGISTRY.cost_units(E.EXPERIMENT, "diayn", TINY) == 2 * REGISTRY.cost_units(E.EXPERIMENT, "diayn", one)
     with pytest.raises(ValueError, match="other_num_skills"):
-        E.train("diayn", 0, {**TINY, "agent": {**TINY["agent"], "other_num_skills": [3]}})
+        TR.train("diayn", [0], _full({**TINY, "agent": {**TINY["agent"], "other_num_skills": [3]}}))

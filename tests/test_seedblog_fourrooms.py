@@ -10,8 +10,10 @@ import pytest
 
 from hrlmeta import tidy
 from hrlmeta.algos import seedblog_fourrooms as sb
-from hrlmeta.experiments import fourrooms_seedblog as E
+from hrlmeta.config import load_schema, schema_defaults
 from hrlmeta.experiments import REGISTRY
+from hrlmeta.experiments.fourrooms_seedblog import analysis as E
+from hrlmeta.experiments.fourrooms_seedblog import training
 
 DOORS = {(6, 3), (6, 9), (3, 6), (9, 6)}
 
@@ -199,7 +201,12 @@ def env():
 
 # The plugin tests run the listing's layout on a 9x9 grid (size is the listing's own constructor
 # argument): same rooms/doors/exits construction, and the exact reference is 10x cheaper to solve.
-SMALL = {"num_episodes": 120, "size": 9}
+def _params(**given) -> dict:
+    """The experiment's params: ``given`` plus its schema's defaults (as the config loader fills them in)."""
+    return schema_defaults(dict(given), load_schema("fourrooms_seedblog", REGISTRY))
+
+
+SMALL = _params(num_episodes=120, size=9)
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +215,7 @@ def table():
     frames = []
     for algo in E.ALGOS:
         for seed in range(6):
-            df = E.train(algo, seed, SMALL)
+            df = training.train(algo, [seed], SMALL)[0]
             df.insert(0, "experiment", "fourrooms_seedblog")
             frames.append(df)
     return tidy.normalise(pd.concat(frames, ignore_index=True), E.KIND)
@@ -285,9 +292,8 @@ def test_port_equals_the_listing_draw_for_draw(algo, seed):
 
 
 def test_determinism():
-    a = E.train("intra_option_q", 3, {"num_episodes": 30})
-    b = E.train("intra_option_q", 3, {"num_episodes": 30})
-    c = E.train("intra_option_q", 4, {"num_episodes": 30})
+    a, c = training.train("intra_option_q", [3, 4], _params(num_episodes=30))
+    b = training.train("intra_option_q", [3], _params(num_episodes=30))[0]
     pd.testing.assert_frame_equal(a, b)
     assert not a["steps"].equals(c["steps"])
 
@@ -399,13 +405,15 @@ def test_config_blocks_validate_and_bad_keys_are_named():
     with pytest.raises(ConfigError, match="num_episode"):
         _check({"num_episode": 5}, load_schema("fourrooms_seedblog", REGISTRY), "experiments.fourrooms_seedblog.params")
     with pytest.raises(KeyError, match="no algorithm"):
-        E.train("smdp_q_options", 0, {"num_episodes": 1})
+        training.train("smdp_q_options", [0], _params(num_episodes=1))
 
 
 def test_claims_report_and_figures(table, tmp_path):
     from hrlmeta.claims import load_claims, measure_claim
+    from hrlmeta.experiments.fourrooms_seedblog.figures import figures
     from hrlmeta.experiments.fourrooms_seedblog.measures import MEASURES
     from hrlmeta.plotting import setup
+    from hrlmeta.report import report_text
 
     claims = load_claims(REGISTRY.claims_path("fourrooms_seedblog"), experiment="fourrooms_seedblog")
     assert {c["id"] for c in claims} >= {"options_speedup_seedblog"}
@@ -415,10 +423,10 @@ def test_claims_report_and_figures(table, tmp_path):
     sp = measure_claim(MEASURES, next(c for c in claims if c["id"] == "options_speedup_seedblog"), table, SMALL)
     means = table.groupby(["algo", "seed"])["steps"].mean()
     np.testing.assert_allclose(sp.values, (means["flat_q"] / means["intra_option_q"]).to_numpy())
-    text = E.report_section(table, SMALL)
+    text = "\n".join(report_text(REGISTRY, "fourrooms_seedblog", table, SMALL))
     opt = table[table["algo"] == "intra_option_q"]
     assert f"{100 * (opt['ended_by'] == sb.NO_OPTION).mean():.1f}% of options episodes" in text
     setup()
-    E.figures(table, {**SMALL, "smooth": 5}, tmp_path)
+    figures(table, {**SMALL, "smooth": 5}, tmp_path)
     for name in E.FIGURES:
         assert (tmp_path / f"fourrooms_seedblog_{name}.png").stat().st_size > 10_000

@@ -194,7 +194,7 @@ def test_improper_policy_is_minus_infinity():
 
 
 def test_value_counts_match_the_paper():
-    from hrlmeta.experiments.taxi_maxq import value_counts
+    from hrlmeta.experiments.taxi_maxq.report import value_counts
 
     assert value_counts() == {"flat_q": 3000, "maxq_q": 14000, "maxq_q_abs": 632}
     c, v = M.table_sizes(True)
@@ -269,23 +269,26 @@ def params():
 
     p = copy.deepcopy(experiment_params(load_config(REGISTRY), "taxi_maxq"))
     p.update(variants=["deterministic"], n_steps=30_000)
-    p["criterion"] = {"reference": "recursive_optimal", "tolerance": 1.0, "window": 20, "rule": "first"}
+    p["criterion"] = {"reference": "recursive_optimal", "tolerance": 1.0, "window": 20, "rule": "first", "hold": 0,
+                      "curve_step": 500}
     return p
 
 
 def test_experiment_train_claims_and_oracle(params):
     import pandas as pd
 
-    from hrlmeta.experiments import taxi_maxq as E
+    from hrlmeta.experiments.taxi_maxq import analysis as E
+    from hrlmeta.experiments.taxi_maxq import training
+    from hrlmeta.report import report_text
 
     frames = []
     for algo in E.ALGOS:
         for seed in (0, 1):
-            df = E.train(algo, seed, params)
+            df = training.train(algo, [seed], params)[0]
             df["algo"], df["seed"], df["experiment"] = algo, seed, E.EXPERIMENT
             frames.append(df)
     table = pd.concat(frames, ignore_index=True)
-    again = E.train("maxq_q_abs", 1, params)
+    again = training.train("maxq_q_abs", [1], params)[0]
     pd.testing.assert_frame_equal(again.reset_index(drop=True),
                                   table[(table.algo == "maxq_q_abs") & (table.seed == 1)]
                                   .drop(columns=["algo", "seed", "experiment"]).reset_index(drop=True))
@@ -305,10 +308,10 @@ def test_experiment_train_claims_and_oracle(params):
     assert s.values.shape == (2, 1)
     bad = dict(params, maxq_q={**params["maxq_q"], "alpha": 0.0})
     with pytest.raises(ValueError, match="maxq_q.alpha"):
-        E.train("maxq_q", 0, bad)
+        training.train("maxq_q", [0], bad)
     with pytest.raises(ValueError, match="variants"):
-        E.train("flat_q", 0, dict(params, variants=["rainy"]))
-    assert "14000" in E.report_section(table, params)
+        training.train("flat_q", [0], dict(params, variants=["rainy"]))
+    assert "14000" in "\n".join(report_text(REGISTRY, "taxi_maxq", table, params))
     orc = taxi_maxq_oracle(params)
     assert set(orc["optimal_mean_return"]) == set(T.VARIANTS)
     assert orc["optimal_mean_return"]["deterministic"] == pytest.approx(
@@ -316,7 +319,7 @@ def test_experiment_train_claims_and_oracle(params):
 
 
 def test_steps_to_criterion_by_hand():
-    from hrlmeta.experiments.taxi_maxq import steps_to_criterion
+    from hrlmeta.experiments.taxi_maxq.analysis import steps_to_criterion
 
     cum = np.array([10, 20, 30, 40, 50])
     rets = np.array([-50.0, 5.0, 0.0, 6.0, 6.0])

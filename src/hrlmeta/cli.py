@@ -111,14 +111,15 @@ def cmd_table(args) -> int:
 
 def _params(args) -> dict:
     """The experiment's params block: from --params-json (the workflow passes only its own experiment's
-    block, validated against its schema) or from the config."""
+    block; completed with its schema's defaults and validated against it) or from the config."""
     from .config import ConfigError, experiment_params
 
     if getattr(args, "params_json", None) is not None:
-        from .config import _check, load_schema
+        from .config import _check, load_schema, schema_defaults
 
-        params = json.loads(args.params_json)
-        _check(params, load_schema(args.experiment, _registry()), f"experiments.{args.experiment}.params")
+        schema = load_schema(args.experiment, _registry())
+        params = schema_defaults(json.loads(args.params_json), schema)   # as the config loader completes a block
+        _check(params, schema, f"experiments.{args.experiment}.params")
         return params
     cfg = _config(args)
     if args.experiment not in cfg["experiments"]:

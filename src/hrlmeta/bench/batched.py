@@ -54,10 +54,11 @@ def _params(experiment: str) -> dict:
 
 def _sac(seeds: list[int], device: str) -> float:
     from ..algos import diayn as D
-    from ..experiments import pointmass_diayn as E
+    from ..experiments.pointmass_diayn import torch_analysis as TA
+    from ..experiments.pointmass_diayn import training as E
 
     params = _params("pointmass_diayn")
-    env = E.make_env(params, "open")
+    env = TA.make_env(params, "open")
     cfg = E.make_config(params, "diayn")
     steps = cfg.min_pool + 1000  # the warm-up collection, then 1000 env steps with updates
     cfg.buffer_size = steps
@@ -68,7 +69,7 @@ def _sac(seeds: list[int], device: str) -> float:
 
 def _dqn(seeds: list[int], device: str) -> float:
     from ..algos import hdqn
-    from ..experiments import chain_hdqn as E
+    from ..experiments.chain_hdqn import training as E
 
     cfg = E._hdqn_config(_params("chain_hdqn"))
     from dataclasses import replace

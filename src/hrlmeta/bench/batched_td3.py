@@ -27,13 +27,17 @@ SIZES = (1, 4, 8, 16)
 
 
 def _params(hidden) -> dict:
-    return {"td3": {"hidden": list(hidden), "batch_size": 100, "huber_delta": None, "actor_lr": 1e-3},
-            "train": {"n_envs": 8}, "env": {"horizon": 500}, "replay_size": 20_000}
+    from ..config import load_schema, schema_defaults
+    from ..experiments import REGISTRY
+
+    given = {"td3": {"hidden": list(hidden), "batch_size": 100, "huber_delta": None, "actor_lr": 1e-3},
+             "train": {"n_envs": 8}, "env": {"horizon": 500}, "replay_size": 20_000}
+    return schema_defaults(given, load_schema("pointmaze_hiro", REGISTRY))   # the rest: the schema's defaults
 
 
 def _filled(algo: str, seeds, hidden, device: str = "cpu"):
     """An agent for ``seeds`` (one batch) with every replay filled with 4,000 random transitions per seed."""
-    from ..experiments import pointmaze_hiro as E
+    from ..experiments.pointmaze_hiro import training as E
 
     params = _params(hidden)
     agent = E.make_agent(algo, params, [E._generator(device, s, 0) for s in seeds], device)

@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> dict:
     from ..config import experiment_params, load_config
     from ..experiments import REGISTRY
 
-    E = REGISTRY.get("pointmaze_hiro")
+    from ..experiments.pointmaze_hiro import training as E
+
     params = copy.deepcopy(experiment_params(load_config(REGISTRY, "config/paper.yaml"), "pointmaze_hiro"))
     seeds = list(range(a.seeds))
     agent = E.make_agent("hiro", params, [E._generator("cpu", s, 0) for s in seeds], "cpu")

@@ -114,7 +114,8 @@ from hrlmeta.bench.maml import time_variants
 from hrlmeta.algos import maml as M, rl2
 from hrlmeta.envs.nav2d import Nav2D
 from hrlmeta.config import load_config, experiment_params
-from hrlmeta.experiments import REGISTRY, get
+from hrlmeta.experiments import REGISTRY
+from hrlmeta.pipeline import run_seeds
 from hrlmeta.pipeline_env import configure_torch
 configure_torch(1)
 reps, runs = int(sys.argv[1]), json.loads(sys.argv[2])
@@ -125,7 +126,7 @@ for exp, algo in runs:  # CPU seconds of one golden run (default network sizes),
     ts = []
     for _ in range(reps):
         t = time.process_time()
-        get(exp).train(algo, 0, params)
+        run_seeds(REGISTRY, exp, algo, [0], params)
         ts.append(time.process_time() - t)
     out[f"golden:{exp}/{algo}"] = min(ts)
 r = time_variants(Nav2D(), M.MamlConfig(hvp_subsample=0.2), 1)

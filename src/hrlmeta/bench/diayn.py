@@ -32,10 +32,11 @@ def main(argv: list[str]) -> dict:
 
     from ..algos import diayn as D
     from ..config import experiment_params, load_config
-    from ..experiments import pointmass_diayn as E
+    from ..experiments.pointmass_diayn import torch_analysis as TA
+    from ..experiments.pointmass_diayn import training as E
 
     params = experiment_params(load_config(REGISTRY), "pointmass_diayn")
-    env = E.make_env(params, "open")
+    env = TA.make_env(params, "open")
     cfg = E.make_config(params, "diayn")
     K = cfg.num_skills
 

@@ -53,7 +53,7 @@ def _python_flat_q(env, goal: int, n_episodes: int, alpha: float, gamma: float, 
 def _startup_seconds() -> float:
     code = (
         "import time; t=time.perf_counter();"
-        "from hrlmeta.experiments import fourrooms_sutton as E;"
+        "from hrlmeta.experiments.fourrooms_sutton import training as E;"
         "from hrlmeta.algos import flat_q, smdp_q, intra_option_q;"
         "from hrlmeta.envs.fourrooms import make_fourrooms;"
         "env=make_fourrooms(); flat_q.train(env.next_k, env.start, 62, 1, 0.1, snapshots=[1]);"

@@ -75,7 +75,7 @@ def main(argv: list[str]) -> dict:
     args = ap.parse_args(argv)
 
     from ..config import experiment_params, load_config
-    from ..experiments import chain_hdqn as E
+    from ..experiments.chain_hdqn import training as E
 
     params = experiment_params(load_config(REGISTRY), "chain_hdqn")
     rate = {}

@@ -17,6 +17,7 @@ per environment step).
 from __future__ import annotations
 
 import argparse
+import copy
 import random
 
 import numpy as np
@@ -159,13 +160,18 @@ class NaiveLoop:
 
 class OursLoop:
     def __init__(self, algo: str, seed: int = 0):
-        from ..experiments import pointmaze_hiro as E
+        from ..config import load_schema, schema_defaults
+        from ..experiments import REGISTRY
+        from ..experiments.pointmaze_hiro import analysis as A
+        from ..experiments.pointmaze_hiro import training as E
 
         self.E = E
-        self.env = E.make_env({})
+        schema = load_schema("pointmaze_hiro", REGISTRY)
+        params = schema_defaults(copy.deepcopy(PARAMS), schema)
+        self.env = A.make_env(schema_defaults({}, schema))
         self.n = PARAMS["train"]["n_envs"]
         self.algo = algo
-        self.agent = E.make_agent(algo, PARAMS, [E._generator("cpu", seed, 0)], "cpu")
+        self.agent = E.make_agent(algo, params, [E._generator("cpu", seed, 0)], "cpu")
         self.rng = np.random.default_rng(seed)
         self.goals = self.rng.uniform(-2, 10, size=(1, self.n, 2))
 

@@ -41,7 +41,7 @@ def main(argv: list[str]) -> dict:
     from .. import plan
     from ..config import ROOT, load_config
     from ..experiments import default
-    from ..experiments import pointmaze_hiro as X
+    from ..experiments.pointmaze_hiro import training as X
     from ..pipeline_env import configure_torch
 
     configure_torch(1)
@@ -63,7 +63,7 @@ def main(argv: list[str]) -> dict:
             q = copy.deepcopy(paper)
             q["train"]["total_steps"] = steps
             q["eval"]["every_steps"] = ev_every
-            return _cpu(lambda: X.train(algo, 0, q))
+            return _cpu(lambda: X.train(algo, [0], q))
         ca, cb, cc = run(S, 1000 * S), run(2 * S, 1000 * S), run(2 * S, S)
         marginal = (cb - ca) / S
         round_ = max(cc - cb, 0.0) / 2

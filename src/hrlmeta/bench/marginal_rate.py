@@ -61,7 +61,8 @@ def main(argv: list[str]) -> dict:
             raise SystemExit(f"--set {kv!r}: expected KEY=JSON")
         k, v = kv.split("=", 1)
         _set(base, k, json.loads(v))
-    mod = reg.get(a.experiment)
+    from ..pipeline import run_seeds
+
     out = {"experiment": a.experiment, "param": a.param, "values": a.values, "configfile": a.configfile,
            "set": a.set, "threads": 1, "algos": {}}
     rates = {}
@@ -72,7 +73,7 @@ def main(argv: list[str]) -> dict:
             params = copy.deepcopy(base)
             _set(params, a.param, v)
             t0 = time.process_time()
-            mod.train(algo, a.seed, params)
+            run_seeds(reg, a.experiment, algo, [a.seed], params)
             cpu.append(time.process_time() - t0)
             units.append(plan.units(a.experiment, algo, params, reg, batch=1))
         du = units[1] - units[0]

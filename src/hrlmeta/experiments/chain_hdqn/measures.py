@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ...claims import Measures, Samples
-from . import LABELS, _iqm, final_greedy, final_reward, main_rows, optimal_return, reads
+from .analysis import LABELS, _iqm, final_greedy, final_reward, main_rows, optimal_return, reads
 
 MEASURES = Measures()
 

@@ -67,7 +67,7 @@ def oracle(params: dict) -> dict:
     optimal policy and the best two-level epsilon-greedy behaviour at the final epsilon for reference."""
     from ...envs import chain
 
-    from . import EXPERIMENT
+    from .analysis import EXPERIMENT
 
     env = params["env"]
     kw = dict(p_right=env["p_right"], reward_visited=env["reward_visited"], reward_unvisited=env["reward_unvisited"])

@@ -7,7 +7,7 @@ import pandas as pd
 from ...claims import Measures, Samples
 from ...shared.fourrooms import criterion_words as _criterion_words
 from ...shared.fourrooms import speedup_samples
-from . import LABELS, doorway_fraction, goal_ratios, goal_sample, near_known_subgoals, stratified_by_goal
+from .analysis import LABELS, doorway_fraction, goal_ratios, goal_sample, near_known_subgoals, stratified_by_goal
 
 MEASURES = Measures()
 

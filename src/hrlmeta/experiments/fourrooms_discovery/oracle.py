@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import EXPERIMENT, _env, goal_sample, known_graph
+from .analysis import EXPERIMENT, _env, goal_sample, known_graph
 
 
 def oracle(params: dict) -> dict:

@@ -6,7 +6,7 @@ import pandas as pd
 
 from ...claims import Measures, Samples
 from ...tidy import present
-from . import LABELS, recovery_ratio, termination_lift, termination_ratio
+from .analysis import LABELS, recovery_ratio, termination_lift, termination_ratio
 
 MEASURES = Measures()
 

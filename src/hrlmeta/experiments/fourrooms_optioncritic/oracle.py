@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import EXPERIMENT, _env
+from .analysis import EXPERIMENT, _env
 
 
 def oracle(params: dict) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...claims import Measures, Samples
-from . import _last_window, _p, _paired, _per_seed
+from .analysis import _last_window, _paired, _per_seed
 
 MEASURES = Measures()
 
@@ -57,7 +57,7 @@ def options_learn(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
     """Options agent: mean steps of the last ``final_episodes`` episodes over the mean steps of the first
     ``final_episodes`` (< 1: steps fall with training)."""
     n_ep = int(table["episode"].max()) + 1
-    k = int(_p(params)["final_episodes"])
+    k = int(params["final_episodes"])
     first = _per_seed(table, "intra_option_q", "steps", 0, k)
     last = _per_seed(table, "intra_option_q", "steps", n_ep - k, n_ep)
     first, last = _paired(first, last)

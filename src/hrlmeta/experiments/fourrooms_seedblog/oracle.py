@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from . import _p, random_policy_reference
+from .analysis import random_policy_reference
 
 
 def oracle(params: dict) -> dict:
     """Exact references of the listing's task: the goal-aware optimum and a random policy's score."""
-    p = _p(params)
-    ref = random_policy_reference(int(p["size"]), int(p["max_steps"]))
+    ref = random_policy_reference(int(params["size"]), int(params["max_steps"]))
     return {"experiment": "fourrooms_seedblog", **ref}

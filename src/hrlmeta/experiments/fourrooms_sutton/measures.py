@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...claims import Measures, Samples
-from . import LABELS, _criterion_words, goal_sequence, speedup_samples
+from .analysis import LABELS, _criterion_words, goal_sequence, speedup_samples
 
 MEASURES = Measures()
 

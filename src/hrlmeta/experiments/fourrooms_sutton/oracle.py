@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from . import EXPERIMENT
+from .analysis import EXPERIMENT
 
 
 def oracle(params: dict) -> dict:
     from ...shared.solvers import fourrooms_oracle
 
     goals = {g: tuple(params["goals"][g]) for g in params["main_goals"]}
-    for g in params.get("reuse_goals", []):
+    for g in params["reuse_goals"]:
         goals[g] = tuple(params["goals"][g])
     res = fourrooms_oracle(goals, gamma=float(params["gamma"]), success_prob=float(params["success_prob"]))
     return {"experiment": EXPERIMENT, **res, "start": list(params["start"]),

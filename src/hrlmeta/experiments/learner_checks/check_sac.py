@@ -17,7 +17,7 @@ Pendulum's torque), the replay keeps the unscaled action.
 
 Evaluation (rows): at 0 and every ``eval_every`` training steps, and at ``total_steps``, each seed's current
 actor plays ``eval_episodes`` episodes of Pendulum-v1 with its mean action ``tanh(mu(s))`` (DIAYN's
-claims' convention, :data:`hrlmeta.experiments.pointmass_diayn.EVAL_MODE`), from start states drawn from
+claims' convention, :data:`hrlmeta.experiments.pointmass_diayn.analysis.EVAL_MODE`), from start states drawn from
 evaluation seeds fixed per (run seed, episode), so every evaluation point of a run sees the same start
 states. ``return`` is the mean undiscounted return of those episodes; ``return_std`` their standard
 deviation; ``updates`` the gradient steps so far; ``wall_s`` the training wall seconds since the previous

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ...claims import Measures, Samples
-from . import eval_rows, final_returns
+from .analysis import eval_rows, final_returns
 
 MEASURES = Measures()
 

@@ -6,8 +6,8 @@ import pandas as pd
 
 from ...claims import Measures, Samples
 from ...tidy import present
-from . import (EVAL_MODE, LABELS, _per_seed_layout, final_coverage, final_rows, final_spread, for_skill_count,
-               layouts, passage_skills, random_policy_spread, select_skill_count)
+from .analysis import (EVAL_MODE, LABELS, _per_seed_layout, final_rows, final_spread, for_skill_count, layouts,
+                       select_skill_count)
 
 MEASURES = Measures()
 
@@ -27,7 +27,7 @@ def _skills(table: pd.DataFrame, params: dict, cp: dict):
 def _common(table: pd.DataFrame, params: dict, cp: dict):
     lays = present(table, cp.get("layouts", layouts(params)), "layout")
     mode = cp.get("eval_mode", EVAL_MODE)
-    total = int(params.get("agent", {}).get("total_steps", 50000))
+    total = int(params["agent"]["total_steps"])
     return lays, mode, total
 
 
@@ -74,11 +74,13 @@ def discriminable(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
                                 "episodes_per_skill": {"type": ["integer", "null"], "minimum": 1}})
 def coverage(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
     """Per seed and layout: state-space coverage of DIAYN's skills minus the random skills'."""
+    from .torch_analysis import final_coverage  # the coverage grid is a torch computation
+
     table, K = _skills(table, params, cp)
     lays, mode, total = _common(table, params, cp)
-    grid = int(cp.get("grid", params.get("eval", {}).get("coverage_grid", 10)))
+    grid = int(cp.get("grid", params["eval"]["coverage_grid"]))
     eps = cp.get("episodes_per_skill")
-    cov = final_coverage(table, grid, mode, eps, float(params.get("env", {}).get("bound", 1.0)))
+    cov = final_coverage(table, grid, mode, eps, float(params["env"]["bound"]))
     d = _per_seed_layout(cov, cp.get("algo", "diayn"), lays)
     b = _per_seed_layout(cov, cp.get("baseline", "random_skills"), lays)
     seeds = d.index.intersection(b.index)
@@ -121,6 +123,8 @@ def end_spread(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
         refs.append(b)
         parts.append(f"{LABELS.get(baseline, baseline)} (same evaluation, paired by seed; its spread {_stats(b)})")
     if reference == "random_policy":
+        from .torch_analysis import random_policy_spread  # a seeded torch rollout of the environment
+
         r = {lay: random_policy_spread(params, lay) for lay in lays}
         refs.append(pd.DataFrame([r] * len(v), index=v.index, columns=lays, dtype=float))
         parts.append("a uniform random policy of the same action scale (expected end-point distance of two "
@@ -143,6 +147,8 @@ def passage_skills_measure(table: pd.DataFrame, params: dict, cp: dict) -> Sampl
     """Per seed, passage layout: how many of ``algo``'s skills reach the other room (in at least
     ``min_episode_share`` of their ``eval_mode`` final evaluation episodes), minus the same count for
     ``baseline`` (an algorithm, paired by seed; ``none``: nothing subtracted, the control's count is reported)."""
+    from .torch_analysis import passage_skills  # the wall's geometry is the torch environment's
+
     table, K = _skills(table, params, cp)
     _, mode, total = _common(table, params, cp)
     algo = cp.get("algo", "diayn")

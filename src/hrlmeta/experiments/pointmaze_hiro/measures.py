@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ...claims import Measures, Samples
-from . import _budget, _goal_label, _paired, _score, median_steps, schedule, steps_to_threshold, success_auc
+from .analysis import _budget, _goal_label, _paired, _score, median_steps, schedule, steps_to_threshold, success_auc
 
 MEASURES = Measures()
 
@@ -24,7 +24,7 @@ COMMON = {"final_window": {"type": "integer", "minimum": 1},
 
 
 def _window(params: dict, cp: dict) -> int:
-    return int(cp.get("final_window", params.get("analysis", {}).get("final_window", 3)))
+    return int(cp.get("final_window", params["analysis"]["final_window"]))
 
 
 def _never(table: pd.DataFrame, algo: str, goal) -> bool:

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from ...claims import Measures, Samples
-from . import (LABELS, _criterion, _criterion_words, _per_seed_final, criterion_table, reference_return, seed_curves,
-               speedup_samples)
+from .analysis import (LABELS, _criterion, _criterion_words, _per_seed_final, criterion_table, reference_return,
+                       seed_curves, speedup_samples)
 from .curves import Criterion, CurveBootstrap, crossing_steps, grid, spec_key
 
 MEASURES = Measures()

@@ -228,7 +228,7 @@ def taxi_oracle(env: Taxi) -> dict:
 def oracle(params: dict) -> dict:
     from ...envs.taxi import VARIANTS
 
-    from . import EXPERIMENT, _env, _env_key, _oracle
+    from .analysis import EXPERIMENT, _env, _env_key, _oracle
 
     out = {v: _oracle(_env_key(v, params)) for v in VARIANTS}
     return {"experiment": EXPERIMENT,
