@@ -16,7 +16,6 @@ from hrlmeta import experiments as registry
 from hrlmeta.config import load_schema, schema_defaults
 from hrlmeta.experiments import REGISTRY
 from hrlmeta.experiments.pointmass_diayn import analysis as E
-from hrlmeta.experiments.pointmass_diayn import torch_analysis as TA
 from hrlmeta.experiments.pointmass_diayn import training as TR
 
 # --------------------------------------------------------------------------- environment
@@ -256,7 +255,7 @@ def test_claims_on_tiny_runs(tiny_runs):
     cov = measure_claim(MEASURES, {"id": "diayn_coverage", "measure": "coverage",
                                    "params": {"grid": 10, "eval_mode": "stochastic"}}, table, TINY)
     assert cov.values.shape == (2, 2)
-    c = TA.final_coverage(table, 10, "stochastic")
+    c = E.final_coverage(table, 10, "stochastic")
     assert cov.values[1, 1] == pytest.approx(c[("diayn", 1, "passage")] - c[("random_skills", 1, "passage")])
     # the coverage column written during training agrees with the one recomputed from the trajectories
     fin = E.final_rows(table)
@@ -287,3 +286,27 @@ def test_bench_reports_its_fields():
     assert set(out) >= {"env_steps_per_s", "batched_speedup", "updates_per_s", "training_env_steps_per_s"}
     assert set(out["env_steps_per_s"]) == {"batched", "one_at_a_time"}
     assert out["config"]["training_steps"] == 1200 and out["device"] == "cpu"
+
+
+def test_the_analysis_steps_numpy_as_training_steps_torch():
+    """The torch-free analysis reproduces the environment's torch computations: the same random stream
+    (torch.rand of a seeded generator), the same steps through the passage's wall, the same coverage, and the
+    random policy's end-state spread of the former torch rollout (torch.cdist; summed differently: 1e-12)."""
+    for seed in (0, 3):
+        g = torch.Generator().manual_seed(seed)
+        want = torch.cat([torch.rand(300, 2, generator=g), torch.rand(7, 2, generator=g)])
+        rs = np.random.RandomState(seed)
+        got = np.concatenate([E._torch_rand(rs, (300, 2)), E._torch_rand(rs, (7, 2))])
+        np.testing.assert_array_equal(got, want.numpy())
+    env = PointMass(layout="passage", start=(-0.5, 0.0), horizon=60)
+    g = torch.Generator().manual_seed(1)
+    rs = np.random.RandomState(1)
+    P = env.rollout(lambda pos, t: torch.rand(pos.shape[0], 2, generator=g) * 2 - 1, 500)
+    Q = env.rollout(lambda pos, t: E._torch_rand(rs, (pos.shape[0], 2)) * 2 - 1, 500, dtype=np.float32)
+    np.testing.assert_array_equal(Q, P.numpy())
+    assert (P[-1, :, 0] > 0).any() and (P[-1, :, 0] < 0).any()          # some pass the opening, some do not
+    assert coverage(Q, 1.0, 10) == coverage(P, 1.0, 10) > 0.1
+    e = P[-1].double()
+    old = float(torch.cdist(e, e).sum() / (500 * 499))
+    E._random_policy_spread.cache_clear()
+    assert E._random_policy_spread(env, 500, 1) == pytest.approx(old, rel=1e-12)

@@ -15,7 +15,7 @@ from hrlmeta import claims as K
 from hrlmeta import config as C
 from hrlmeta.experiments import REGISTRY
 from hrlmeta.experiments.pointmass_diayn import analysis as E
-from hrlmeta.experiments.pointmass_diayn import torch_analysis as TA
+from hrlmeta.experiments.pointmass_diayn import analysis as TA
 from hrlmeta.experiments.pointmass_diayn import training as TR
 
 DECLARED = {c["id"]: c for c in K.declared_claims(REGISTRY) if c["experiment"] == E.EXPERIMENT}

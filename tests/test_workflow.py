@@ -117,11 +117,6 @@ def test_interrupted_run_resumes_and_is_deterministic(smoke, kind):
         pd.testing.assert_frame_equal(without_measured(old), without_measured(new))
 
 
-#: experiments whose analysis still computes with torch (pointmass_diayn: the coverage grid and the random
-#: policy's end-state spread are torch computations); every other experiment decides its claims without it
-ANALYSIS_NEEDS_TORCH = {"pointmass_diayn"}
-
-
 def test_claims_are_decided_without_torch_or_gymnasium(smoke, tmp_path):
     """The smoke run's saved tables decided again in a process where torch and gymnasium cannot be imported:
     the same claims.tsv rows (deciding claims imports only the experiments' analysis)."""
@@ -133,7 +128,7 @@ def test_claims_are_decided_without_torch_or_gymnasium(smoke, tmp_path):
     from hrlmeta.experiments import REGISTRY
 
     cfg = load_config(REGISTRY, str(smoke / "config" / "smoke.yaml"))
-    exps = [e for e in enabled_experiments(cfg, REGISTRY) if e not in ANALYSIS_NEEDS_TORCH]
+    exps = enabled_experiments(cfg, REGISTRY)   # every one: no experiment's analysis needs torch
     cfg = {**cfg, "only": exps}
     tables = [f"{e}={smoke / 'results' / 'tables' / (e + '.parquet')}" for e in exps]
     out = tmp_path / "claims.tsv"

@@ -54,7 +54,7 @@ def _params(experiment: str) -> dict:
 
 def _sac(seeds: list[int], device: str) -> float:
     from ..algos import diayn as D
-    from ..experiments.pointmass_diayn import torch_analysis as TA
+    from ..experiments.pointmass_diayn import analysis as TA
     from ..experiments.pointmass_diayn import training as E
 
     params = _params("pointmass_diayn")

@@ -32,7 +32,7 @@ def main(argv: list[str]) -> dict:
 
     from ..algos import diayn as D
     from ..config import experiment_params, load_config
-    from ..experiments.pointmass_diayn import torch_analysis as TA
+    from ..experiments.pointmass_diayn import analysis as TA
     from ..experiments.pointmass_diayn import training as E
 
     params = experiment_params(load_config(REGISTRY), "pointmass_diayn")

@@ -12,15 +12,16 @@ Two layouts:
   line outside the opening keeps its ``y`` component and loses its ``x`` component (the point stops at its
   side of the wall, sliding along it); a move through the opening passes.
 
-Everything is batched torch over a leading batch dimension: ``step`` advances every point at once. The
-environment holds no random state.
+Everything is batched over a leading batch dimension: ``step`` advances every point at once, on torch
+tensors (training) or numpy arrays (the analysis, which never imports torch: the same operations in the same
+order and precision, so the same numbers). The environment holds no random state.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
+import numpy as np
 
 LAYOUTS = ("open", "passage")
 
@@ -58,38 +59,56 @@ class PointMass:
             if float(self.start[0]) == self.wall_x:
                 raise ValueError("env.start must not lie on the wall")
 
-    def reset(self, n: int, dtype=torch.float32, device="cpu") -> torch.Tensor:
-        """Start positions, shaped (n, 2)."""
-        return torch.tensor(self.start, dtype=dtype, device=device).expand(n, 2).clone()
+    def reset(self, n: int, dtype=None, device="cpu"):
+        """Start positions, shaped (n, 2): a float32 torch tensor (``dtype``: another torch dtype), or a numpy
+        array where ``dtype`` is a numpy dtype."""
+        if dtype is not None and not _is_torch_dtype(dtype):
+            return np.broadcast_to(np.asarray(self.start, dtype=dtype), (n, 2)).copy()
+        import torch
 
-    def step(self, pos: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
-        """New positions for positions ``pos`` (n, 2) and actions ``action`` (n, 2) in [-1, 1]."""
-        a = torch.clamp(action, -1.0, 1.0)
-        new = torch.clamp(pos + self.max_speed * a, -self.bound, self.bound)
+        return torch.tensor(self.start, dtype=dtype or torch.float32, device=device).expand(n, 2).clone()
+
+    def step(self, pos, action):
+        """New positions for positions ``pos`` (n, 2) and actions ``action`` (n, 2) in [-1, 1]: torch tensors,
+        or numpy arrays (the same operations)."""
+        xp = np if isinstance(pos, np.ndarray) else _torch()
+        a = xp.clip(action, -1.0, 1.0)
+        new = xp.clip(pos + self.max_speed * a, -self.bound, self.bound)
         if self.layout == "passage":
             x0, x1 = pos[:, 0], new[:, 0]
             crosses = (x0 < self.wall_x) != (x1 < self.wall_x)
             dx = x1 - x0
-            t = (self.wall_x - x0) / torch.where(crosses, dx, torch.ones_like(dx))
+            t = (self.wall_x - x0) / xp.where(crosses, dx, xp.ones_like(dx))
             y_cross = pos[:, 1] + t * (new[:, 1] - pos[:, 1])
-            blocked = crosses & ((y_cross - self.gap_center).abs() > self.gap / 2)
-            new = torch.stack([torch.where(blocked, x0, x1), new[:, 1]], dim=1)
+            blocked = crosses & (abs(y_cross - self.gap_center) > self.gap / 2)
+            new = xp.stack([xp.where(blocked, x0, x1), new[:, 1]], 1)
         return new
 
-    def rollout(self, policy, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Positions of ``n`` episodes, shaped (horizon + 1, n, 2); ``policy(pos, t) -> action``."""
-        pos = self.reset(n)
+    def rollout(self, policy, n: int, generator=None, dtype=None):
+        """Positions of ``n`` episodes, shaped (horizon + 1, n, 2); ``policy(pos, t) -> action``. Torch tensors,
+        or numpy arrays where ``dtype`` is a numpy dtype."""
+        pos = self.reset(n, dtype=dtype)
         out = [pos]
         for t in range(self.horizon):
             pos = self.step(pos, policy(pos, t))
             out.append(pos)
-        return torch.stack(out)
+        return (np if isinstance(pos, np.ndarray) else _torch()).stack(out)
 
 
-def coverage(positions: torch.Tensor, bound: float, cells: int) -> float:
+def _torch():
+    import torch
+
+    return torch
+
+
+def _is_torch_dtype(dtype) -> bool:
+    return type(dtype).__module__ == "torch"
+
+
+def coverage(positions, bound: float, cells: int) -> float:
     """Fraction of the ``cells x cells`` grid over ``[-bound, bound]^2`` holding at least one of the
-    ``positions`` (any shape ending in 2)."""
-    p = positions.reshape(-1, 2)
-    idx = torch.clamp(((p + bound) / (2 * bound) * cells).floor().long(), 0, cells - 1)
-    flat = torch.unique(idx[:, 0] * cells + idx[:, 1])
-    return float(flat.numel()) / float(cells * cells)
+    ``positions`` (any shape ending in 2; a numpy array or a CPU torch tensor, same numbers)."""
+    p = (positions.detach().cpu().numpy() if hasattr(positions, "detach") else np.asarray(positions)).reshape(-1, 2)
+    idx = np.clip(np.floor((p + bound) / (2 * bound) * cells).astype(np.int64), 0, cells - 1)
+    flat = np.unique(idx[:, 0] * cells + idx[:, 1])
+    return float(flat.size) / float(cells * cells)

@@ -1,12 +1,15 @@
-"""Torch-free analysis of ``pointmass_diayn``'s tables, shared by its measures, figures and report. What needs
-torch (the coverage grid, the environment's geometry, the random policy's end-state spread) is in
-:mod:`.torch_analysis`."""
+"""Torch-free analysis of ``pointmass_diayn``'s tables, shared by its measures, figures and report: the
+environment's geometry (:class:`hrlmeta.envs.pointmass.PointMass` steps numpy arrays as it steps the
+training's tensors), the coverage grid, the passage crossings and the random policy's end-state spread."""
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pandas as pd
 
+from ...envs.pointmass import PointMass, coverage
 from .. import declared
 
 KIND, ALGOS, FIGURES = declared(__package__)  # from experiment.yaml
@@ -109,3 +112,82 @@ def _per_seed_layout(s: pd.Series, algo: str, lays: list[str]) -> pd.DataFrame:
     if algo not in set(s.index.get_level_values("algo")):
         return pd.DataFrame(columns=lays, dtype=float, index=pd.Index([], name="seed"))
     return s.xs(algo, level="algo").unstack("layout").reindex(columns=lays)
+
+
+def make_env(params: dict, layout: str) -> PointMass:
+    e = dict(params["env"])
+    starts = e.pop("start")
+    kw = {k: v for k, v in e.items() if k != "layouts"}
+    if layout in starts:
+        kw["start"] = tuple(starts[layout])
+    return PointMass(layout=layout, **kw)
+
+
+def final_coverage(table: pd.DataFrame, grid: int, eval_mode: str, episodes_per_skill=None,
+                   bound: float = 1.0) -> pd.Series:
+    """Coverage of the final evaluation's trajectories, per (algo, seed, layout), on a ``grid``^2 grid,
+    using the first ``episodes_per_skill`` episodes of each skill (all when None)."""
+    f = _episodes_subset(final_rows(table), episodes_per_skill)
+    f = f[f["eval_mode"] == eval_mode]
+    out = {}
+    for key, g in f.groupby(["algo", "seed", "layout"]):
+        xy = np.stack([np.concatenate(g["traj_x"].to_list()), np.concatenate(g["traj_y"].to_list())], axis=1)
+        out[key] = coverage(xy, bound, int(grid))
+    return _keyed(out)
+
+
+def crossed_passage(table: pd.DataFrame, params: dict) -> pd.Series:
+    """Passage layout, final evaluation: per (algo, seed, eval_mode), the fraction of episodes that ever
+    reach the far side of the wall."""
+    f = final_rows(table)
+    f = f[f["layout"] == "passage"]
+    if f.empty:
+        return pd.Series(dtype=float)
+    far = _reached_far_side(f, params)
+    return far.groupby([f["algo"], f["seed"], f["eval_mode"]]).mean()
+
+
+def _reached_far_side(f: pd.DataFrame, params: dict) -> pd.Series:
+    """Per episode (rows of a passage-layout evaluation): whether its trajectory ever reaches the far side of
+    the wall, seen from the start (the crossing rule counts x >= wall_x as the right side)."""
+    env = make_env(params, "passage")
+    left = env.start[0] < env.wall_x
+    return f["traj_x"].map(lambda x: bool(np.any((np.asarray(x) >= env.wall_x) if left
+                                                 else (np.asarray(x) < env.wall_x))))
+
+
+def _torch_rand(rs: np.random.RandomState, shape) -> np.ndarray:
+    """``torch.rand(*shape, generator=torch.Generator().manual_seed(seed))`` (float32) without torch: torch's CPU
+    generator is MT19937 seeded as RandomState(seed) seeds it, and a float32 uniform keeps the low 24 bits of
+    one 32-bit draw, times 2^-24 (tests/test_diayn.py checks the equality against torch)."""
+    raw = rs.randint(0, 2**32, size=int(np.prod(shape)), dtype=np.uint64)
+    return ((raw & ((1 << 24) - 1)).astype(np.float64) * 2.0**-24).astype(np.float32).reshape(shape)
+
+
+@functools.lru_cache(maxsize=16)
+def _random_policy_spread(env: PointMass, n: int, seed: int) -> float:
+    rs = np.random.RandomState(seed)
+    P = env.rollout(lambda pos, t: _torch_rand(rs, (pos.shape[0], 2)) * 2 - 1, n, dtype=np.float32)
+    e = P[-1].astype(np.float64)
+    total = sum(float(np.sqrt(((e[i + 1:] - e[i]) ** 2).sum(1)).sum()) for i in range(n - 1))
+    return 2.0 * total / (n * (n - 1))
+
+
+def random_policy_spread(params: dict, layout: str, n: int = 4096, seed: int = 0) -> float:
+    """Expected distance between the final positions of two independent episodes of a uniform random policy
+    (each action coordinate uniform on [-1, 1], the action box of the skills' tanh policy and the limit of the
+    reward-0 agent's maximum-entropy policy) in ``layout``, from its start over its horizon: the mean over every
+    pair of ``n`` seeded episodes. A property of the environment, not of any run."""
+    return _random_policy_spread(make_env(params, layout), int(n), int(seed))
+
+
+def passage_skills(table: pd.DataFrame, params: dict, eval_mode: str, min_episode_share: float = 0.5,
+                   ) -> pd.Series:
+    """Passage layout, final ``eval_mode`` evaluation (one skill count): per (algo, seed), the number of skills
+    at least ``min_episode_share`` of whose episodes ever reach the far side of the wall."""
+    f = final_rows(table)
+    f = f[(f["layout"] == "passage") & (f["eval_mode"] == eval_mode)]
+    if f.empty:
+        return pd.Series(dtype=float)
+    share = _reached_far_side(f, params).groupby([f["algo"], f["seed"], f["skill"]]).mean()
+    return (share >= float(min_episode_share) - 1e-12).groupby(level=["algo", "seed"]).sum().astype(float)

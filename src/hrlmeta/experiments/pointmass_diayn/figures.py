@@ -6,11 +6,10 @@ import pandas as pd
 
 from ...tidy import present
 from .analysis import (ALGOS, EVAL_MODE, EXPERIMENT, LABELS, LAYOUT_IDS, _episodes_subset, final_rows,
-                       for_skill_count, select_skill_count)
+                       for_skill_count, select_skill_count, make_env)
 
 
 def _draw_walls(ax, params: dict, layout: str) -> None:
-    from .torch_analysis import make_env  # the walls are the torch environment's
 
     env = make_env(params, layout)
     b = env.bound

@@ -7,7 +7,7 @@ import pandas as pd
 from ...claims import Measures, Samples
 from ...tidy import present
 from .analysis import (EVAL_MODE, LABELS, _per_seed_layout, final_rows, final_spread, for_skill_count, layouts,
-                       select_skill_count)
+                       select_skill_count, final_coverage, random_policy_spread, passage_skills)
 
 MEASURES = Measures()
 
@@ -74,7 +74,6 @@ def discriminable(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
                                 "episodes_per_skill": {"type": ["integer", "null"], "minimum": 1}})
 def coverage(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
     """Per seed and layout: state-space coverage of DIAYN's skills minus the random skills'."""
-    from .torch_analysis import final_coverage  # the coverage grid is a torch computation
 
     table, K = _skills(table, params, cp)
     lays, mode, total = _common(table, params, cp)
@@ -123,7 +122,6 @@ def end_spread(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
         refs.append(b)
         parts.append(f"{LABELS.get(baseline, baseline)} (same evaluation, paired by seed; its spread {_stats(b)})")
     if reference == "random_policy":
-        from .torch_analysis import random_policy_spread  # a seeded torch rollout of the environment
 
         r = {lay: random_policy_spread(params, lay) for lay in lays}
         refs.append(pd.DataFrame([r] * len(v), index=v.index, columns=lays, dtype=float))
@@ -147,7 +145,6 @@ def passage_skills_measure(table: pd.DataFrame, params: dict, cp: dict) -> Sampl
     """Per seed, passage layout: how many of ``algo``'s skills reach the other room (in at least
     ``min_episode_share`` of their ``eval_mode`` final evaluation episodes), minus the same count for
     ``baseline`` (an algorithm, paired by seed; ``none``: nothing subtracted, the control's count is reported)."""
-    from .torch_analysis import passage_skills  # the wall's geometry is the torch environment's
 
     table, K = _skills(table, params, cp)
     _, mode, total = _common(table, params, cp)

@@ -6,12 +6,11 @@ import pandas as pd
 
 from ...tidy import present
 from .analysis import (ALGOS, EVAL_MODE, LAYOUT_IDS, final_rows, final_spread, for_skill_count,
-                       select_skill_count)
+                       select_skill_count, crossed_passage, final_coverage, random_policy_spread, passage_skills)
 
 
 def context(table: pd.DataFrame, params: dict) -> dict:
     # the coverage grid, the passage crossings and the random-policy reference are torch computations
-    from .torch_analysis import crossed_passage, final_coverage, random_policy_spread
 
     full = table
     table = for_skill_count(table, select_skill_count(table, params))  # the primary skill count
@@ -50,7 +49,6 @@ def _spread_rows(table: pd.DataFrame, params: dict, lays: list[str]) -> list[dic
     """The quantities of ``diayn_end_spread`` and ``diayn_passage`` per skill count, algorithm and evaluation
     mode (means over seeds): ``spreads`` one pre-formatted cell per layout ("" where the layout has no run),
     ``through`` the skills through the passage (None where not measured)."""
-    from .torch_analysis import passage_skills  # the wall's geometry is the torch environment's
 
     counts = [k for k in (select_skill_count(table, params), select_skill_count(table, params, "other"))
               if k is not None and k in set(table["num_skills"])]

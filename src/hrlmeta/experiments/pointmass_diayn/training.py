@@ -12,8 +12,7 @@ import torch
 from ...algos import diayn as D
 from ...envs.pointmass import PointMass, coverage
 from ...progress import progress
-from .analysis import ALGOS, LAYOUT_IDS, layouts
-from .torch_analysis import make_env
+from .analysis import ALGOS, LAYOUT_IDS, layouts, make_env
 
 _REWARD = {"diayn": "diayn", "random_skills": "zero"}
 
