@@ -22,12 +22,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 from test_adding_an_experiment import write_experiment  # noqa: E402
 
-#: (case, overlay text or None, (file in the example folder, old, new) or None, needles of the one line)
+#: (case, overlay text or None, (file in the example folder, old, new: None deletes the file) or None, needles of
+#: the one line)
 CASES = [
     ("measure_name_typo", None, ("claims.yaml", "measure: mean_reward", "measure: diference"),
      ["claims.yaml", "coin_bandit_uniform_mean", "diference"]),
     ("measure_param_typo", None, ("claims.yaml", "params: {algo: uniform}", "params: {algoo: uniform}"),
      ["claims.yaml", "coin_bandit_uniform_mean", "algoo"]),
+    ("training_py_missing", None, ("training.py", "def train(", None), ["coin_bandit/training.py", "missing"]),
     ("broken_experiment_yaml", None, ("experiment.yaml", "algos: [uniform, best_arm]", "algos: [uniform, best_arm"),
      ["experiment.yaml", "line"]),
     ("top_level_typo", "bootstrapp:\n  reps: 10\n", None, ["bootstrapp", "unknown key", "did you mean bootstrap"]),
@@ -58,7 +60,10 @@ def _write(tmp_path, overlay, edit):
         p = exps / "coin_bandit" / f
         text = p.read_text()
         assert old in text, (f, old)
-        p.write_text(text.replace(old, new))
+        if new is None:
+            p.unlink()
+        else:
+            p.write_text(text.replace(old, new))
     return exps
 
 

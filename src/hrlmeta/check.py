@@ -8,6 +8,8 @@ for a name):
 * the config (``config/config.yaml`` merged with each ``--configfile`` overlay, as Snakemake merges them)
   against the top-level schema and each experiment's ``schema.yaml``; an unknown experiment or algorithm is
   named with its closest known spellings;
+* every experiment folder has the files of the folder contract (``training.py``; ``figures.py`` where it
+  declares figures; ``report.md`` beside a ``report.py``);
 * every ``experiment.yaml`` (its description schema) and every ``claims.yaml`` (claim schema, statistic,
   robustness paths, measure name and the measure's parameters, for the primary and every robustness
   specification), and the posings against their frozen fingerprints (``claims.lock``);
@@ -221,6 +223,20 @@ def _check_static(c: dict, measures: dict, where: str) -> None:
     check_measure(c, measures, where)
 
 
+def _folder_files(folder: Path, desc: dict) -> list[str]:
+    """The files the folder contract asks for (docs/adding-an-experiment.md), by name; nothing is imported."""
+    out = []
+    if not (folder / "training.py").exists():
+        out.append(f"{folder / 'training.py'}: missing (the experiment's training: train(algo, seeds, params) "
+                   "-> one table per seed)")
+    if desc.get("figures") and not (folder / "figures.py").exists():
+        out.append(f"{folder / 'figures.py'}: missing (experiment.yaml figures: {', '.join(desc['figures'])}; "
+                   "figures(table, params, outdir) draws them)")
+    if (folder / "report.py").exists() and not (folder / "report.md").exists():
+        out.append(f"{folder / 'report.md'}: missing (report.py's context() fills the template report.md)")
+    return out
+
+
 def experiment_problems(registry, posings: bool = True, imports: bool = True) -> list[str]:
     """experiment.yaml, schema.yaml and claims.yaml of every experiment: parse, duplicates, schemas, claims
     (measure names and parameters) and frozen posings."""
@@ -241,10 +257,11 @@ def experiment_problems(registry, posings: bool = True, imports: bool = True) ->
         if unreadable:
             continue
         try:
-            registry.describe(name)
+            desc = registry.describe(name)
         except Exception as e:  # noqa: BLE001 -- a broken description is reported, not raised
             out.append(f"{folder / 'experiment.yaml'}: {str(e).splitlines()[0]}")
             continue
+        out += _folder_files(folder, desc)
         path = registry.claims_path(name)
         if path is None:
             continue
