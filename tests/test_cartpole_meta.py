@@ -12,7 +12,8 @@ from hrlmeta.algos import directed_maml as D
 from hrlmeta.algos import maml as M
 from hrlmeta.config import load_config
 from hrlmeta.envs.cartpole import CartPoleFamily
-from hrlmeta.experiments import cartpole_meta as X
+from hrlmeta.experiments.cartpole_meta import analysis as A
+from hrlmeta.experiments.cartpole_meta import training as X
 from hrlmeta.experiments import REGISTRY
 
 F64 = torch.float64
@@ -176,7 +177,7 @@ def test_convergence_criterion_and_reduction_by_hand():
                 rows.append({"algo": algo, "seed": seed, "iteration": it, "phase": "meta_train", "return": r,
                              "env_steps": 100, "wall_s": 1.0})
     table = pd.DataFrame(rows)
-    ct = X.convergence_table(table, 175.0, 1).set_index(["algo", "seed"])
+    ct = A.convergence_table(table, 175.0, 1).set_index(["algo", "seed"])
     assert ct.loc[("maml", 0), "iters"] == 3 and ct.loc[("directed_maml", 0), "iters"] == 2
     assert bool(ct.loc[("fomaml", 0), "censored"]) and ct.loc[("fomaml", 0), "iters"] == 6
     assert ct.loc[("maml", 1), "env_steps"] == 300
@@ -194,14 +195,14 @@ def test_convergence_criterion_and_reduction_by_hand():
 
 def test_train_is_deterministic_per_seed_and_has_the_schema():
     params = smoke_params()
-    a = X.train("directed_maml", 1, params)
-    b = X.train("directed_maml", 1, params)
+    a = X.train("directed_maml", [1], params)[0]
+    b = X.train("directed_maml", [1], params)[0]
     pd.testing.assert_frame_equal(a.drop(columns="wall_s"), b.drop(columns="wall_s"))
-    c = X.train("directed_maml", 2, params)
+    c = X.train("directed_maml", [2], params)[0]
     assert not a.drop(columns="wall_s").equals(c.drop(columns="wall_s"))
     assert set(a["phase"]) >= {"meta_train", "adapt_0", "adapt_1"}
     assert a.loc[a["phase"] == "meta_train", "return_medium"].notna().all()
-    r = X.train("random_init", 1, params)
+    r = X.train("random_init", [1], params)[0]
     assert set(r["phase"]) == {"adapt_0", "adapt_1"}
 
 

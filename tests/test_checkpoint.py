@@ -28,7 +28,7 @@ def params():
 
 
 def _train(algo, seeds, params):
-    return REGISTRY.get(EXP).train_batch(algo, seeds, params)
+    return REGISTRY.trainer(EXP)(algo, seeds, params)
 
 
 @pytest.mark.parametrize("algo", ["hiro", "td3"])
@@ -118,8 +118,8 @@ def test_rl2_resumes_inside_and_across_its_cells(tmp_path, monkeypatch, exp):
         cells.append(other)
     for c in cells:
         c["iterations"] = 3
-    mod = REGISTRY.get(exp)
-    ref = mod.train("rl2", 0, p)
+    train = REGISTRY.trainer(exp)
+    ref, = train("rl2", [0], p)
     n_cells = len(p["rl2"]["cells"])
     for kill_after in (1, 2 * n_cells - 1):      # inside the first cell; inside the last one
         saves = []
@@ -135,9 +135,9 @@ def test_rl2_resumes_inside_and_across_its_cells(tmp_path, monkeypatch, exp):
         d = tmp_path / f"k{kill_after}"
         with checkpoint.job(d, every=1, code="c0"):
             with pytest.raises(RuntimeError, match="killed"):
-                mod.train("rl2", 0, p)
+                train("rl2", [0], p)
             monkeypatch.setattr(checkpoint.Checkpoint, "save", real_save)
-            got = mod.train("rl2", 0, p)
+            got, = train("rl2", [0], p)
         keep = [c for c in ref.columns if not is_measured(c)]
         pd.testing.assert_frame_equal(ref[keep], got[keep])
         assert not list(d.glob("*.ckpt*"))

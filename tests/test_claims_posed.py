@@ -96,17 +96,19 @@ def _diayn_final(acc: dict[str, float], n_seeds=5, K=10):
 def test_diayn_discriminable_is_judged_against_the_reward_zero_control():
     from hrlmeta.experiments import pointmass_diayn as E
 
+    # no run's params: the schema's defaults (the skill count is then read from the table)
+    params = C.schema_defaults({}, C.load_schema("pointmass_diayn", REGISTRY))
     claim = DECLARED["diayn_discriminable"]
     assert claim["params"]["eval_mode"] == "deterministic" and claim["params"]["baseline"] == "random_skills"
     # far above chance (0.1) but no better than the control: does not hold
-    close = _measure(claim, _diayn_final({"diayn": 0.55, "random_skills": 0.5}), {})
+    close = _measure(claim, _diayn_final({"diayn": 0.55, "random_skills": 0.5}), params)
     np.testing.assert_allclose(close.values, 0.05)
     assert _decide("diayn_discriminable", close)["verdict"] == "fails"
-    far = _measure(claim, _diayn_final({"diayn": 0.8, "random_skills": 0.1}), {})
+    far = _measure(claim, _diayn_final({"diayn": 0.8, "random_skills": 0.1}), params)
     np.testing.assert_allclose(far.values, 0.7)
     assert _decide("diayn_discriminable", far)["verdict"] == "holds"
     chance = _measure({**claim, "params": {**claim["params"], "baseline": "chance"}},
-                             _diayn_final({"diayn": 0.55, "random_skills": 0.5}), {})
+                             _diayn_final({"diayn": 0.55, "random_skills": 0.5}), params)
     np.testing.assert_allclose(chance.values, 0.45)
     modes = {spec.get("params.eval_mode") for spec in K.robustness_grid(claim)}
     assert modes == {"deterministic", "stochastic"}
@@ -196,18 +198,18 @@ def test_adaptation_gain_per_task_on_a_constructed_table():
 
 
 def test_flip_runs_are_deterministic_and_carry_per_task_returns():
-    from hrlmeta.experiments import cartpole_flip_meta as F
+    from hrlmeta.experiments.cartpole_flip_meta import training as F
 
     params = C.experiment_params(C.load_config(REGISTRY, "config/smoke.yaml"), "cartpole_flip_meta")
-    a = F.train("pretrained", 0, params)
-    b = F.train("pretrained", 0, params)
+    a = F.train("pretrained", [0], params)[0]
+    b = F.train("pretrained", [0], params)[0]
     pd.testing.assert_frame_equal(a.drop(columns="wall_s"), b.drop(columns="wall_s"))
     ad = a[a["phase"].str.startswith("adapt_")]
     per = [json.loads(x) for x in ad["task_returns"]]
     assert all(len(p) == params["eval"]["n_tasks"] for p in per)
     np.testing.assert_allclose([np.mean(p) for p in per], ad["return"], atol=1e-3)
     with pytest.raises(ValueError, match="flip_prob"):
-        F.train("pretrained", 0, {**params, "env": {**params["env"], "flip_prob": 0.0}})
+        F.train("pretrained", [0], {**params, "env": {**params["env"], "flip_prob": 0.0}})
 
 
 # ------------------------------------------------------------------ kind column

@@ -231,31 +231,41 @@ def test_adaptation_improves_the_inner_objective_and_the_return_on_a_fixed_task(
     assert returns[-1] > returns[0] + 5.0
 
 
-def test_meta_training_is_deterministic_and_learns():
-    from hrlmeta.experiments import nav2d_finn as E
+def _with_defaults(p: dict) -> dict:
+    """``p`` completed with the ``default:`` values of nav2d_finn's schema (as the config loader does)."""
+    from hrlmeta.config import load_schema, schema_defaults
+    from hrlmeta.experiments import REGISTRY
 
-    p = {"env": {"horizon": 30}, "policy": {"hidden": [16, 16]}, "meta": {"n_iterations": 2, "n_tasks": 3,
-         "n_traj": 3}, "eval": {"n_tasks": 2, "n_traj": 3, "step_sizes": [0.1, 0.05]}, "cost": {"repeats": 1}}
-    a = E.train("maml", 3, p).drop(columns="wall_s")
-    b = E.train("maml", 3, p).drop(columns="wall_s")
+    return schema_defaults(p, load_schema("nav2d_finn", REGISTRY))
+
+
+def test_meta_training_is_deterministic_and_learns():
+    from hrlmeta.experiments.nav2d_finn import analysis
+    from hrlmeta.experiments.nav2d_finn import training as E
+
+    p = _with_defaults({"env": {"horizon": 30}, "policy": {"hidden": [16, 16]}, "meta": {"n_iterations": 2,
+                        "n_tasks": 3, "n_traj": 3}, "eval": {"n_tasks": 2, "n_traj": 3, "step_sizes": [0.1, 0.05]},
+                        "cost": {"repeats": 1}})
+    a = E.train("maml", [3], p)[0].drop(columns="wall_s")
+    b = E.train("maml", [3], p)[0].drop(columns="wall_s")
     pd_testing = pytest.importorskip("pandas.testing")
     pd_testing.assert_frame_equal(a, b)
     assert list(a["phase"]) == ["meta_train"] * 2 + ["adapt_0", "adapt_1", "adapt_2", "cost_w16_maml",
                                                      "cost_w16_fomaml"]
     assert (a["return"].iloc[2:5].diff().iloc[1:] > -50).all()  # finite, sensible held-out returns
-    cost = E.cost_sweep(E.train("maml", 3, p))
+    cost = analysis.cost_sweep(E.train("maml", [3], p)[0])
     assert cost["width"].tolist() == [16] and (cost["ratio"] > 0).all()
-    r = E.train("random_init", 3, p)
+    r = E.train("random_init", [3], p)[0]
     assert list(r["phase"]) == ["adapt_0", "adapt_1", "adapt_2"]
 
 
 def test_cuda_request_without_a_gpu_is_a_clear_error():
-    from hrlmeta.experiments import nav2d_finn as E
+    from hrlmeta.experiments.nav2d_finn import training as E
 
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
     with pytest.raises(ValueError, match="device.*cuda"):
-        E.train("maml", 0, {"device": "cuda"})
+        E.train("maml", [0], _with_defaults({"device": "cuda"}))
 
 
 def test_bad_settings_are_named():

@@ -1,5 +1,5 @@
 """The chapter's MAML listing, ported as written (src/hrlmeta/algos/seedblog_maml.py), and its audit
-(src/hrlmeta/experiments/nav2d_seedblog.py)."""
+(src/hrlmeta/experiments/nav2d_seedblog/training.py)."""
 
 import numpy as np
 import pandas as pd
@@ -7,7 +7,9 @@ import pytest
 import torch
 
 from hrlmeta.algos import seedblog_maml as S
-from hrlmeta.experiments import nav2d_seedblog as E
+from hrlmeta.config import load_schema, schema_defaults
+from hrlmeta.experiments import REGISTRY
+from hrlmeta.experiments.nav2d_seedblog import training as E
 
 
 @pytest.fixture(autouse=True)
@@ -63,9 +65,10 @@ def test_outer_loop_meta_gradient_is_first_order():
 def test_port_keeps_global_rng_untouched_and_is_deterministic():
     state = torch.get_rng_state()
     np_state = np.random.get_state()[1].copy()
-    p = {"n_iterations": 2, "task_batch_size": 2, "audit_every": 1, "eval": {"n_tasks": 2}}
-    a = E.train("maml_as_written", 4, p).drop(columns="wall_s")
-    b = E.train("maml_as_written", 4, p).drop(columns="wall_s")
+    p = schema_defaults({"n_iterations": 2, "task_batch_size": 2, "audit_every": 1, "eval": {"n_tasks": 2}},
+                        load_schema("nav2d_seedblog", REGISTRY))
+    a = E.train("maml_as_written", [4], p)[0].drop(columns="wall_s")
+    b = E.train("maml_as_written", [4], p)[0].drop(columns="wall_s")
     pd.testing.assert_frame_equal(a, b)
     assert torch.equal(state, torch.get_rng_state())
     assert np.array_equal(np_state, np.random.get_state()[1])

@@ -40,11 +40,14 @@ def test_torch_runs_the_pinned_kernels_and_a_late_pin_is_refused():
 def test_keeping_freed_memory_changes_no_result():
     """`hrlmeta train` lets malloc keep freed memory (less system time): the same table either way."""
     code = ("import hashlib, hrlmeta\nfrom hrlmeta.pipeline_env import keep_freed_memory\n"
-            "from hrlmeta.experiments import nav2d_finn as E\n"
+            "from hrlmeta.config import load_schema, schema_defaults\n"
+            "from hrlmeta.experiments import REGISTRY\n"
+            "from hrlmeta.experiments.nav2d_finn import training as E\n"
             "p = {'meta': {'n_iterations': 2, 'n_tasks': 3, 'n_traj': 4}, 'policy': {'hidden': [16, 16]},\n"
             "     'eval': {'n_tasks': 2, 'n_traj': 4}, 'cost': {'repeats': 0}}\n"
+            "p = schema_defaults(p, load_schema('nav2d_finn', REGISTRY))\n"
             "if {keep}:\n    assert keep_freed_memory()\n"
-            "df = E.train('maml', 0, p).drop(columns='wall_s')\n"
+            "df = E.train('maml', [0], p)[0].drop(columns='wall_s')\n"
             "print(hashlib.sha256(df.to_csv().encode()).hexdigest())")
     out = []
     for keep in (False, True):

@@ -28,11 +28,53 @@ def test_every_experiment_has_a_valid_description():
         assert (Path(d["folder"]) / "experiment.yaml").exists()
 
 
-@pytest.mark.parametrize("name", ["fourrooms_sutton", "bandits_duan", "taxi_maxq", "chain_hdqn"])
-def test_module_attributes_are_read_from_the_yaml(name):
-    mod = registry.get(name)
-    d = registry.describe(name)
-    assert (mod.KIND, mod.ALGOS, mod.FIGURES) == (d["kind"], d["algos"], d["figures"])
+#: each file of an experiment folder and its one job (docs/adding-an-experiment.md)
+ANALYSIS_FILES = ("__init__", "analysis", "measures", "figures", "report", "oracle")
+
+
+def _builtin_folders():
+    return [p for p in sorted((PKG / "experiments").iterdir()) if (p / "experiment.yaml").exists()]
+
+
+def test_every_folder_has_the_same_shape():
+    """One contract in every built-in folder: __init__.py is the docstring alone; training.py holds
+    train(algo, seeds, params); figures in figures.py; the report's prose in report.md (a template) with its
+    values from report.py's context(); no folder defines report_section or train_batch any more."""
+    import ast
+
+    bad = []
+    for folder in _builtin_folders():
+        init = ast.parse((folder / "__init__.py").read_text())
+        if not (len(init.body) == 1 and isinstance(init.body[0], ast.Expr)
+                and isinstance(getattr(init.body[0], "value", None), ast.Constant)):
+            bad.append(f"{folder.name}/__init__.py: more than its docstring")
+        tr = folder / "training.py"
+        fns = {n.name: n for n in ast.parse(tr.read_text()).body if isinstance(n, ast.FunctionDef)} if tr.exists() else {}
+        train = fns.get("train")
+        if train is None or [a.arg for a in train.args.args] != ["algo", "seeds", "params"]:
+            bad.append(f"{folder.name}/training.py: no train(algo, seeds, params)")
+        if registry.describe(folder.name)["figures"] and not (folder / "figures.py").exists():
+            bad.append(f"{folder.name}: figures declared, no figures.py")
+        if (folder / "report.py").exists() != (folder / "report.md").exists():
+            bad.append(f"{folder.name}: report.py and report.md go together")
+        for f in folder.glob("*.py"):
+            names = {n.name for n in ast.parse(f.read_text()).body if isinstance(n, ast.FunctionDef)}
+            if names & {"report_section", "train_batch"} and f.name != "training.py" and not f.name.startswith("check_"):
+                bad.append(f"{folder.name}/{f.name}: defines {sorted(names & {'report_section', 'train_batch'})}")
+    assert not bad, "\n".join(bad)
+
+
+def test_analysis_imports_neither_torch_nor_gymnasium():
+    """Every folder's analysis (the package, analysis, measures, figures, report, oracle) imports in a process
+    where torch and gymnasium cannot be imported: deciding claims, drawing figures and writing the report never
+    load them (the workflow tier decides the smoke run's claims that way)."""
+    mods = [f"hrlmeta.experiments.{folder.name}" + ("" if m == "__init__" else f".{m}")
+            for folder in _builtin_folders() for m in ANALYSIS_FILES if (folder / f"{m}.py").exists()]
+    code = ("import sys, importlib\nfor m in ('torch', 'gymnasium'):\n    sys.modules[m] = None\n"
+            "bad = []\nfor name in sys.argv[1:]:\n    try:\n        importlib.import_module(name)\n"
+            "    except ImportError as e:\n        bad.append(f'{name}: {e}')\nprint('\\n'.join(bad))\nsys.exit(1 if bad else 0)\n")
+    r = subprocess.run([sys.executable, "-c", code, *mods], capture_output=True, text=True)
+    assert len(mods) >= 4 * len(_builtin_folders()) and r.returncode == 0, r.stdout + r.stderr[-2000:]
 
 
 def test_check_algo_names_the_algorithm():
@@ -92,12 +134,11 @@ def _write_experiment(root: Path, name: str, **over) -> Path:
     d.mkdir(parents=True)
     desc = {"id": name, "kind": "episodic", "title": f"{name} test", "algos": ["a", "b"], **over}
     (d / "experiment.yaml").write_text(json.dumps(desc))
-    (d / "__init__.py").write_text(
+    (d / "__init__.py").write_text(f'"""Experiment {name}: a test folder."""\n')
+    (d / "training.py").write_text(
         "import pandas as pd\n"
-        "from hrlmeta.experiments import declared\n"
-        "KIND, ALGOS, FIGURES = declared(__name__)\n"
-        "def train(algo, seed, params):\n"
-        "    return pd.DataFrame({'episode': [0], 'return': [float(seed)]})\n")
+        "def train(algo, seeds, params):\n"
+        "    return [pd.DataFrame({'episode': [0], 'return': [float(s)]}) for s in seeds]\n")
     return d
 
 
@@ -108,8 +149,8 @@ def test_experiments_outside_the_package(tmp_path, monkeypatch):
     names = registry.available()
     assert names[0] == "zz_outside" and "fourrooms_sutton" in names
     mod = registry.get("zz_outside")
-    assert mod.__name__ == "hrlmeta.experiments.zz_outside" and mod.ALGOS == ("a", "b")
-    assert float(mod.train("a", 3, {})["return"][0]) == 3.0
+    assert mod.__name__ == "hrlmeta.experiments.zz_outside" and registry.describe("zz_outside")["algos"] == ("a", "b")
+    assert [float(t["return"][0]) for t in registry.trainer("zz_outside")("a", [3, 1], {})] == [3.0, 1.0]
     assert registry.cost_units("zz_outside", "a", {}) == 1.0  # no cost block: one unit per seed
 
 

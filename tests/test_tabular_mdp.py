@@ -7,7 +7,8 @@ import pytest
 
 from hrlmeta.algos import mdp_baselines as mb
 from hrlmeta.envs.tabular_mdp import TabularMDPs, finite_horizon_q, sample_mdps
-from hrlmeta.experiments import tabular_mdp_duan
+from hrlmeta.experiments.tabular_mdp_duan import analysis
+from hrlmeta.experiments.tabular_mdp_duan import training as tabular_mdp_duan
 
 
 def test_sampler_distributions():
@@ -105,12 +106,12 @@ PARAMS = {
 }
 
 
-@pytest.mark.parametrize("algo", tabular_mdp_duan.ALGOS)
+@pytest.mark.parametrize("algo", analysis.ALGOS)
 def test_train_is_deterministic_and_tidy(algo):
     from hrlmeta import tidy
 
-    a = tabular_mdp_duan.train(algo, 1, PARAMS)
-    b = tabular_mdp_duan.train(algo, 1, PARAMS)
+    a = tabular_mdp_duan.train(algo, [1], PARAMS)[0]
+    b = tabular_mdp_duan.train(algo, [1], PARAMS)[0]
     from hrlmeta.pipeline import keyed
 
     tidy.validate(tidy.normalise(keyed(a, "tabular_mdp_duan", algo, 1), "meta"), "meta")   # the caller adds the keys
@@ -121,7 +122,7 @@ def test_train_is_deterministic_and_tidy(algo):
 def test_best_baseline_claim_is_per_seed_max():
     import pandas as pd
 
-    t = pd.concat([tabular_mdp_duan.train(a, s, PARAMS) for a in ("psrl", "beb") for s in range(2)])
+    t = pd.concat([df for a in ("psrl", "beb") for df in tabular_mdp_duan.train(a, [0, 1], PARAMS)])
     from hrlmeta.experiments.tabular_mdp_duan.measures import MEASURES
 
     best = MEASURES["eval_return"](t, PARAMS, {"algo": "best_baseline", "n": 2}).values

@@ -57,10 +57,7 @@ def run_seeds(registry, experiment: str, algo: str, seeds: list[int], params: di
 
 def batched(registry, experiment: str) -> bool:
     """Whether the experiment trains a job's seeds as one batch (``batched`` in its experiment.yaml)."""
-    if registry.describe(experiment).get("batched"):
-        return True
-    mod = registry.get(experiment)   # LEGACY (removed once every folder has training.py)
-    return hasattr(mod, "train_batch")
+    return bool(registry.describe(experiment).get("batched"))
 
 
 def _stamp_path(out) -> Path:

@@ -223,9 +223,6 @@ def report_text(registry, exp: str, table: pd.DataFrame, params: dict) -> list[s
     with ``params`` and what ``context(table, params) -> dict`` of its ``report.py`` returns (its intervals:
     the claims' bootstrap, which build sets)."""
     parts = []
-    section = registry.part(exp, "report_section", "report")   # LEGACY (removed once every folder has report.md)
-    if section is not None:
-        parts += [section(table, params).strip(), ""]
     md = Path(registry.describe(exp)["folder"]) / "report.md"
     if md.exists():
         context = registry.part(exp, "context", "report")

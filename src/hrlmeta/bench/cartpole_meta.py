@@ -3,7 +3,7 @@
 gymnasium's own ``CartPoleEnv`` stepped one step per Python call, all in this process.
 
 Meta-iterations: the default config's agent settings (``--config`` overlays it), timed interleaved from
-the same parameters and random streams (:func:`hrlmeta.experiments.cartpole_meta.time_variants`: one
+the same parameters and random streams (:func:`hrlmeta.shared.meta_task_family.time_variants`: one
 warm-up round, then the median of ``--repeats`` rounds). The parameters are first trained for
 ``--pretrain`` meta-iterations of the pretrained agent so that episodes are longer than the initial
 policy's ~20 steps (the sampling cost grows with episode length).
@@ -81,7 +81,7 @@ def main(argv: list[str]) -> dict:
     torch.set_num_threads(a.threads)
 
     from ..config import load_config
-    from ..experiments import cartpole_meta as X
+    from ..shared import meta_task_family as X
 
     params = dict(load_config(REGISTRY, *a.config)["experiments"]["cartpole_meta"]["params"])
     params["device"] = a.device

@@ -251,12 +251,6 @@ def trainer(name: str):
     says it trains the seeds it is given as one batch; otherwise :mod:`hrlmeta.pipeline` hands it one seed
     at a time. A clear error where the folder has none."""
     fn = part(name, "train", "training") if (folder(name) / "training.py").exists() else None
-    if fn is None and hasattr(get(name), "train"):   # LEGACY (removed once every folder has training.py)
-        mod = get(name)
-        batch = getattr(mod, "train_batch", None)
-        if batch is not None:
-            return lambda algo, seeds, params: list(batch(algo, list(seeds), params))
-        return lambda algo, seeds, params: [mod.train(algo, int(s), params) for s in seeds]
     if fn is None:
         raise ExperimentError(f"experiment {name!r}: {folder(name) / 'training.py'} with "
                               "train(algo, seeds, params) -> list of tables is required")
@@ -264,13 +258,14 @@ def trainer(name: str):
 
 
 def part(name: str, attr: str, module: str | None = None):
-    """``attr`` of the experiment: from its submodule ``module`` (e.g. ``measures``, ``oracle``,
-    ``figures``) where the folder has that file, else from its main module; None where neither has it."""
-    if module is not None and (folder(name) / f"{module}.py").exists():
-        sub = importlib.import_module(f"{__name__}.{name}.{module}")
-        if hasattr(sub, attr):
-            return getattr(sub, attr)
-    return getattr(get(name), attr, None)
+    """``attr`` of the experiment's file ``module`` (``training``, ``measures``, ``figures``, ``report``,
+    ``oracle``: the folder contract), or of its package where ``module`` is None; None where the folder has
+    no such file or the file no such name."""
+    if module is None:
+        return getattr(get(name), attr, None)
+    if not (folder(name) / f"{module}.py").exists():
+        return None
+    return getattr(importlib.import_module(f"{__name__}.{name}.{module}"), attr, None)
 
 
 def measures(name: str) -> dict:

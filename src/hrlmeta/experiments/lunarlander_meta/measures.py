@@ -1,6 +1,6 @@
 """The named measures of ``lunarlander_meta``'s claims: those of the Directed-MAML task-family harness
-(:mod:`hrlmeta.shared.meta_task_family`), shared with ``cartpole_meta``."""
+(:mod:`hrlmeta.shared.meta_task_family_measures`), shared with ``cartpole_meta``."""
 
 from __future__ import annotations
 
-from ...shared.meta_task_family import MEASURES  # noqa: F401
+from ...shared.meta_task_family_measures import MEASURES  # noqa: F401

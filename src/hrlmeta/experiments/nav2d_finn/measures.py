@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...claims import Measures, Samples
-from . import _median_iter_time, _pivot, cost_sweep
+from .analysis import _median_iter_time, _pivot, cost_sweep
 
 MEASURES = Measures()
 
@@ -47,7 +47,7 @@ def cost_ratio(table: pd.DataFrame, params: dict, cp: dict) -> Samples:
     or from the training runs' wall times with ``source: training``)."""
     source = cp.get("source", "interleaved")
     if source == "interleaved":
-        w = int(cp.get("width", tuple(params.get("policy", {}).get("hidden", [100, 100]))[0]))
+        w = int(cp.get("width", tuple(params["policy"]["hidden"])[0]))
         c = cost_sweep(table)
         c = c[c["width"] == w].set_index("seed")["ratio"]
         return Samples(

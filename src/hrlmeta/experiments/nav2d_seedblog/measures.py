@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...claims import Measures, Samples
-from . import _gain, adapt_rows
+from .analysis import _gain, adapt_rows
 
 MEASURES = Measures()
 

@@ -14,7 +14,9 @@ import torch
 from ...algos import seedblog_maml as S
 from ...pipeline_env import configure_torch
 from ...progress import progress
-from . import ALGOS, ENV_NAME, LABELS  # noqa: F401
+from .analysis import ALGOS
+
+ENV_NAME = "nav2d_seedblog_chapter"
 
 
 class LossFixMAML(S.MAML):
@@ -42,7 +44,7 @@ def _make(algo: str, seed: int, params: dict):
     _, gen = _generators(seed, 1)
     policy = S.make_policy(seed, gen)
     cls = LossFixMAML if algo == "maml_lossfix" else S.MAML
-    return cls(policy, inner_lr=float(params.get("inner_lr", 0.1)), outer_lr=float(params.get("outer_lr", 0.001)))
+    return cls(policy, inner_lr=float(params["inner_lr"]), outer_lr=float(params["outer_lr"]))
 
 
 class _Recorder:
@@ -140,9 +142,9 @@ def evaluate(maml, seed: int, params: dict) -> tuple[list[tuple[float, float]], 
     trajectory makes ``returns.std()`` NaN, the SGD step then makes the adapted policy NaN and the next
     ``Normal`` raises) is counted and left out. Returns ([(mean return over tasks, seconds)] for adapt_0..K,
     number of failed tasks)."""
-    ev = params.get("eval", {})
-    n_tasks, k = int(ev.get("n_tasks", 20)), int(ev.get("adapt_steps", 5))
-    rng, gen = _generators(int(ev.get("task_seed", 1000003)), seed)
+    ev = params["eval"]
+    n_tasks, k = int(ev["n_tasks"]), int(ev["adapt_steps"])
+    rng, gen = _generators(int(ev["task_seed"]), seed)
     maml.policy.generator = gen
     curves, failed = [], 0
     t0 = time.perf_counter()
@@ -178,14 +180,14 @@ def _evaluate_tasks(maml, rng, n_tasks: int, k: int, curves: list) -> None:
         curves.append([sum(before), *mid, sum(after)])
 
 
-def train(algo: str, seed: int, params: dict) -> pd.DataFrame:
+def _train(algo: str, seed: int, params: dict) -> pd.DataFrame:
     if algo not in ALGOS:
         raise KeyError(f"nav2d_seedblog has no algorithm {algo!r}; its algorithms: {', '.join(ALGOS)}")
     configure_torch(1)  # pinned kernels, deterministic algorithms, 1 intra-op thread (results depend on it)
     maml = _make(algo, seed, params)
-    n_iter = int(params.get("n_iterations", 500)) if algo != "random_init" else 0
-    batch = int(params.get("task_batch_size", 10))
-    audit_every = int(params.get("audit_every", 10))
+    n_iter = int(params["n_iterations"]) if algo != "random_init" else 0
+    batch = int(params["task_batch_size"])
+    audit_every = int(params["audit_every"])
     task_rng, _ = _generators(seed, 2)
     rows = []
     with warnings.catch_warnings():
@@ -234,3 +236,8 @@ def _train_loop(algo, seed, params, maml, n_iter, batch, audit_every, task_rng, 
         if col in df.columns:
             df[col] = df[col].astype("boolean").fillna(False).astype(bool)
     return df
+
+
+def train(algo: str, seeds: list[int], params: dict) -> list[pd.DataFrame]:
+    """One table per seed, trained in turn (not batched)."""
+    return [_train(algo, int(s), params) for s in seeds]

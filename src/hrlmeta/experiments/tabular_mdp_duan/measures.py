@@ -6,7 +6,7 @@ import pandas as pd
 
 from ...claims import Measures, Samples
 from ...shared.rl2_budget import rl2_budget
-from . import LEARNERS, _eval, _per_seed
+from .analysis import LEARNERS, _eval, _per_seed
 
 MEASURES = Measures()
 
