@@ -310,7 +310,7 @@ def test_scale_detection_on_the_repository_configs():
 
     for overlay, scale in ((None, "default"), ("config/smoke.yaml", "smoke"), ("config/paper.yaml", "paper")):
         cfg = load_config(REGISTRY, *([overlay] if overlay else []))
-        assert {claims.scale_of(cfg, e) for e in cfg["experiments"]} == {scale}, overlay
+        assert {claims.scale_of(cfg, e, registry=REGISTRY) for e in cfg["experiments"]} == {scale}, overlay
 
 
 def test_budget_fraction_and_under_budget_rendering(monkeypatch):

@@ -29,8 +29,8 @@ import yaml
 from .config import DEFAULT_CONFIG, ConfigError, deep_merge, load_schema
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a mapping with the same key twice."""
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """The safe loader (libyaml's parser where PyYAML has it) that refuses a mapping with the same key twice."""
 
 
 def _construct_mapping(loader, node, deep=False):

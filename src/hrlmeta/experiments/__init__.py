@@ -186,7 +186,7 @@ def _describe(path: Path, mtime: float) -> dict:
 
     with open(path) as fh:
         try:
-            doc = yaml.safe_load(fh)
+            doc = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))   # libyaml where built
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             at = f"line {mark.line + 1}: " if mark is not None else ""
