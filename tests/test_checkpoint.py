@@ -75,6 +75,7 @@ def test_another_configuration_never_resumes(tmp_path, params, monkeypatch):
     assert not checkpoint.for_run(EXP, "td3", [0, 1], params).enabled  # outside a job: never saves
 
 
+@pytest.mark.workflow   # process-level: a training process killed with SIGKILL, then run again
 def test_sigkill_then_rerun_is_byte_identical(tmp_path, params):
     """`hrlmeta train` killed with SIGKILL after a checkpoint, rerun with the same command: it resumes
     (its log says so) and writes the same bytes as a job that was never interrupted."""

@@ -85,6 +85,7 @@ def test_a_failed_job_keeps_its_finished_seeds(tmp_path, params, monkeypatch):
     assert calls == [0]
 
 
+@pytest.mark.workflow   # process-level: a training process killed with SIGKILL, then run again
 def test_sigkill_part_way_then_rerun(tmp_path, params):
     """`hrlmeta train` killed with SIGKILL after its first seed: the rerun keeps that seed and the tables
     are byte-identical to an uninterrupted job's."""
