@@ -126,7 +126,7 @@ def op_baseline_bmm_solve_f64():
 
 
 def op_gaussian_logprob():
-    """Diagonal-Gaussian log-density and KL (MAML / seedblog policies)."""
+    """Diagonal-Gaussian log-density and KL (MAML / the chapter listing's policies)."""
     import torch
 
     mean, act = _t((NAV_ROWS, NAV_ACT), 7), _t((NAV_ROWS, NAV_ACT), 8, -3, 3)

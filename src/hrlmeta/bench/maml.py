@@ -87,7 +87,7 @@ def listing_outer_loop_s(repeats: int, seed: int = 0) -> float:
     """Median seconds of one ``outer_loop`` of the chapter's listing as written (10 tasks, per-step loop)."""
     import numpy as np
 
-    from ..algos import seedblog_maml as S
+    from ..algos import listing_maml as S
 
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)

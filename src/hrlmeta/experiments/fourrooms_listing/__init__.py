@@ -1,5 +1,5 @@
-"""Experiment ``fourrooms_seedblog``: the chapter's own "Options in Four Rooms" listing, run as written
-(:mod:`hrlmeta.algos.seedblog_fourrooms`) and audited.
+"""Experiment ``fourrooms_listing``: the chapter's own "Options in Four Rooms" listing, run as written
+(:mod:`hrlmeta.algos.listing_fourrooms`) and audited.
 
 The chapter claims "Q-learning with Options 3-5x faster than vanilla Q-learning" and expects from its
 listing: "Options converges faster in first 100 episodes" and "Final performance similar, but Options

@@ -1,4 +1,4 @@
-"""Torch-free analysis of ``fourrooms_seedblog``'s tables, shared by its measures, oracle, figures and
+"""Torch-free analysis of ``fourrooms_listing``'s tables, shared by its measures, oracle, figures and
 report: the exact random-policy reference, per-seed extraction and the audit summary."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import functools
 import numpy as np
 import pandas as pd
 
-from ...algos import seedblog_fourrooms as sb
+from ...algos import listing_fourrooms as sb
 from .. import declared
 
 KIND, ALGOS, FIGURES = declared(__package__)  # from experiment.yaml
