@@ -1,6 +1,6 @@
 """Shared fixtures: one smoke-scale workflow run per test session, in a scratch copy of the workflow.
 
-hrlmeta is imported first: it pins the numerical kernels (hrlmeta.pipeline_env.PINNED) before any test
+hrlmeta is imported first: it pins the numerical kernels (hrlmeta.numerics.PINNED) before any test
 module imports numpy, numba or torch, so in-process results match the workflow's."""
 
 import hrlmeta  # noqa: F401  (first: see above)

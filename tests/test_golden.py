@@ -15,7 +15,7 @@ import pytest
 from hrlmeta.experiments import REGISTRY
 from hrlmeta import golden, golden_probe
 from hrlmeta.config import load_config
-from hrlmeta.pipeline_env import PINNED
+from hrlmeta.numerics import PINNED
 
 
 def _table():

@@ -9,7 +9,7 @@ engine), ``report``, ``pipeline`` (the workflow's steps) and ``cli`` (the ``hrlm
 __version__ = "0.1.0"
 
 # Pin the numerical kernels (torch / MKL / oneDNN / numpy / numba code paths) before any of those
-# libraries loads or runs, so that a seed gives the same bits on any x86-64 CPU (see pipeline_env).
-from .pipeline_env import pin_numerics as _pin_numerics  # noqa: E402
+# libraries loads or runs, so that a seed gives the same bits on any x86-64 CPU (see numerics).
+from .numerics import pin_numerics as _pin_numerics  # noqa: E402
 
 _pin_numerics()

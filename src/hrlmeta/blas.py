@@ -1,7 +1,7 @@
 """Matrix products of the torch agents through numpy's BLAS (OpenBLAS), differentiable to any order.
 
 Why: torch's CPU matrix products run in MKL, and the only MKL code path that gives the same bits on
-Intel and AMD CPUs is its ``COMPATIBLE`` branch (SSE2, see :mod:`hrlmeta.pipeline_env` and
+Intel and AMD CPUs is its ``COMPATIBLE`` branch (SSE2, see :mod:`hrlmeta.numerics` and
 docs/determinism.md), about 4x slower than AVX2 code at the agents' sizes. numpy's OpenBLAS is pinned
 to its Haswell (AVX2 + FMA) kernels on every CPU (``OPENBLAS_CORETYPE``): ordinary compiled code picked
 by name, not by vendor, so the same instructions run on every x86-64-v3 CPU, at AVX2 speed. On this

@@ -64,7 +64,7 @@ def cmd_list(args) -> int:
 def cmd_train(args) -> int:
     from . import pipeline
     from .config import ConfigError
-    from .pipeline_env import keep_freed_memory
+    from .numerics import keep_freed_memory
 
     keep_freed_memory()  # less system time in the torch jobs; same results
     params = _params(args)
@@ -419,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Thread limits are read when numpy/BLAS/numba/torch load: set them before importing any of them.
     # A training job uses `--threads` cores (default 1: the workflow runs jobs side by side).
-    from .pipeline_env import limit_threads
+    from .numerics import limit_threads
 
     limit_threads(getattr(args, "threads", None) or 1)
 

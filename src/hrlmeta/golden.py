@@ -72,7 +72,7 @@ What it means: the same (algo, seed, params) now gives different numbers. Either
       results depend on the machine (CPU vendor or model, library versions); a differing operation
       above names the kernel. Check that
       HRLMETA_PIN_NUMERICS is not set to 0, that hrlmeta is imported before torch/numpy run anything
-      (hrlmeta.pipeline_env.PINNED), and that torch/numpy/numba are the pinned versions. Do not
+      (hrlmeta.numerics.PINNED), and that torch/numpy/numba are the pinned versions. Do not
       regenerate in this case: the drift is the bug (it changes default-scale verdicts); report the
       machine (lscpu) and the differing operations (docs/determinism.md lists the machines covered).
 """
@@ -166,7 +166,7 @@ def _write_json(path: Path, doc: dict) -> None:
 def write(hashes: dict[str, str], path: Path = HASHES, ops: dict[str, str] | None = None,
           ops_path: Path = OPS_FILE) -> None:
     """Write the run hashes (and the operation hashes, if given) with the settings they were made with."""
-    from .pipeline_env import PINNED, pinning_enabled
+    from .numerics import PINNED, pinning_enabled
 
     if not pinning_enabled():
         raise RuntimeError("refusing to write golden hashes with HRLMETA_PIN_NUMERICS=0 (CPU-dependent)")

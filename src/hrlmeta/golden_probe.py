@@ -447,7 +447,7 @@ def compute(names=None) -> dict[str, str]:
     """Hash of every operation's outputs, computed in this process on one intra-op thread."""
     import torch
 
-    from .pipeline_env import configure_torch
+    from .numerics import configure_torch
 
     configure_torch(1)
     torch.manual_seed(0)

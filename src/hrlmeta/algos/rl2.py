@@ -62,7 +62,7 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from .. import blas
-from ..pipeline_env import configure_torch
+from ..numerics import configure_torch
 from ..progress import progress
 
 

@@ -109,7 +109,7 @@ def main(argv: list[str]) -> dict:
         raise SystemExit(f"--repeats: must be >= 1, got {args.repeats}")
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("--device cuda: torch.cuda.is_available() is False")
-    from ..pipeline_env import configure_torch
+    from ..numerics import configure_torch
 
     configure_torch(1)
     rates: dict = {}

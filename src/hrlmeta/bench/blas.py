@@ -108,7 +108,7 @@ def main(argv: list[str]) -> dict:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--quick", action="store_true", help="tiny sizes (for tests)")
     a = p.parse_args(argv)
-    from ..pipeline_env import configure_torch
+    from ..numerics import configure_torch
 
     configure_torch(1)
     return {

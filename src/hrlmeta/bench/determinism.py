@@ -5,7 +5,7 @@ each library would pick there. Each *setting* below is one process environment; 
 ``hrlmeta golden --json`` (the golden runs and the per-operation probe, :mod:`hrlmeta.golden`,
 :mod:`hrlmeta.golden_probe`) in a fresh process under it and groups the settings by the resulting hashes.
 
-- ``pinned:*``: the pins (:data:`hrlmeta.pipeline_env.PINNED`) on this machine and on emulated CPUs
+- ``pinned:*``: the pins (:data:`hrlmeta.numerics.PINNED`) on this machine and on emulated CPUs
   (instruction caps the pins do not override: MKL's ``MKL_ENABLE_INSTRUCTIONS``).
 - ``old_pins``: the pins before MKL's COMPATIBLE branch (``MKL_CBWR=AVX2``, honoured on Intel CPUs only).
 - ``portable_sse``: every library on its SSE path (ATen ``default``, MKL ``COMPATIBLE``, oneDNN SSE4.1,
@@ -34,7 +34,7 @@ import statistics
 import subprocess
 import sys
 
-from ..pipeline_env import PINNED
+from ..numerics import PINNED
 
 _UNPINNED = {"HRLMETA_PIN_NUMERICS": "0"}
 #: the pins before this change: MKL's AVX2 branch is honoured on Intel CPUs only (elsewhere MKL runs AUTO)
@@ -116,7 +116,7 @@ from hrlmeta.envs.nav2d import Nav2D
 from hrlmeta.config import load_config, experiment_params
 from hrlmeta.experiments import REGISTRY
 from hrlmeta.pipeline import run_seeds
-from hrlmeta.pipeline_env import configure_torch
+from hrlmeta.numerics import configure_torch
 configure_torch(1)
 reps, runs = int(sys.argv[1]), json.loads(sys.argv[2])
 out = {"capability": torch.backends.cpu.get_cpu_capability()}

@@ -42,7 +42,7 @@ def main(argv: list[str]) -> dict:
     from ..config import ROOT, load_config
     from ..experiments import default
     from ..experiments.pointmaze_hiro import training as X
-    from ..pipeline_env import configure_torch
+    from ..numerics import configure_torch
 
     configure_torch(1)
     REGISTRY = default()

@@ -47,7 +47,7 @@ def main(argv: list[str]) -> dict:
     from .. import plan
     from ..config import load_config
     from ..experiments import default
-    from ..pipeline_env import configure_torch
+    from ..numerics import configure_torch
 
     configure_torch(1)
     reg = default()

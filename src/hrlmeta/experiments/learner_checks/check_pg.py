@@ -100,7 +100,7 @@ def train_batch(algo: str, seeds: list[int], params: dict) -> list[pd.DataFrame]
     """One table per seed (seeds in turn: the learner keeps one parameter set and one Adam state)."""
     if algo != "pg_cartpole":
         raise KeyError(f"check_pg trains pg_cartpole, not {algo!r}")
-    from ...pipeline_env import configure_torch
+    from ...numerics import configure_torch
 
     configure_torch(1)  # pinned kernels, deterministic algorithms, 1 intra-op thread (results depend on it)
     return [train_one(int(s), params) for s in seeds]

@@ -101,7 +101,7 @@ def _initial_policy(env, cfg, seed: int):
     import torch
 
     from ...algos import rl2
-    from ...pipeline_env import configure_torch
+    from ...numerics import configure_torch
 
     configure_torch(cfg.torch_threads)
     with torch.random.fork_rng(devices=[]):

@@ -43,7 +43,7 @@ import pandas as pd
 import torch
 
 from ...algos import maml as M
-from ...pipeline_env import configure_torch
+from ...numerics import configure_torch
 from ...shared.torch_runs import device as _device
 from ...shared.torch_runs import generator as _generator
 

@@ -7,7 +7,7 @@ import time
 
 import pandas as pd
 
-from ...pipeline_env import configure_torch
+from ...numerics import configure_torch
 from ...progress import progress
 # torch (MAML's learner, the batched Nav2D) is imported inside the training functions
 from ...shared.torch_runs import device as _device

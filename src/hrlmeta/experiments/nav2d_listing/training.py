@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 
 from ...algos import listing_maml as S
-from ...pipeline_env import configure_torch
+from ...numerics import configure_torch
 from ...progress import progress
 from .analysis import ALGOS
 

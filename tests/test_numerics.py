@@ -1,11 +1,11 @@
-"""Pinned numerical kernels (hrlmeta.pipeline_env): set on import, checked before torch training."""
+"""Pinned numerical kernels (hrlmeta.numerics): set on import, checked before torch training."""
 
 import json
 import os
 import subprocess
 import sys
 
-from hrlmeta.pipeline_env import PINNED
+from hrlmeta.numerics import PINNED
 
 
 def _py(code, **env):
@@ -15,19 +15,19 @@ def _py(code, **env):
 
 
 def test_importing_hrlmeta_pins_the_kernels_over_other_values():
-    r = _py("import json, os, hrlmeta\nfrom hrlmeta.pipeline_env import PINNED\n"
+    r = _py("import json, os, hrlmeta\nfrom hrlmeta.numerics import PINNED\n"
             "print(json.dumps({k: os.environ.get(k) for k in PINNED}))", ATEN_CPU_CAPABILITY="avx512")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == PINNED
 
 
 def test_torch_runs_the_pinned_kernels_and_a_late_pin_is_refused():
-    ok = _py("import hrlmeta, torch\nfrom hrlmeta.pipeline_env import configure_torch\n"
+    ok = _py("import hrlmeta, torch\nfrom hrlmeta.numerics import configure_torch\n"
              "torch.ones(40).sum()\nconfigure_torch(1)\nprint(torch.backends.cpu.get_cpu_capability())")
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.strip() == {"default": "DEFAULT", "avx2": "AVX2"}[PINNED["ATEN_CPU_CAPABILITY"]]
     # torch computed something (and chose its kernels) before hrlmeta could pin them: refuse to train
-    late = _py("import torch\ntorch.ones(40).sum()\nimport hrlmeta\nfrom hrlmeta.pipeline_env import configure_torch\n"
+    late = _py("import torch\ntorch.ones(40).sum()\nimport hrlmeta\nfrom hrlmeta.numerics import configure_torch\n"
                "configure_torch(1)")
     if "RuntimeError" not in late.stderr:  # only where this CPU's own choice differs from the pinned one
         assert late.returncode == 0
@@ -39,7 +39,7 @@ def test_torch_runs_the_pinned_kernels_and_a_late_pin_is_refused():
 
 def test_keeping_freed_memory_changes_no_result():
     """`hrlmeta train` lets malloc keep freed memory (less system time): the same table either way."""
-    code = ("import hashlib, hrlmeta\nfrom hrlmeta.pipeline_env import keep_freed_memory\n"
+    code = ("import hashlib, hrlmeta\nfrom hrlmeta.numerics import keep_freed_memory\n"
             "from hrlmeta.config import load_schema, schema_defaults\n"
             "from hrlmeta.experiments import REGISTRY\n"
             "from hrlmeta.experiments.nav2d_finn import training as E\n"

@@ -105,7 +105,7 @@ def configure_torch(threads: int | None = None) -> None:
         if os.environ.get("OPENBLAS_NUM_THREADS") != PINNED["OPENBLAS_NUM_THREADS"]:
             raise RuntimeError(
                 f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')!r}, not the pinned "
-                f"{PINNED['OPENBLAS_NUM_THREADS']!r}: numpy loaded before hrlmeta.pipeline_env.pin_numerics() "
+                f"{PINNED['OPENBLAS_NUM_THREADS']!r}: numpy loaded before hrlmeta.numerics.pin_numerics() "
                 "could pin it, and the torch agents' products (hrlmeta.blas) change their bits with the thread "
                 "count. Import hrlmeta before numpy (or set HRLMETA_PIN_NUMERICS=0 to accept other results).")
         want = _TORCH_CAPABILITY.get(PINNED["ATEN_CPU_CAPABILITY"])
@@ -113,7 +113,7 @@ def configure_torch(threads: int | None = None) -> None:
         if want is not None and got != want:
             raise RuntimeError(
                 f"torch runs its {got} kernels, not the pinned {want}: torch ran an operation before "
-                "hrlmeta.pipeline_env.pin_numerics() set ATEN_CPU_CAPABILITY. Import hrlmeta before using "
+                "hrlmeta.numerics.pin_numerics() set ATEN_CPU_CAPABILITY. Import hrlmeta before using "
                 "torch (or set HRLMETA_PIN_NUMERICS=0 to accept CPU-dependent results).")
 
 
