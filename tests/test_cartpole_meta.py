@@ -12,7 +12,7 @@ from hrlmeta.algos import directed_maml as D
 from hrlmeta.algos import maml as M
 from hrlmeta.config import load_config
 from hrlmeta.envs.cartpole import CartPoleFamily
-from hrlmeta.experiments.cartpole_meta import analysis as A
+from hrlmeta.shared import meta_task_family_analysis as A
 from hrlmeta.experiments.cartpole_meta import training as X
 from hrlmeta.experiments import REGISTRY
 

@@ -23,6 +23,20 @@ def setup():
     return plt
 
 
+def stripplot(**kw) -> None:
+    """``seaborn.stripplot`` with a fixed jitter: seaborn draws the points' jitter from NumPy's global random
+    state, which nothing seeds (a figure would differ from one drawing to the next); drawn here from a fixed
+    seed, the global state restored afterwards."""
+    import seaborn as sns
+
+    state = np.random.get_state()
+    np.random.seed(0)
+    try:
+        sns.stripplot(**kw)
+    finally:
+        np.random.set_state(state)
+
+
 def savefig(fig, path: str | Path, dpi: int = 150) -> None:
     """Save ``fig`` as PNG atomically (deterministic metadata) and close it."""
     import matplotlib.pyplot as plt

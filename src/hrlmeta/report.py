@@ -205,14 +205,19 @@ def render_section(path: str | os.PathLike, context: dict) -> str:
     """An experiment's ``report.md``, a Jinja2 template (prose, with ``{{ value }}`` and ``{% if %}`` / ``{% for %}``
     over what its ``report.py``'s ``context(table, params)`` computed), rendered. Undefined names are errors;
     block tags take their line with them (``trim_blocks``, ``lstrip_blocks``). Filter ``fmt``:
-    ``{{ x | fmt(".2f") }}`` is Python's ``format(x, ".2f")``; ``{{ n | fmt(",") }}`` groups thousands."""
+    ``{{ x | fmt(".2f") }}`` is Python's ``format(x, ".2f")``; ``{{ n | fmt(",") }}`` groups thousands.
+    ``{% include "name.md" %}`` reads a template of the folder or of :mod:`hrlmeta.shared` (prose that a family
+    of experiments shares, e.g. ``meta_task_family_report.md``)."""
     import jinja2
 
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    path = Path(path)
+    shared = Path(__file__).resolve().parent / "shared"
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader([str(path.parent), str(shared)]),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=False, autoescape=False)
     env.filters["fmt"] = format
     try:
-        return env.from_string(Path(path).read_text()).render(**context)
+        return env.from_string(path.read_text()).render(**context)
     except jinja2.TemplateError as e:
         line = f" line {e.lineno}" if getattr(e, "lineno", None) else ""
         raise RuntimeError(f"{path}{line}: {e.message or e}") from None

@@ -78,6 +78,8 @@ DESCRIPTION_SCHEMA: dict = {
         "kind": {"enum": list(KINDS)},
         "title": {"type": "string", "minLength": 1},
         "description": {"type": "string"},
+        # a YAML file (relative to experiment.yaml) whose keys a family of experiments shares, merged under the file's
+        "extends": {"type": "string"},
         # the experiment's row in README.md's "What runs" table (hrlmeta.readme.render_what_runs)
         "readme": {"type": "string", "minLength": 1},
         "algos": {"type": "array", "minItems": 1, "uniqueItems": True,
@@ -192,6 +194,8 @@ def _describe(path: Path, mtime: float) -> dict:
             at = f"line {mark.line + 1}: " if mark is not None else ""
             raise ExperimentError(f"{path}: {at}{getattr(e, 'problem', None) or str(e).splitlines()[0]}") from None
     where = f"{path}"
+    if isinstance(doc, dict) and doc.get("extends") is not None:
+        doc = _extended_description(path, doc)
     try:
         _check(doc, DESCRIPTION_SCHEMA, "")
     except ConfigError as e:
@@ -205,6 +209,23 @@ def _describe(path: Path, mtime: float) -> dict:
     doc["figures"] = tuple(doc["figures"])
     doc["folder"] = str(path.parent)
     return doc
+
+
+def _extended_description(path: Path, doc: dict) -> dict:
+    """``doc`` with its ``extends:`` (a YAML file, relative to ``path``, that a family of experiments shares: e.g.
+    their ``cost`` block and ``learner_checks``) deep-merged under its own keys."""
+    from ..config import ConfigError, deep_merge, load_yaml
+
+    rel = doc.pop("extends")
+    base = (path.parent / str(rel)).resolve()
+    try:
+        shared = load_yaml(base) if base.exists() else None
+    except ConfigError as e:
+        raise ExperimentError(f"{path}: extends: {e}") from None
+    if not isinstance(shared, dict) or "extends" in shared:
+        why = "file not found" if shared is None else "not a mapping without extends of its own"
+        raise ExperimentError(f"{path}: extends: {rel}: {why} ({base})")
+    return deep_merge(shared, doc)
 
 
 def describe(name: str) -> dict:
@@ -301,18 +322,34 @@ _SAFE = {"len": len, "sum": sum, "int": int, "float": float, "min": min, "max": 
          "round": round, "range": range, "True": True, "False": False, "None": None}
 
 
+def _with_schema_defaults(name: str, params: dict) -> dict:
+    """A copy of ``params`` completed with the ``default:`` values of the experiment's schema (as the config loader
+    completes a block), so that a cost reads a default from where it is stated; unchanged where the schema cannot
+    be read (the checks report that)."""
+    import copy
+
+    from ..config import ConfigError, _extended, schema_defaults
+
+    try:
+        schema = _extended(schema_path(name))
+    except (ConfigError, OSError):
+        return params
+    return schema_defaults(copy.deepcopy(params), schema) if isinstance(params, dict) else params
+
+
 def cost_units(name: str, algo: str, params: dict, batch: int = 1) -> float:
     """Cost units of one seed of ``algo`` (``cost.units`` of ``experiment.yaml``; 1 where it has none),
     trained in a job of ``batch`` seeds (an experiment that trains a job's seeds as one batch shares the
     per-update overhead among them: its cost may use ``batch_seeds``, the number of seeds in the job).
 
     ``cost.units`` and each ``cost.let`` entry are Python expressions over ``algo``, ``params``, ``batch_seeds``,
-    ``p(dotted.path, default)`` (a value of ``params``; KeyError naming the path where it is missing and
-    no default is given), the names defined before them in ``let``, and ``len``, ``sum``, ``int``,
+    ``p(dotted.path, default)`` (a value of ``params``, completed with its schema's defaults; KeyError naming the
+    path where it is missing and no default is given), the names defined before them in ``let``, and ``len``, ``sum``, ``int``,
     ``float``, ``min``, ``max``, ``abs``, ``round``, ``range``."""
     cost = describe(name).get("cost")
     if not cost:
         return 1.0
+    params = _with_schema_defaults(name, params)
 
     def p(path: str, default=_MISSING):
         node = params

@@ -7,16 +7,7 @@ import json
 
 import pandas as pd
 
-from ...shared.meta_task_family_analysis import (  # noqa: F401  (the harness's analysis, used by this folder)
-    LABELS,
-    TRAINED,
-    adapt_at,
-    convergence_table,
-    cost_rows,
-    samples_before,
-    trajectories_per_iteration,
-    transfer_gap,
-)
+from ...shared.meta_task_family_analysis import LABELS, adapt_at  # noqa: F401  (LABELS: the figures')
 from .. import declared
 
 KIND, ALGOS, FIGURES = declared(__package__)  # from experiment.yaml

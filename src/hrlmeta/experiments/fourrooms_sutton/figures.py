@@ -4,27 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ...tidy import present
 from .analysis import ALGOS, EXPERIMENT, LABELS, criterion_table, speedup_samples
 
 
-def _stripplot(sns, **kw) -> None:
-    """``sns.stripplot`` with a fixed jitter: seaborn draws the points' jitter from NumPy's global random state,
-    which nothing seeds (the speed-up figure differed from one drawing to the next); drawn here from a fixed
-    seed, the global state restored afterwards."""
-    state = np.random.get_state()
-    np.random.seed(0)
-    try:
-        sns.stripplot(**kw)
-    finally:
-        np.random.set_state(state)
-
-
 def figures(table: pd.DataFrame, params: dict, outdir) -> None:
-    from ...plotting import curve_iqm_ci, savefig, setup
+    from ...plotting import curve_iqm_ci, savefig, setup, stripplot
 
     plt = setup()
     outdir = Path(outdir)
@@ -66,7 +53,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     if rows:
         df = pd.DataFrame(rows)
         sns.boxplot(data=df, x="agent", y="speedup", hue="goal", ax=ax, showfliers=False)
-        _stripplot(sns, data=df, x="agent", y="speedup", hue="goal", ax=ax, dodge=True, size=3, palette="dark:k",
+        stripplot(data=df, x="agent", y="speedup", hue="goal", ax=ax, dodge=True, size=3, palette="dark:k",
                    alpha=0.5, legend=False)
         ax.set_yscale("log")
     ax.set_xlabel("")

@@ -28,23 +28,11 @@ def curve_frame(table: pd.DataFrame, params: dict) -> pd.DataFrame:
         columns=["algo", "seed", "variant", "x", "value"])
 
 
-def _stripplot(sns, **kw) -> None:
-    """``sns.stripplot`` with a fixed jitter: seaborn draws the points' jitter from NumPy's global random state,
-    which nothing seeds (the speed-up figure differed from one drawing to the next); drawn here from a fixed
-    seed, the global state restored afterwards."""
-    state = np.random.get_state()
-    np.random.seed(0)
-    try:
-        sns.stripplot(**kw)
-    finally:
-        np.random.set_state(state)
-
-
 def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     import seaborn as sns
     from matplotlib.ticker import FuncFormatter
 
-    from ...plotting import curve_iqm_ci, savefig, setup
+    from ...plotting import curve_iqm_ci, savefig, setup, stripplot
 
     plt = setup()
     outdir = Path(outdir)
@@ -101,7 +89,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
         hue_order = list(dict.fromkeys(df["variant"]))
         sns.boxplot(data=df, x="agent", y="ratio", hue="variant", ax=ax, showfliers=False, order=order,
                     hue_order=hue_order)
-        _stripplot(sns, data=df, x="agent", y="ratio", hue="variant", ax=ax, dodge=True, size=3, palette="dark:k",
+        stripplot(data=df, x="agent", y="ratio", hue="variant", ax=ax, dodge=True, size=3, palette="dark:k",
                    alpha=0.5, legend=False, order=order, hue_order=hue_order)
         # the paper's reading: ratio of the crossings of the curves averaged over seeds (diamonds)
         width = 0.8 / max(1, len(hue_order))
