@@ -14,13 +14,24 @@ import torch
 from hrlmeta.algos import diayn as D
 from hrlmeta.algos import sac as S
 from hrlmeta.envs.pointmass import PointMass
+from hrlmeta.experiments import REGISTRY
 from hrlmeta.experiments.learner_checks import check_sac
 
-#: a tiny block (smoke-sized; the default block lives in config/config.yaml)
-BLOCK = {"env": "Pendulum-v1", "total_steps": 300, "eval_every": 150, "eval_episodes": 2, "hidden": [16, 16],
-         "lr": 3e-4, "gamma": 0.99, "tau": 0.001, "alpha": 0.2, "batch_size": 16, "min_pool": 128,
-         "updates_per_step": 1.0, "buffer_size": 500000,
-         "reference": {"mean": -148.5, "spread": 30.3, "n_runs": 25, "env_steps": 60000, "source": "test"}}
+
+def _complete(algo: str, block: dict) -> dict:
+    """A hand-built block of ``algo`` completed with the learner_checks schema's defaults, as the config loader
+    hands it over (the check modules read every key)."""
+    from hrlmeta.config import load_schema, schema_defaults
+
+    return schema_defaults(block, load_schema("learner_checks", REGISTRY)["properties"][algo])
+
+
+#: a tiny block (smoke-sized; the default block lives in config/config.yaml), schema defaults filled in
+BLOCK = _complete("sac_pendulum", {
+    "env": "Pendulum-v1", "total_steps": 300, "eval_every": 150, "eval_episodes": 2, "hidden": [16, 16],
+    "lr": 3e-4, "gamma": 0.99, "tau": 0.001, "alpha": 0.2, "batch_size": 16, "min_pool": 128,
+    "updates_per_step": 1.0, "buffer_size": 500000,
+    "reference": {"mean": -148.5, "spread": 30.3, "n_runs": 25, "env_steps": 60000, "source": "test"}})
 
 
 def _strip(df: pd.DataFrame) -> pd.DataFrame:

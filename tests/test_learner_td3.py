@@ -20,13 +20,23 @@ from hrlmeta.experiments import REGISTRY
 from hrlmeta.experiments.pointmaze_hiro import training as P
 from hrlmeta.experiments.learner_checks import check_td3 as C
 
+
+def _complete(algo: str, block: dict) -> dict:
+    """A hand-built block of ``algo`` completed with the learner_checks schema's defaults, as the config loader
+    hands it over (the check modules read every key)."""
+    from hrlmeta.config import load_schema, schema_defaults
+
+    return schema_defaults(block, load_schema("learner_checks", REGISTRY)["properties"][algo])
+
+
 gym = pytest.importorskip("gymnasium")
 
-SMOKE = {"device": "cpu", "total_steps": 400, "eval_every": 200, "eval_episodes": 2, "act_noise": 0.158,
-         "replay_size": 1000, "updates": 1,
-         "td3": {"hidden": [16, 16], "actor_lr": 1e-4, "critic_lr": 1e-3, "gamma": 0.99, "tau": 0.002,
-                 "policy_delay": 2, "target_noise": 0.1, "noise_clip": 0.25, "batch_size": 32, "huber_delta": None},
-         "reference": {"mean": -169.5, "spread": 86.1, "n_runs": 25, "env_steps": 30000, "source": "test"}}
+SMOKE = _complete("td3_pendulum", {
+    "device": "cpu", "total_steps": 400, "eval_every": 200, "eval_episodes": 2, "act_noise": 0.158,
+    "replay_size": 1000, "updates": 1,
+    "td3": {"hidden": [16, 16], "actor_lr": 1e-4, "critic_lr": 1e-3, "gamma": 0.99, "tau": 0.002,
+            "policy_delay": 2, "target_noise": 0.1, "noise_clip": 0.25, "batch_size": 32, "huber_delta": None},
+    "reference": {"mean": -169.5, "spread": 86.1, "n_runs": 25, "env_steps": 30000, "source": "test"}})
 CLAIM = "learner_td3_pendulum"
 DECLARED = {c["id"]: c for c in K.declared_claims(REGISTRY, check_measures=False) if c["id"] == CLAIM}
 

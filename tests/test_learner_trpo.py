@@ -19,12 +19,22 @@ from hrlmeta.experiments import REGISTRY
 from hrlmeta.experiments.learner_checks import training as LC
 from hrlmeta.experiments.learner_checks import check_trpo as C
 
+
+def _complete(algo: str, block: dict) -> dict:
+    """A hand-built block of ``algo`` completed with the learner_checks schema's defaults, as the config loader
+    hands it over (the check modules read every key)."""
+    from hrlmeta.config import load_schema, schema_defaults
+
+    return schema_defaults(block, load_schema("learner_checks", REGISTRY)["properties"][algo])
+
+
 gym = pytest.importorskip("gymnasium")
 
-SMOKE = {"total_steps": 80, "eval_every": 40, "eval_episodes": 2, "eval_seed": 7, "device": "cpu",
-         "env": {"horizon": 20}, "policy": {"hidden": [8, 8], "init_log_std": 0.0},
-         "trpo": {"n_traj": 2, "max_kl": 0.01},
-         "reference": {"mean": -605.7, "spread": 391.9, "n_runs": 25, "env_steps": 150000, "source": "test"}}
+SMOKE = _complete("trpo_pendulum", {
+    "total_steps": 80, "eval_every": 40, "eval_episodes": 2, "eval_seed": 7, "device": "cpu",
+    "env": {"horizon": 20}, "policy": {"hidden": [8, 8], "init_log_std": 0.0},
+    "trpo": {"n_traj": 2, "max_kl": 0.01},
+    "reference": {"mean": -605.7, "spread": 391.9, "n_runs": 25, "env_steps": 150000, "source": "test"}})
 IDS = ("learner_trpo_pendulum", "learner_trpo_pendulum_kl", "learner_trpo_pendulum_surrogate")
 DECLARED = {c["id"]: c for c in K.declared_claims(REGISTRY, check_measures=False) if c["id"] in IDS}
 
@@ -127,7 +137,7 @@ def test_accepted_steps_are_the_checked_steps():
     """One update on a Pendulum batch: the logged KL and surrogate gain are the returned parameters' own,
     recomputed by the unfused functions the gradient uses, and the KL is inside the bound."""
     env = C.Pendulum(horizon=50)
-    cfg = C.make_config({"policy": {"hidden": [16, 16]}, "trpo": {"n_traj": 6}})
+    cfg = C.make_config(_complete("trpo_pendulum", {"policy": {"hidden": [16, 16]}, "trpo": {"n_traj": 6}}))
     theta = M.init_policy(3, 1, cfg.hidden, torch.Generator().manual_seed(3), cfg.init_log_std)
     gen = torch.Generator().manual_seed(4)
     goals = env.sample_goals(1, gen)

@@ -133,7 +133,7 @@ def train_batch(algo: str, seeds: list[int], params: dict) -> list[pd.DataFrame]
     cap = min(int(p["buffer_size"]), max(total, 1))
     starts, freq, n_grad = int(p["learning_starts"]), int(p["train_freq"]), int(p["gradient_steps"])
     tgt = int(p["target_update"])
-    clip = None if p.get("clip_delta") is None else float(p["clip_delta"])
+    clip = None if p["clip_delta"] is None else float(p["clip_delta"])
     e0, e1, e_steps = float(p["eps_start"]), float(p["eps_end"]), int(p["anneal_steps"])
     n_eval = int(p["eval_episodes"])
 

@@ -42,8 +42,8 @@ ALGO = "pretrained"  # the harness's variant whose update this check runs
 
 def harness_params(block: dict) -> dict:
     """The task-family harness's params (``device``, ``env``, ``policy``, ``meta``) of a check block."""
-    return {"device": block.get("device", "cpu"), "env": dict(block.get("env", {})),
-            "policy": dict(block.get("policy", {})), "meta": dict(block.get("meta", {}))}
+    return {"device": block["device"], "env": dict(block["env"]), "policy": dict(block["policy"]),
+            "meta": dict(block["meta"])}
 
 
 def make_learner(seed: int, block: dict) -> D.MetaLearner:
@@ -55,7 +55,7 @@ def make_learner(seed: int, block: dict) -> D.MetaLearner:
 def evaluate(learner: D.MetaLearner, seed: int, block: dict) -> float:
     """Mean undiscounted return of ``eval_episodes`` episodes sampled from the current policy."""
     device = harness._device(harness_params(block))
-    gen = _generator(device, int(block.get("eval_seed", 20251001)), int(seed))
+    gen = _generator(device, int(block["eval_seed"]), int(seed))
     task = learner.env.sample_tasks(1, gen, device=device)  # the one-point box: the standard CartPole
     ((returns, _),) = M.evaluate_adaptation(M.detach(learner.theta), learner.env, task, int(block["eval_episodes"]),
                                             [], gen, learner.cfg, sampler=learner.sample)

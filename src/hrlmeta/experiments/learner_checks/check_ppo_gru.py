@@ -34,8 +34,7 @@ def make_env(algo: str, p: dict):
     from ...algos import rl2
 
     _, novel = ENVS[algo]
-    return rl2.CartPoleMetaEnv(horizon=int(p.get("horizon", 500)), mask_velocity=novel,
-                               normalize=bool(p.get("normalize", False)))
+    return rl2.CartPoleMetaEnv(horizon=int(p["horizon"]), mask_velocity=novel, normalize=bool(p["normalize"]))
 
 
 def ppo_config(p: dict):
@@ -50,7 +49,7 @@ def ppo_config(p: dict):
         if key in ppo:
             raise KeyError(f"learner_checks: ppo.{key} is set by total_steps, not in the config")
     total = int(p["total_steps"])
-    iterations = -(-total // int(ppo.get("batch_tasks", 256))) + 1
+    iterations = -(-total // int(ppo["batch_tasks"])) + 1
     return rl2.PPOConfig.from_params({**ppo, "iterations": iterations, "anneal_steps": total})
 
 

@@ -35,8 +35,6 @@ import torch
 
 from ...algos import sac as S
 
-ENV_DEFAULT = "Pendulum-v1"
-
 
 def _seed_int(*key: int) -> int:
     """A 63-bit integer from a SeedSequence over ``key`` (one stream per purpose and run seed)."""
@@ -53,9 +51,8 @@ _AGENT, _ENV, _EVAL = 0, 1, 2
 
 
 def make_config(p: dict, obs_dim: int, act_dim: int) -> S.SACConfig:
-    return S.SACConfig(obs_dim=obs_dim, act_dim=act_dim, hidden=tuple(p.get("hidden", (64, 64))),
-                       lr=float(p.get("lr", 3e-4)), gamma=float(p.get("gamma", 0.99)),
-                       tau=float(p.get("tau", 0.001)), alpha=float(p.get("alpha", 0.2)))
+    return S.SACConfig(obs_dim=obs_dim, act_dim=act_dim, hidden=tuple(p["hidden"]), lr=float(p["lr"]),
+                       gamma=float(p["gamma"]), tau=float(p["tau"]), alpha=float(p["alpha"]))
 
 
 def _scale(a: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -90,16 +87,16 @@ def train_batch(algo: str, seeds: list[int], params: dict) -> list[pd.DataFrame]
     """Train ``seeds`` as one batch of SAC agents (see the module docstring); one table per seed, each the
     same as the seed's run alone."""
     p = params
-    torch.set_num_threads(int(p.get("torch_threads", 1)))
+    torch.set_num_threads(int(p["torch_threads"]))
     seeds = [int(s) for s in seeds]
     Sd = len(seeds)
-    env_id = str(p.get("env", ENV_DEFAULT))
+    env_id = str(p["env"])
     total = int(p["total_steps"])
     every = int(p["eval_every"])
     n_eval = int(p["eval_episodes"])
-    batch = int(p.get("batch_size", 64))
-    min_pool = int(p.get("min_pool", 128))
-    ups = float(p.get("updates_per_step", 1.0))
+    batch = int(p["batch_size"])
+    min_pool = int(p["min_pool"])
+    ups = float(p["updates_per_step"])
     if total < 1 or every < 1 or n_eval < 1 or batch < 1 or ups <= 0:
         raise ValueError(f"{algo}: total_steps, eval_every, eval_episodes, batch_size >= 1 and "
                          f"updates_per_step > 0 required")
@@ -113,7 +110,7 @@ def train_batch(algo: str, seeds: list[int], params: dict) -> list[pd.DataFrame]
     sac, _ = S.SACSeeds.init(cfg, gens)
     opt = S.SeedAdam(sac.parameters(), Sd, lr=cfg.lr)
 
-    cap = min(int(p.get("buffer_size", 1_000_000)), total)
+    cap = min(int(p["buffer_size"]), total)
     rs = torch.zeros((Sd, cap, obs_dim))
     rs2 = torch.zeros((Sd, cap, obs_dim))
     ra = torch.zeros((Sd, cap, act_dim))

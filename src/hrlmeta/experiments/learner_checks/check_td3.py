@@ -92,8 +92,8 @@ def _sq(x: np.ndarray) -> np.ndarray:
 
 def make_agent(p: dict, gens, device: str) -> FlatTD3:
     """Flat TD3 on Pendulum's observation, no goal, the environment's reward, ``p`` the algorithm's block."""
-    cfg = FlatConfig(td3=td3_config(p), act_noise=float(p["act_noise"]), reward_scale=float(p.get("reward_scale", 1.0)),
-                     input_scale=1.0, buffer_size=int(p["replay_size"]), updates=int(p.get("updates", 1)))
+    cfg = FlatConfig(td3=td3_config(p), act_noise=float(p["act_noise"]), reward_scale=float(p["reward_scale"]),
+                     input_scale=1.0, buffer_size=int(p["replay_size"]), updates=int(p["updates"]))
     return FlatTD3(PendulumTask.obs_dim, 0, PendulumTask.act_dim, cfg, gens, device)
 
 
@@ -105,7 +105,7 @@ def schedule(p: dict) -> dict:
             raise ValueError(f"td3_pendulum.{key}: {v} is not a positive multiple of the episode length {H}")
     if k < 1:
         raise ValueError(f"td3_pendulum.eval_episodes: must be >= 1, got {k}")
-    return {"total": total, "every": every, "episodes": k, "warmup": int(p.get("warmup_steps", 0))}
+    return {"total": total, "every": every, "episodes": k, "warmup": int(p["warmup_steps"])}
 
 
 def train_batch(algo: str, seeds: list[int], params: dict) -> list[pd.DataFrame]:

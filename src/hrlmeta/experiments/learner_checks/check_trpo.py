@@ -128,14 +128,13 @@ class Pendulum:
 
 
 def make_env(params: dict) -> Pendulum:
-    return Pendulum(**params.get("env", {}))
+    return Pendulum(**params["env"])
 
 
 def make_config(params: dict) -> M.MamlConfig:
     """The learner's configuration: one task per update (no meta-batch), no inner step."""
-    pol, trpo = params.get("policy", {}), dict(params.get("trpo", {}))
-    return M.MamlConfig(hidden=tuple(pol.get("hidden", (32, 32))), n_tasks=1,
-                        init_log_std=float(pol.get("init_log_std", 0.0)), **trpo)
+    pol, trpo = params["policy"], dict(params["trpo"])
+    return M.MamlConfig(hidden=tuple(pol["hidden"]), n_tasks=1, init_log_std=float(pol["init_log_std"]), **trpo)
 
 
 @torch.no_grad()
@@ -172,7 +171,7 @@ def train_one(seed: int, params: dict) -> pd.DataFrame:
     theta = M.init_policy(env.obs_dim, env.act_dim, cfg.hidden, _generator(device, seed, 0), cfg.init_log_std,
                           device=device)
     gen = _generator(device, seed, 1)  # training trajectories: action noise, then start states
-    eval_gen = _generator(device, int(params.get("eval_seed", 20150219)), seed)
+    eval_gen = _generator(device, int(params["eval_seed"]), seed)
     steps_per_update = cfg.n_traj * env.horizon  # Pendulum never terminates: every episode runs 200 steps
     rows, updates = [], []
     env_steps, it, next_eval = 0, 0, 0
