@@ -25,7 +25,7 @@ def test_train_one_run_outside_snakemake(tmp_path):
 
 
 def test_train_several_seeds_needs_a_placeholder(tmp_path):
-    r = _run("hrlmeta", "train", "--experiment", "fourrooms_listing", "--algo", "flat_q",
+    r = _run("hrlmeta", "train", "--experiment", "fourrooms_seedblog", "--algo", "flat_q",
              "--seed", "0", "1", "--out", str(tmp_path / "x.parquet"), "--configfile", "config/smoke.yaml")
     assert r.returncode == 2 and "{seed}" in r.stderr
 

@@ -9,7 +9,7 @@ from hrlmeta.report import claims_markdown
 
 DECLARED = {c["id"]: c for c in K.declared_claims(REGISTRY, check_measures=False)}
 DEEP = ("nav2d_finn", "bandits_duan", "tabular_mdp_duan", "pointmass_diayn", "chain_hdqn", "cartpole_meta",
-        "cartpole_flip_meta", "pointmaze_hiro", "nav2d_listing")
+        "cartpole_flip_meta", "pointmaze_hiro", "nav2d_seedblog")
 CHECK_IDS = {c["id"] for c in DECLARED.values() if c["experiment"] == "learner_checks"}
 
 

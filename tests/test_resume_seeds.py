@@ -17,7 +17,7 @@ from hrlmeta import pipeline
 from hrlmeta.config import experiment_params, load_config
 from hrlmeta.experiments import REGISTRY
 
-EXP, ALGO = "fourrooms_listing", "flat_q"
+EXP, ALGO = "fourrooms_seedblog", "flat_q"
 
 
 @pytest.fixture(scope="module")

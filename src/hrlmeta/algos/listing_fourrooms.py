@@ -4,7 +4,7 @@ Source: the survey chapter, section "Complete Code Implementation: Options in Fo
 ``FourRoomsEnv``, ``Option``, ``create_options``, ``IntraOptionQLearning``, ``FlatQLearning`` and the
 function ``run_comparison``). The chapter's listing is *not* a trusted reference: it is reproduced
 here line for line so that what it really measures can be audited (see
-:mod:`hrlmeta.experiments.fourrooms_listing`). Nothing in its logic is fixed.
+:mod:`hrlmeta.experiments.fourrooms_seedblog`). Nothing in its logic is fixed.
 
 What the listing does (kept exactly)
 ------------------------------------
@@ -48,7 +48,7 @@ Deviations from the text (none in the logic)
    with the listing's calls (``randint``, ``rand``, ``choice``) in the listing's order. RandomState,
    not ``Generator``: it *is* the legacy global generator's class, so every draw has exactly the
    listing's sampling semantics, and a run here equals the listing run after ``np.random.seed(seed)``
-   draw for draw (tests/test_listing_fourrooms.py checks this against the re-indented listing).
+   draw for draw (tests/test_fourrooms_seedblog.py checks this against the re-indented listing).
    The listing's ``run_comparison`` pushes both agents of all trials through one global stream
    (options then flat, trial after trial); here each (agent, seed) run owns its stream: the same
    distribution for every draw, not the same numbers.

@@ -3,7 +3,7 @@
 Source: /work/shared/seeds/000_52df8f48ecfe5303.txt, section "Complete Code Implementation: MAML for RL"
 (the extracted listing lost its indentation; the only sensible reading is reproduced here). This file is
 NOT a reference implementation of MAML -- it is the object of an audit (see
-:mod:`hrlmeta.experiments.nav2d_listing`). Every line of the algorithm is kept, including the per-step
+:mod:`hrlmeta.experiments.nav2d_seedblog`). Every line of the algorithm is kept, including the per-step
 Python loop, the ``torch.FloatTensor`` float32 tensors, the normalised REINFORCE loss, the tanh-squashed
 mean, the clamped std and, in particular, ``outer_loop``'s ``param.data = adapted_param.data`` /
 re-collection with ``self.policy`` / ``param.data = original_param.data`` sequence.

@@ -1,4 +1,4 @@
-"""Experiment ``nav2d_listing``: the chapter's own "MAML for RL" listing, run as written and audited.
+"""Experiment ``nav2d_seedblog``: the chapter's own "MAML for RL" listing, run as written and audited.
 
 The listing (:mod:`hrlmeta.algos.listing_maml`) is driven through its own classes: ``MAML.outer_loop``
 for meta-training (10 tasks per batch, inner lr 0.1, Adam 1e-3, one trajectory per task and phase, goals

@@ -1,4 +1,4 @@
-"""The named measures of ``nav2d_listing``'s claims (``claims.yaml`` selects one with ``measure:``)."""
+"""The named measures of ``nav2d_seedblog``'s claims (``claims.yaml`` selects one with ``measure:``)."""
 
 from __future__ import annotations
 

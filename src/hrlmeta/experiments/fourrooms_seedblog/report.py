@@ -1,4 +1,4 @@
-"""What ``fourrooms_listing``'s report section (``report.md``) shows: ``context(table, params)``."""
+"""What ``fourrooms_seedblog``'s report section (``report.md``) shows: ``context(table, params)``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Training of ``fourrooms_listing``: one agent of one trial of the listing's ``run_comparison`` per
+"""Training of ``fourrooms_seedblog``: one agent of one trial of the listing's ``run_comparison`` per
 (algorithm, seed), one row per episode (see the package's docstring for the columns)."""
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ from .analysis import ALGOS
 
 
 def env_name(size: int) -> str:
-    return f"listing_fourrooms_{size}x{size}"
+    return f"seedblog_fourrooms_{size}x{size}"
 
 
 def _train(algo: str, seed: int, params: dict) -> pd.DataFrame:
     """One agent of one trial of the listing's ``run_comparison``; one row per episode."""
     p = params
     if algo not in ALGOS:
-        raise KeyError(f"fourrooms_listing has no algorithm {algo!r}; its algorithms: {', '.join(ALGOS)}")
+        raise KeyError(f"fourrooms_seedblog has no algorithm {algo!r}; its algorithms: {', '.join(ALGOS)}")
     if p["size"] < 5:
-        raise ValueError(f"fourrooms_listing: params.size={p['size']} is too small for four rooms (>= 5)")
+        raise ValueError(f"fourrooms_seedblog: params.size={p['size']} is too small for four rooms (>= 5)")
     recs = sb.run(
         algo,
         int(seed),

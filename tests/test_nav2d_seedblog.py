@@ -1,5 +1,5 @@
 """The chapter's MAML listing, ported as written (src/hrlmeta/algos/listing_maml.py), and its audit
-(src/hrlmeta/experiments/nav2d_listing/training.py)."""
+(src/hrlmeta/experiments/nav2d_seedblog/training.py)."""
 
 import numpy as np
 import pandas as pd
@@ -9,7 +9,7 @@ import torch
 from hrlmeta.algos import listing_maml as S
 from hrlmeta.config import load_schema, schema_defaults
 from hrlmeta.experiments import REGISTRY
-from hrlmeta.experiments.nav2d_listing import training as E
+from hrlmeta.experiments.nav2d_seedblog import training as E
 
 
 @pytest.fixture(autouse=True)
@@ -66,7 +66,7 @@ def test_port_keeps_global_rng_untouched_and_is_deterministic():
     state = torch.get_rng_state()
     np_state = np.random.get_state()[1].copy()
     p = schema_defaults({"n_iterations": 2, "task_batch_size": 2, "audit_every": 1, "eval": {"n_tasks": 2}},
-                        load_schema("nav2d_listing", REGISTRY))
+                        load_schema("nav2d_seedblog", REGISTRY))
     a = E.train("maml_as_written", [4], p)[0].drop(columns="wall_s")
     b = E.train("maml_as_written", [4], p)[0].drop(columns="wall_s")
     pd.testing.assert_frame_equal(a, b)
@@ -90,7 +90,7 @@ def test_one_step_trajectory_makes_the_listing_nan_and_is_counted():
         loss = maml.compute_loss(states, actions, rewards, log_probs)
         assert torch.isnan(loss)
     from hrlmeta.claims import measure_claim
-    from hrlmeta.experiments.nav2d_listing.measures import MEASURES
+    from hrlmeta.experiments.nav2d_seedblog.measures import MEASURES
 
     claim = {"id": "maml_adaptation_gain_seedblog", "measure": "adaptation_gain", "params": {"algo": "maml_as_written"}}
     table = pd.DataFrame({"algo": ["maml_as_written"] * 2, "seed": [0, 0], "phase": ["adapt_0", "adapt_5"],

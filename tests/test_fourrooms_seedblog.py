@@ -12,8 +12,8 @@ from hrlmeta import tidy
 from hrlmeta.algos import listing_fourrooms as sb
 from hrlmeta.config import load_schema, schema_defaults
 from hrlmeta.experiments import REGISTRY
-from hrlmeta.experiments.fourrooms_listing import analysis as E
-from hrlmeta.experiments.fourrooms_listing import training
+from hrlmeta.experiments.fourrooms_seedblog import analysis as E
+from hrlmeta.experiments.fourrooms_seedblog import training
 
 DOORS = {(6, 3), (6, 9), (3, 6), (9, 6)}
 
@@ -203,7 +203,7 @@ def env():
 # argument): same rooms/doors/exits construction, and the exact reference is 10x cheaper to solve.
 def _params(**given) -> dict:
     """The experiment's params: ``given`` plus its schema's defaults (as the config loader fills them in)."""
-    return schema_defaults(dict(given), load_schema("fourrooms_listing", REGISTRY))
+    return schema_defaults(dict(given), load_schema("fourrooms_seedblog", REGISTRY))
 
 
 SMALL = _params(num_episodes=120, size=9)
@@ -216,7 +216,7 @@ def table():
     for algo in E.ALGOS:
         for seed in range(6):
             df = training.train(algo, [seed], SMALL)[0]
-            df.insert(0, "experiment", "fourrooms_listing")
+            df.insert(0, "experiment", "fourrooms_seedblog")
             frames.append(df)
     return tidy.normalise(pd.concat(frames, ignore_index=True), E.KIND)
 
@@ -391,7 +391,7 @@ def test_goal_aware_optimum_is_a_shortest_path_mean():
 # ---------------------------------------------------------------- the plugin
 def test_tables_pass_the_schema(table):
     tidy.validate(table, E.KIND)
-    assert (table["env"] == "listing_fourrooms_9x9").all()
+    assert (table["env"] == "seedblog_fourrooms_9x9").all()
     assert table.groupby(["algo", "seed"])["episode"].apply(lambda s: list(s) == list(range(120))).all()
 
 
@@ -400,22 +400,22 @@ def test_config_blocks_validate_and_bad_keys_are_named():
 
     for overlay in ((), ("config/smoke.yaml",), ("config/paper.yaml",)):
         cfg = load_config(REGISTRY, *overlay)
-        block = cfg["experiments"]["fourrooms_listing"]
+        block = cfg["experiments"]["fourrooms_seedblog"]
         assert block["algos"] == ["flat_q", "intra_option_q"]
     with pytest.raises(ConfigError, match="num_episode"):
-        _check({"num_episode": 5}, load_schema("fourrooms_listing", REGISTRY), "experiments.fourrooms_listing.params")
+        _check({"num_episode": 5}, load_schema("fourrooms_seedblog", REGISTRY), "experiments.fourrooms_seedblog.params")
     with pytest.raises(KeyError, match="no algorithm"):
         training.train("smdp_q_options", [0], _params(num_episodes=1))
 
 
 def test_claims_report_and_figures(table, tmp_path):
     from hrlmeta.claims import load_claims, measure_claim
-    from hrlmeta.experiments.fourrooms_listing.figures import figures
-    from hrlmeta.experiments.fourrooms_listing.measures import MEASURES
+    from hrlmeta.experiments.fourrooms_seedblog.figures import figures
+    from hrlmeta.experiments.fourrooms_seedblog.measures import MEASURES
     from hrlmeta.plotting import setup
     from hrlmeta.report import report_text
 
-    claims = load_claims(REGISTRY.claims_path("fourrooms_listing"), experiment="fourrooms_listing")
+    claims = load_claims(REGISTRY.claims_path("fourrooms_seedblog"), experiment="fourrooms_seedblog")
     assert {c["id"] for c in claims} >= {"options_speedup_seedblog"}
     for c in claims:
         s = measure_claim(MEASURES, c, table, SMALL)
@@ -423,10 +423,10 @@ def test_claims_report_and_figures(table, tmp_path):
     sp = measure_claim(MEASURES, next(c for c in claims if c["id"] == "options_speedup_seedblog"), table, SMALL)
     means = table.groupby(["algo", "seed"])["steps"].mean()
     np.testing.assert_allclose(sp.values, (means["flat_q"] / means["intra_option_q"]).to_numpy())
-    text = "\n".join(report_text(REGISTRY, "fourrooms_listing", table, SMALL))
+    text = "\n".join(report_text(REGISTRY, "fourrooms_seedblog", table, SMALL))
     opt = table[table["algo"] == "intra_option_q"]
     assert f"{100 * (opt['ended_by'] == sb.NO_OPTION).mean():.1f}% of options episodes" in text
     setup()
     figures(table, {**SMALL, "smooth": 5}, tmp_path)
     for name in E.FIGURES:
-        assert (tmp_path / f"fourrooms_listing_{name}.png").stat().st_size > 10_000
+        assert (tmp_path / f"fourrooms_seedblog_{name}.png").stat().st_size > 10_000

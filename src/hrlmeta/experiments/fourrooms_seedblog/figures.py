@@ -1,4 +1,4 @@
-"""The figures of ``fourrooms_listing`` (experiment.yaml's ``figures``)."""
+"""The figures of ``fourrooms_seedblog`` (experiment.yaml's ``figures``)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def figures(table: pd.DataFrame, params: dict, outdir: Path) -> None:
     axes[1].set_title("Learning curves: rewards")
     fig.suptitle(f"The chapter's Four Rooms listing as written: IQM over {n_seeds} seeds, 95% CI, "
                  f"{smooth}-episode moving average", fontsize=10)
-    plotting.savefig(fig, outdir / "fourrooms_listing_learning_curves.png")
+    plotting.savefig(fig, outdir / "fourrooms_seedblog_learning_curves.png")
 
     # --- audit: how episodes end, success over training, steps of successful episodes ---
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
@@ -78,4 +78,4 @@ def figures(table: pd.DataFrame, params: dict, outdir: Path) -> None:
     axes[2].set_ylim(0, 1.3 * float(np.nanmax(summ[["mean_steps", "random_expected_steps"]].to_numpy())))
     axes[2].legend(fontsize=8)
     fig.suptitle("Audit of the listing: options episodes stop at the room exit", fontsize=10)
-    plotting.savefig(fig, outdir / "fourrooms_listing_audit.png")
+    plotting.savefig(fig, outdir / "fourrooms_seedblog_audit.png")

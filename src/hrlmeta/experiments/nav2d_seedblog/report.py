@@ -1,4 +1,4 @@
-"""What ``nav2d_listing``'s report section (``report.md``) shows: ``context(table, params)``."""
+"""What ``nav2d_seedblog``'s report section (``report.md``) shows: ``context(table, params)``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Torch-free analysis of ``fourrooms_listing``'s tables, shared by its measures, oracle, figures and
+"""Torch-free analysis of ``fourrooms_seedblog``'s tables, shared by its measures, oracle, figures and
 report: the exact random-policy reference, per-seed extraction and the audit summary."""
 
 from __future__ import annotations

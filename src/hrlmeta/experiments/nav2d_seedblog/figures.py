@@ -1,4 +1,4 @@
-"""The figures of ``nav2d_listing`` (experiment.yaml's ``figures``)."""
+"""The figures of ``nav2d_seedblog`` (experiment.yaml's ``figures``)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     ax.set_title("Chapter listing: meta-training (IQM over seeds, 95% CI)")
     if tr:
         ax.legend()
-    savefig(fig, outdir / "nav2d_listing_meta_training.png")
+    savefig(fig, outdir / "nav2d_seedblog_meta_training.png")
 
     fig, ax = plt.subplots(figsize=(6, 4))
     ad = adapt_rows(table)
@@ -37,7 +37,7 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
     ax.set_ylabel("return of one trajectory (mean over test goals)")
     ax.set_title("Chapter listing: adaptation on held-out goals (IQM, 95% CI)")
     ax.legend(fontsize=8)
-    savefig(fig, outdir / "nav2d_listing_adaptation.png")
+    savefig(fig, outdir / "nav2d_seedblog_adaptation.png")
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     a = table[(table["phase"] == "meta_train")]
@@ -73,4 +73,4 @@ def figures(table: pd.DataFrame, params: dict, outdir) -> None:
         axes[1].set_ylabel("gradient norm (log scale)")
         axes[1].legend(fontsize=8)
     fig.suptitle("Audit of the listing's outer_loop meta-gradient (audited iterations, all seeds)")
-    savefig(fig, outdir / "nav2d_listing_audit.png")
+    savefig(fig, outdir / "nav2d_seedblog_audit.png")

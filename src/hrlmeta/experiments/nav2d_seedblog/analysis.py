@@ -1,4 +1,4 @@
-"""Torch-free analysis of ``nav2d_listing``'s tables, shared by its measures, figures and report."""
+"""Torch-free analysis of ``nav2d_seedblog``'s tables, shared by its measures, figures and report."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Training of ``nav2d_listing``: the chapter's MAML listing run as written and with its loss line fixed,
+"""Training of ``nav2d_seedblog``: the chapter's MAML listing run as written and with its loss line fixed,
 with the gradient audit of its outer loop (see the package docstring)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ...numerics import configure_torch
 from ...progress import progress
 from .analysis import ALGOS
 
-ENV_NAME = "nav2d_listing_chapter"
+ENV_NAME = "nav2d_seedblog_chapter"
 
 
 class LossFixMAML(S.MAML):
@@ -155,7 +155,7 @@ def evaluate(maml, seed: int, params: dict) -> tuple[list[tuple[float, float]], 
     failed = n_tasks - len(curves)
     wall = (time.perf_counter() - t0) / (k + 1)
     if not curves:
-        raise RuntimeError("nav2d_listing: the listing failed on every test task")
+        raise RuntimeError("nav2d_seedblog: the listing failed on every test task")
     mean = np.mean(np.asarray(curves, dtype=float), axis=0)
     return [(float(c), wall) for c in mean], failed
 
@@ -182,7 +182,7 @@ def _evaluate_tasks(maml, rng, n_tasks: int, k: int, curves: list) -> None:
 
 def _train(algo: str, seed: int, params: dict) -> pd.DataFrame:
     if algo not in ALGOS:
-        raise KeyError(f"nav2d_listing has no algorithm {algo!r}; its algorithms: {', '.join(ALGOS)}")
+        raise KeyError(f"nav2d_seedblog has no algorithm {algo!r}; its algorithms: {', '.join(ALGOS)}")
     configure_torch(1)  # pinned kernels, deterministic algorithms, 1 intra-op thread (results depend on it)
     maml = _make(algo, seed, params)
     n_iter = int(params["n_iterations"]) if algo != "random_init" else 0

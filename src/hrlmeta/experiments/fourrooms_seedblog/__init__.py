@@ -1,4 +1,4 @@
-"""Experiment ``fourrooms_listing``: the chapter's own "Options in Four Rooms" listing, run as written
+"""Experiment ``fourrooms_seedblog``: the chapter's own "Options in Four Rooms" listing, run as written
 (:mod:`hrlmeta.algos.listing_fourrooms`) and audited.
 
 The chapter claims "Q-learning with Options 3-5x faster than vanilla Q-learning" and expects from its
