@@ -36,14 +36,32 @@ def source(relpath: str, commit: str) -> str:
         raise BaselineUnavailable(f"cannot read src/hrlmeta/{relpath} at {commit}: {detail.strip()}") from e
 
 
+#: modules renamed since the baselines were committed: an old file's imports of them are read as today's names
+RENAMED = {"pipeline_env": "numerics", "opprobe": "golden_probe", "landing": "front_page",
+           "seedblog_maml": "listing_maml", "seedblog_fourrooms": "listing_fourrooms"}
+
+
+def _renamed_imports(text: str) -> str:
+    import re
+
+    def fix(m):
+        line = m.group(0)
+        for old, new in RENAMED.items():
+            line = re.sub(rf"\b{old}\b", new, line)
+        return line
+
+    return re.sub(r"^\s*(from|import) [^\n]+$", fix, text, flags=re.M)
+
+
 def load(relpath: str, commit: str) -> types.ModuleType:
-    """Import ``src/hrlmeta/<relpath>`` as of ``commit`` beside today's module (see the module docstring)."""
+    """Import ``src/hrlmeta/<relpath>`` as of ``commit`` beside today's module (see the module docstring); its
+    imports of modules renamed since (:data:`RENAMED`) read today's names."""
     parts = Path(relpath).with_suffix("").parts
     package = ".".join(("hrlmeta", *parts[:-1]))
     name = f"{package}._at_{commit}_{parts[-1]}"
     if name in sys.modules:
         return sys.modules[name]
-    text = source(relpath, commit)
+    text = _renamed_imports(source(relpath, commit))
     module = types.ModuleType(name)
     module.__package__ = package
     module.__file__ = f"<{commit}:src/hrlmeta/{relpath}>"
