@@ -179,7 +179,10 @@ def test_smoke_workflow_runs_as_slurm_jobs(slurm_ok, cluster, smoke_local, tmp_p
     only = SLURM_ONLY.split(",")
     here, there = _claims(smoke_local), _claims(work)
     keep = lambda df: df[~df["claim_id"].isin(timing) & df["experiment"].isin(only)].reset_index(drop=True)  # noqa: E731
-    pd.testing.assert_frame_equal(keep(there), keep(here))
+    # the learner checks' verdicts are the learner_checks experiment's, which the Slurm run leaves out: "not run"
+    pd.testing.assert_frame_equal(keep(there).drop(columns="learner_check"), keep(here).drop(columns="learner_check"))
+    named = keep(there)["learner_check"].dropna()
+    assert len(named) and all("not run" in v for v in named), named.tolist()
     assert set(keep(there)["claim_id"]) == set(keep(here)["claim_id"]) and len(keep(here)) > 20
 
 
