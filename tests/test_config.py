@@ -102,3 +102,17 @@ def test_cli_reports_config_error_cleanly(tmp_path):
     assert r.returncode == 2
     assert "bootstrap.reps: -5 is less than the minimum of 100" in r.stderr
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_schema_defaults_fill_missing_keys_through_refs_and_arrays():
+    from hrlmeta.config import schema_defaults
+
+    schema = {"$defs": {"rate": {"type": "number", "default": 0.5}, "cell": {"type": "object", "properties": {
+        "n": {"type": "integer", "default": 3}}}},
+        "type": "object", "properties": {
+            "alpha": {"$ref": "#/$defs/rate"}, "beta": {"type": "number", "default": 1.0},
+            "cells": {"type": "array", "items": {"$ref": "#/$defs/cell"}},
+            "nested": {"type": "object", "default": {}, "properties": {"k": {"default": [1, 2]}}}}}
+    got = schema_defaults({"beta": 2.0, "cells": [{}, {"n": 7}]}, schema)
+    assert got == {"alpha": 0.5, "beta": 2.0, "cells": [{"n": 3}, {"n": 7}], "nested": {"k": [1, 2]}}
+    assert schema["properties"]["nested"]["default"] == {}          # the schema's own values are not changed

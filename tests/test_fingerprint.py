@@ -134,3 +134,16 @@ def test_an_experiment_outside_the_package_is_fingerprinted(tmp_path, monkeypatc
     assert F.training_fingerprint(NAME, "uniform", registry=reg) != before      # its training code: changed
     with pytest.raises(ValueError, match=NAME):
         F.training_fingerprint(NAME, "uniform")                                 # no registry: not found
+
+
+def test_a_data_file_a_training_job_reads_is_in_its_fingerprint(tree):
+    """pg_cartpole's check completes its params from the task family's schema while it runs
+    (meta_task_family.with_defaults): a default changed there reruns that job, and no other."""
+    shutil.copy(SRC / "shared" / "meta_task_family.schema.yaml", tree / "shared")
+    F.training_fingerprint.cache_clear()
+    pg, td3 = (F.training_fingerprint("learner_checks", a, tree) for a in ("pg_cartpole", "td3_pendulum"))
+    _edit(tree, "shared/meta_task_family.schema.yaml", "default: 30,", "default: 31,")
+    F.training_fingerprint.cache_clear()
+    assert F.training_fingerprint("learner_checks", "pg_cartpole", tree) != pg
+    assert F.training_fingerprint("learner_checks", "td3_pendulum", tree) == td3
+    F.training_fingerprint.cache_clear()

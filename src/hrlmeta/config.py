@@ -173,22 +173,29 @@ def with_folder_blocks(cfg: dict, registry) -> dict:
     return {**cfg, "experiments": exps}
 
 
+def _resolved(schema: Any, root: dict) -> Any:
+    """``schema`` with a local ``$ref`` (``#/$defs/...``) merged under its own keys."""
+    if isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and schema["$ref"].startswith("#/"):
+        node: Any = root
+        for key in schema["$ref"][2:].split("/"):
+            node = node.get(key, {}) if isinstance(node, dict) else {}
+        return {**node, **{k: v for k, v in schema.items() if k != "$ref"}} if isinstance(node, dict) else schema
+    return schema
+
+
 def schema_defaults(instance: Any, schema: dict, root: dict | None = None) -> Any:
     """``instance`` (changed in place, and returned) with the ``default`` of every property its schema declares
     and it lacks, recursively through objects' ``properties``, arrays' ``items`` and local ``$ref``s
     (``#/$defs/...``). A value the instance has is never replaced."""
     root = schema if root is None else root
-    if isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and schema["$ref"].startswith("#/"):
-        node: Any = root
-        for key in schema["$ref"][2:].split("/"):
-            node = node.get(key, {}) if isinstance(node, dict) else {}
-        schema = {**node, **{k: v for k, v in schema.items() if k != "$ref"}}
+    schema = _resolved(schema, root)
     if not isinstance(schema, dict):
         return instance
     if isinstance(instance, dict):
         for key, sub in (schema.get("properties") or {}).items():
-            if key not in instance and isinstance(sub, dict) and "default" in sub:
-                instance[key] = copy.deepcopy(sub["default"])
+            own = _resolved(sub, root)
+            if key not in instance and isinstance(own, dict) and "default" in own:
+                instance[key] = copy.deepcopy(own["default"])
             if key in instance:
                 schema_defaults(instance[key], sub, root)
     elif isinstance(instance, list) and isinstance(schema.get("items"), dict):

@@ -273,12 +273,28 @@ def _roots(experiment: str, algo: str | None, root: Path, dirs=()) -> list[tuple
     return roots
 
 
+#: data files a training job reads while it runs, by the definition that reads them ("module:name"): their text
+#: joins the fingerprint of every job whose code reaches that definition (a default changed there changes the run)
+DATA_FILES = {"hrlmeta.shared.meta_task_family:with_defaults": "shared/meta_task_family.schema.yaml"}
+
+
+def _with_data_files(parts: list[str], root: Path) -> list[str]:
+    extra = []
+    for where, rel in DATA_FILES.items():
+        if any(p.startswith(where + ":") for p in parts):
+            f = Path(root) / rel
+            extra.append(f"data:{rel}:{hashlib.sha256(f.read_bytes()).hexdigest() if f.exists() else 'missing'}")
+    return parts + extra
+
+
 @lru_cache(maxsize=None)
 def training_fingerprint(experiment: str, algo: str | None = None, root: Path = ROOT, registry=None) -> str:
-    """The fingerprint of the code a training job of ``experiment`` (and ``algo``) runs (module docstring).
-    ``registry``: where experiment folders outside the package are found (the workflow hands its own)."""
+    """The fingerprint of the code a training job of ``experiment`` (and ``algo``) runs (module docstring), and
+    of the data files it reads (:data:`DATA_FILES`). ``registry``: where experiment folders outside the package
+    are found (the workflow hands its own)."""
     dirs = _dirs(experiment, registry)
-    return digest(_Package(Path(root), dirs).closure(_roots(experiment, algo, root, dirs)))
+    parts = _Package(Path(root), dirs).closure(_roots(experiment, algo, root, dirs))
+    return digest(_with_data_files(parts, Path(root)))
 
 
 def reached(experiment: str, algo: str | None = None, root: Path = ROOT, registry=None) -> list[str]:

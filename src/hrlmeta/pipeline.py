@@ -42,7 +42,8 @@ def train(experiment: str, algo: str, seed: int, params: dict, out: str | os.Pat
           timings: list | None = None, code: str | None = None) -> pd.DataFrame:
     """One training run -> validated tidy table written atomically to ``out``. With ``timings``, the
     run's measured cost is appended to it (see :func:`write_timing`). With ``code`` (the job's code
-    fingerprint, :mod:`hrlmeta.fingerprint`), the run is stamped as done (see :func:`done_stamp`)."""
+    fingerprint, :mod:`hrlmeta.fingerprint`), the run is stamped as done (see :func:`done_stamp`), and a run
+    already stamped done with the same params and code is kept, not trained again (:func:`train_seeds`)."""
     return train_seeds(experiment, algo, [seed], params, out, registry, timings, code)[0]
 
 

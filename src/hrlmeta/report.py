@@ -219,8 +219,9 @@ def render_section(path: str | os.PathLike, context: dict) -> str:
     try:
         return env.from_string(path.read_text()).render(**context)
     except jinja2.TemplateError as e:
+        where = getattr(e, "filename", None) or getattr(e, "name", None) or path   # an included template's own name
         line = f" line {e.lineno}" if getattr(e, "lineno", None) else ""
-        raise RuntimeError(f"{path}{line}: {e.message or e}") from None
+        raise RuntimeError(f"{where}{line}: {e.message or e}") from None
 
 
 def report_text(registry, exp: str, table: pd.DataFrame, params: dict) -> list[str]:

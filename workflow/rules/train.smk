@@ -1,6 +1,6 @@
 # One rule trains every chunk of runs: a job is one (experiment, algorithm, chunk of `seeds_per_job`
-# seeds), trained in one process (as one batch where the experiment has
-# `train_batch`, else in turn) (Python, numba and torch load once). The chunk is named after
+# seeds), trained in one process (as one batch where the experiment is
+# `batched`, else in turn) (Python, numba and torch load once). The chunk is named after
 # its seeds (`seed3`, `seeds0-9`; see `chunk_tag`). Each seed's run table goes to its own path,
 # results/runs/{experiment}/{algo}/seed{seed}.parquet; the job's declared output is its timing file
 # (the runs it wrote, rows, wall and CPU seconds per seed), which the table rule depends on. A rule

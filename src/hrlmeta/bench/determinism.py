@@ -89,7 +89,7 @@ def hash_matrix(names=None, overlays=(), ops_only: bool = False) -> dict:
     if "pinned:native" not in names:
         names = ["pinned:native", *names]
     cmd = [sys.executable, "-m", "hrlmeta", "golden", "--json"] + (["--ops-only"] if ops_only else []) \
-        + (["--overlay", *overlays] if overlays else [])
+        + (["--configfile", *overlays] if overlays else [])
     res = {n: _run_json(cmd, _env(n, SETTINGS[n])) for n in names}
     base = res["pinned:native"]
     out = {"ops_differ_from_pinned": {n: sorted(k for k in r["ops"] if r["ops"][k] != base["ops"][k])

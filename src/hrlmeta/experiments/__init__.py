@@ -183,7 +183,7 @@ def folder(name: str) -> Path:
 
 
 @functools.lru_cache(maxsize=None)
-def _describe(path: Path, mtime: float) -> dict:
+def _describe(path: Path, mtime) -> dict:
     from ..config import _check, ConfigError
 
     with open(path) as fh:
@@ -232,7 +232,9 @@ def describe(name: str) -> dict:
     """The experiment's ``experiment.yaml`` (validated; ``algos``/``figures`` as tuples, ``folder`` added).
     Imports no experiment code (no torch, gymnasium or numba)."""
     path = folder(name) / "experiment.yaml"
-    return dict(_describe(path, path.stat().st_mtime))
+    # an edited base (experiment.yaml extends:, the package's shared/*.experiment.yaml) is read again too
+    bases = tuple(p.stat().st_mtime_ns for p in sorted((HERE.parent / "shared").glob("*.experiment.yaml")))
+    return dict(_describe(path, (path.stat().st_mtime, bases)))
 
 
 def available() -> tuple[str, ...]:
