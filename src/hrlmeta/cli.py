@@ -115,11 +115,10 @@ def _params(args) -> dict:
     from .config import ConfigError, experiment_params
 
     if getattr(args, "params_json", None) is not None:
-        from .config import _check, load_schema, schema_defaults
+        from .config import _check, complete_params, load_schema
 
-        schema = load_schema(args.experiment, _registry())
-        params = schema_defaults(json.loads(args.params_json), schema)   # as the config loader completes a block
-        _check(params, schema, f"experiments.{args.experiment}.params")
+        params = complete_params(args.experiment, json.loads(args.params_json), _registry())
+        _check(params, load_schema(args.experiment, _registry()), f"experiments.{args.experiment}.params")
         return params
     cfg = _config(args)
     if args.experiment not in cfg["experiments"]:

@@ -166,11 +166,16 @@ def with_folder_blocks(cfg: dict, registry) -> dict:
     for name, block in exps.items():
         if isinstance(block, dict) and isinstance(block.get("params", {}), dict) and name in registry.available():
             try:
-                schema = load_schema(name, registry)
+                exps[name] = {**block, "params": complete_params(name, block.get("params") or {}, registry)}
             except Exception:   # a broken or missing schema: reported by the checks
                 continue
-            exps[name] = {**block, "params": schema_defaults(copy.deepcopy(block.get("params") or {}), schema)}
     return {**cfg, "experiments": exps}
+
+
+def complete_params(name: str, params: dict, registry) -> dict:
+    """A copy of experiment ``name``'s ``params`` with its schema's ``default:`` values for the keys it lacks: the
+    one way a params block is completed (the config loader, ``--params-json``, the cost expressions)."""
+    return schema_defaults(copy.deepcopy(params), load_schema(name, registry))
 
 
 def _resolved(schema: Any, root: dict) -> Any:

@@ -324,21 +324,6 @@ _SAFE = {"len": len, "sum": sum, "int": int, "float": float, "min": min, "max": 
          "round": round, "range": range, "True": True, "False": False, "None": None}
 
 
-def _with_schema_defaults(name: str, params: dict) -> dict:
-    """A copy of ``params`` completed with the ``default:`` values of the experiment's schema (as the config loader
-    completes a block), so that a cost reads a default from where it is stated; unchanged where the schema cannot
-    be read (the checks report that)."""
-    import copy
-
-    from ..config import ConfigError, _extended, schema_defaults
-
-    try:
-        schema = _extended(schema_path(name))
-    except (ConfigError, OSError):
-        return params
-    return schema_defaults(copy.deepcopy(params), schema) if isinstance(params, dict) else params
-
-
 def cost_units(name: str, algo: str, params: dict, batch: int = 1) -> float:
     """Cost units of one seed of ``algo`` (``cost.units`` of ``experiment.yaml``; 1 where it has none),
     trained in a job of ``batch`` seeds (an experiment that trains a job's seeds as one batch shares the
@@ -351,7 +336,13 @@ def cost_units(name: str, algo: str, params: dict, batch: int = 1) -> float:
     cost = describe(name).get("cost")
     if not cost:
         return 1.0
-    params = _with_schema_defaults(name, params)
+    if isinstance(params, dict):   # completed as the config loader completes a block; a broken schema: the checks say
+        from ..config import ConfigError, complete_params
+
+        try:
+            params = complete_params(name, params, REGISTRY)
+        except (ConfigError, OSError):
+            pass
 
     def p(path: str, default=_MISSING):
         node = params
