@@ -42,3 +42,13 @@ def episodes_to_criterion(episodes, values, reference: float, tolerance: float,
     e, c = criterion_matrix(np.asarray(values, dtype=float)[None], episodes, [reference], tolerance,
                             window, full_window)
     return int(e[0]), bool(c[0])
+
+
+def censored_iqm_text(rows, column: str) -> str:
+    """A report cell for runs' time to criterion (``column`` of ``rows``, one row per run, with ``censored``): its
+    IQM over the runs and how many were censored, e.g. ``"412 (2 cens.)"``; ``"–"`` where there are no runs."""
+    if rows.empty:
+        return "–"
+    from ..stats import iqm
+
+    return f"{float(iqm(rows[column].to_numpy()[:, None])):.0f} ({int(rows['censored'].sum())} cens.)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...shared.criterion import censored_iqm_text
 from ...tidy import present
 from .analysis import (ALGOS, GOAL_RATIO, LABELS, _env, doorway_fraction, goal_ratios, goal_sample, known_graph,
                        main_rows, near_known_subgoals, per_goal_summary)
@@ -19,7 +20,6 @@ def context(table: pd.DataFrame, params: dict) -> dict:
     from ...algos import bottleneck as B
     from ...shared.fourrooms import criterion_table
     from ...shared.fourrooms import criterion_words as _criterion_words
-    from ...stats import iqm
 
     sp = float(params["success_prob"])
     env = _env(sp)[0]
@@ -41,8 +41,7 @@ def context(table: pd.DataFrame, params: dict) -> dict:
         cells_ = []
         for a in algos:
             s = sub[sub["algo"] == a]
-            cells_.append("–" if s.empty else
-                          f"{float(iqm(s['etc'].to_numpy()[:, None])):.0f} ({int(s['censored'].sum())} cens.)")
+            cells_.append(censored_iqm_text(s, "etc"))
         goals.append([g, f"{opt:.2f}", *cells_])
     return {
         "graph": {"nodes": G.number_of_nodes(), "edges": G.number_of_edges()},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...shared.criterion import censored_iqm_text
 from ...stats import iqm
 from ...tidy import present
 from .analysis import ALGOS, LABELS, _criterion_words, criterion_table, speedup_samples
@@ -45,8 +46,7 @@ def context(table: pd.DataFrame, params: dict) -> dict:
         cells = []
         for a in algos:
             s = sub[sub["algo"] == a]
-            cells.append("–" if s.empty else
-                         f"{float(iqm(s['etc'].to_numpy()[:, None])):.0f} ({int(s['censored'].sum())} cens.)")
+            cells.append(censored_iqm_text(s, "etc"))
         goal_rows.append({"goal": g, "optimal": f"{opt:.2f}", "cells": cells})
     speedups = []
     for agent in [a for a in algos if a != "flat_q"]:

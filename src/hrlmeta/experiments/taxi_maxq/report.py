@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ...shared.criterion import censored_iqm_text
 from ...stats import iqm
 from ...tidy import present
 from .analysis import ALGOS, LABELS, _criterion_words, criterion_table, mean_curve_crossings, speedup_samples
@@ -42,8 +43,7 @@ def context(table: pd.DataFrame, params: dict) -> dict:
             fin = tv[tv["algo"] == a].groupby("seed")["final_policy_return"].first().to_numpy()
             fin = fin[np.isfinite(fin)]
             cells.append("–" if s.empty else
-                         f"{float(iqm(s['stc'].to_numpy()[:, None])):.0f} ({int(s['censored'].sum())} cens.) / "
-                         f"{float(np.median(fin)) if fin.size else float('nan'):.3f}")
+                         f"{censored_iqm_text(s, 'stc')} / {float(np.median(fin)) if fin.size else float('nan'):.3f}")
         rows.append({"variant": v, "optimal": f"{tv['optimal_return'].iloc[0]:.3f}",
                      "recursive_optimal": f"{tv['recursive_optimal_return'].iloc[0]:.3f}",
                      "random": f"{tv['random_return'].iloc[0]:.1f}", "cells": cells})
